@@ -1,0 +1,12 @@
+// Declarations shared by the binding translation units: one bind_* per concept.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace multitask::bindings {
+
+void bind_errors(pybind11::module_& m);
+void bind_build_info(pybind11::module_& m);
+void bind_least_squares(pybind11::module_& m);
+
+}  // namespace multitask::bindings

@@ -1,0 +1,96 @@
+// Accelerated (Nesterov / FISTA) gradient method with backtracking that can
+// also lengthen the step, and adaptive restart. Generic over the objective:
+//
+//   struct Objective {
+//     Index size() const;                                       // number of parameters
+//     Scalar value(const Vector<Scalar>& x);                    // f(x)
+//     Scalar value_and_gradient(const Vector<Scalar>& x, Vector<Scalar>& gradient_out);
+//     long data_passes() const;                                 // passes over the data so far
+//   };
+#pragma once
+
+#include <cmath>
+#include <limits>
+
+#include "solver_result.hpp"
+
+namespace multitask {
+
+/// Minimises a smooth f from x (updated in place).
+///
+/// Iteration k, from the extrapolated point y with gradient g:
+///   1. L <- L * kStepGrowth^-1 (try a longer step than last time);
+///   2. x+ = y - g / L, doubling L until the quadratic upper bound holds:
+///      f(x+) <= f(y) + <g, x+ - y> + L/2 ||x+ - y||^2   (Beck & Teboulle 2009);
+///   3. restart the momentum when it points uphill, <y - x+, x+ - x> > 0
+///      (gradient restart scheme of O'Donoghue & Candes 2015), otherwise
+///      y = x+ + (theta_k - 1) / theta_{k+1} (x+ - x).
+/// Stopping rule: ||g(y)|| <= tol * ||grad f(0)||, the relative KKT residual at
+/// the extrapolated point; x+ (one gradient step further) is returned.
+template <typename Scalar, typename Objective>
+void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverOptions& options,
+                          SolverResult<Scalar>& result) {
+  constexpr Scalar kStepGrowth = Scalar(1.25);
+  constexpr int kMaxBacktracks = 80;
+  const Index n = objective.size();
+  Vector<Scalar> gradient(n), x_next(n), y = x;
+
+  Vector<Scalar> zero = Vector<Scalar>::Zero(n);
+  objective.value_and_gradient(zero, gradient);
+  const double scale = static_cast<double>(gradient.norm());
+  Scalar f_y = objective.value_and_gradient(y, gradient);
+  double residual = scale > 0 ? gradient.norm() / scale : 0.0;
+  if (residual <= options.tol) {
+    result.converged = true;
+    result.residual = residual;
+    return;
+  }
+
+  // Initial curvature along the gradient, from one gradient difference.
+  Scalar lipschitz;
+  {
+    Vector<Scalar> probe_gradient(n);
+    const Scalar h = Scalar(1e-3) * std::max(Scalar(1), y.norm()) / gradient.norm();
+    x_next = y - h * gradient;
+    objective.value_and_gradient(x_next, probe_gradient);
+    lipschitz = (probe_gradient - gradient).norm() / (h * gradient.norm());
+    if (!(lipschitz > 0) || !std::isfinite(lipschitz)) lipschitz = 1;
+  }
+
+  Scalar theta = 1;
+  const Scalar slack = Scalar(10) * std::numeric_limits<Scalar>::epsilon();
+  while (result.n_iter < options.max_iter) {
+    lipschitz /= kStepGrowth;
+    Scalar f_next = 0;
+    for (int backtrack = 0;; ++backtrack) {
+      x_next = y - gradient / lipschitz;
+      f_next = objective.value(x_next);
+      const Vector<Scalar> step = x_next - y;
+      const Scalar bound = f_y + gradient.dot(step) + lipschitz / 2 * step.squaredNorm();
+      if (f_next <= bound + slack * std::abs(f_y) || backtrack == kMaxBacktracks) break;
+      lipschitz *= 2;
+    }
+    ++result.n_iter;
+    result.objective_history.push_back(static_cast<double>(f_next));
+    if (residual <= options.tol) {  // residual of the point x_next was stepped from
+      x = x_next;
+      result.converged = true;
+      break;
+    }
+    if ((y - x_next).dot(x_next - x) > 0) {
+      theta = 1;
+      y = x_next;
+    } else {
+      const Scalar theta_next = (1 + std::sqrt(1 + 4 * theta * theta)) / 2;
+      y = x_next + ((theta - 1) / theta_next) * (x_next - x);
+      theta = theta_next;
+    }
+    x = x_next;
+    f_y = objective.value_and_gradient(y, gradient);
+    residual = gradient.norm() / scale;
+  }
+  result.residual = residual;
+  result.data_passes = objective.data_passes();
+}
+
+}  // namespace multitask

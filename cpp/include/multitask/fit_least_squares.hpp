@@ -1,0 +1,83 @@
+// Entry point of the squared-loss solvers: validation, solver choice, result.
+#pragma once
+
+#include <string>
+
+#include "accelerated_gradient.hpp"
+#include "least_squares_objective.hpp"
+#include "solve_bcd.hpp"
+#include "solve_cg.hpp"
+#include "solve_exact.hpp"
+
+namespace multitask {
+
+/// Problems with d * T at most this size go to the dense exact solver under 'auto'.
+constexpr Index kAutoDenseExactMaxSize = 600;
+
+/// The solver 'auto' picks: the Sylvester solver for a shared design, dense
+/// Cholesky for a small system, otherwise conjugate gradient.
+template <typename Scalar>
+std::string choose_solver(const TaskData<Scalar>& data) {
+  if (data.shared_design) return "exact";
+  if (data.n_features() * data.n_tasks() <= kAutoDenseExactMaxSize) return "exact";
+  return "cg";
+}
+
+/// Minimises the kernel-coupled least-squares objective
+///     F(W, b) = sum_t s_t/2 ||y_t - X_t w_t - b_t 1||^2 + alpha/2 tr(W K W^T)
+/// with solver one of "auto", "exact", "cg", "bcd", "gradient".
+/// warm_start: optional (d, T) initial W for the iterative solvers.
+template <typename Scalar>
+SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>& data, const Matrix<Scalar>& coupling, Scalar alpha,
+                                       std::string solver, const SolverOptions& options,
+                                       const Matrix<Scalar>* warm_start) {
+  data.validate();
+  const Index d = data.n_features(), T = data.n_tasks();
+  require(coupling.rows() == T && coupling.cols() == T, "coupling must have shape (n_tasks, n_tasks)");
+  require(alpha >= 0 && std::isfinite(static_cast<double>(alpha)), "alpha must be finite and non-negative");
+  require(options.tol >= 0, "tol must be non-negative");
+  require(options.max_iter >= 0, "max_iter must be non-negative");
+  require(options.n_threads >= 1, "n_threads must be at least 1");
+  require(!warm_start || (warm_start->rows() == d && warm_start->cols() == T),
+          "warm start coefficients must have shape (n_features, n_tasks)");
+  if (solver == "auto") solver = choose_solver(data);
+  require(solver == "exact" || solver == "cg" || solver == "bcd" || solver == "gradient",
+          "solver must be one of 'auto', 'exact', 'cg', 'bcd', 'gradient', got '" + solver + "'");
+
+  SolverResult<Scalar> result;
+  result.solver = solver;
+  result.coef = warm_start ? *warm_start : Matrix<Scalar>::Zero(d, T);
+
+  if (solver == "gradient") {
+    LeastSquaresObjective<Scalar> objective(data, coupling, alpha, options.n_threads);
+    Vector<Scalar> x = Eigen::Map<const Vector<Scalar>>(result.coef.data(), d * T);
+    accelerated_gradient(objective, x, options, result);
+    result.coef = Eigen::Map<const Matrix<Scalar>>(x.data(), d, T);
+    result.intercept.resize(T);
+    for (Index t = 0; t < T; ++t)
+      result.intercept[t] = objective.means(t).y_mean - objective.means(t).x_mean.dot(result.coef.col(t));
+    return result;
+  }
+
+  const bool dense_exact = solver == "exact" && !data.shared_design;
+  CoupledSystem<Scalar> system(data, coupling, alpha, options.n_threads, dense_exact);
+  if (solver == "exact") {
+    result.coef = data.shared_design ? solve_sylvester(system) : solve_dense_cholesky(system);
+    result.n_iter = 1;
+    result.converged = true;
+    Matrix<Scalar> HW(d, T);
+    system.apply(result.coef, HW);
+    const double rhs_norm = system.rhs().norm();
+    result.residual = rhs_norm > 0 ? (HW - system.rhs()).norm() / rhs_norm : 0.0;
+    result.objective_history.push_back(static_cast<double>(system.objective_from_product(result.coef, HW)));
+  } else if (solver == "cg") {
+    solve_cg(system, options, result);
+  } else {
+    solve_bcd(system, options, result);
+  }
+  result.data_passes = 1;  // the statistics read the data once
+  result.intercept = system.intercepts(result.coef);
+  return result;
+}
+
+}  // namespace multitask

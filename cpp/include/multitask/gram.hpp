@@ -1,0 +1,112 @@
+// Per-task Gram statistics of the squared loss.
+//
+// With centred data X~_t = X_t - 1 x_mean_t^T and y~_t = y_t - y_mean_t (or the
+// raw data without intercept) and the per-sample weight s_t = omega_t / N:
+//     A_t = s_t X~_t^T X~_t          (d, d)
+//     c_t = s_t X~_t^T y~_t          (d)
+//     q_t = s_t / 2 ||y~_t||^2
+// so that the loss of task t is  1/2 w^T A_t w - c_t^T w + q_t.
+//
+// A wide task (n_t < d / 2) keeps no Gram: products with A_t go through the
+// data (2 n_t d flops instead of d^2) and solves with A_t + beta I through the
+// n_t x n_t side (Woodbury). A shared design forms its one Gram once.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "parallel.hpp"
+#include "task_data.hpp"
+
+namespace multitask {
+
+/// G += X~^T X~ for the rows of X, centred by x_mean when `centre` is set.
+/// Rows are processed in chunks so that centring needs only a small buffer and
+/// the rank update (BLAS-3 syrk in Eigen) runs on cache-sized panels.
+template <typename Scalar, typename RowBlock>
+Matrix<Scalar> centred_gram(const RowBlock& X,            // (n, d)
+                            const Vector<Scalar>& x_mean,  // (d)
+                            bool centre) {
+  constexpr Index kChunkRows = 512;
+  const Index n = X.rows(), d = X.cols();
+  Matrix<Scalar> gram = Matrix<Scalar>::Zero(d, d);
+  RowMatrix<Scalar> panel;
+  for (Index start = 0; start < n; start += kChunkRows) {
+    const Index rows = std::min(kChunkRows, n - start);
+    if (centre) {
+      panel = X.middleRows(start, rows).rowwise() - x_mean.transpose();
+      gram.template selfadjointView<Eigen::Lower>().rankUpdate(panel.transpose());
+    } else {
+      gram.template selfadjointView<Eigen::Lower>().rankUpdate(X.middleRows(start, rows).transpose());
+    }
+  }
+  gram.template triangularView<Eigen::StrictlyUpper>() = gram.transpose();
+  return gram;
+}
+
+/// X~^T u = X^T u - x_mean (1^T u)   (d)
+template <typename Scalar, typename RowBlock, typename Vec>
+Vector<Scalar> centred_transpose_product(const RowBlock& X, const Vector<Scalar>& x_mean, const Vec& u) {
+  Vector<Scalar> out = X.transpose() * u;
+  out.noalias() -= x_mean * u.sum();
+  return out;
+}
+
+/// X~ v = X v - 1 (x_mean^T v)   (n)
+template <typename Scalar, typename RowBlock, typename Vec>
+Vector<Scalar> centred_product(const RowBlock& X, const Vector<Scalar>& x_mean, const Vec& v) {
+  Vector<Scalar> out = X * v;
+  out.array() -= x_mean.dot(v);
+  return out;
+}
+
+template <typename Scalar>
+struct TaskStatistics {
+  Vector<Scalar> x_mean;                      // (d) zeros without intercept
+  Scalar y_mean = 0;
+  Scalar weight = 1;                          // s_t
+  std::shared_ptr<const Matrix<Scalar>> gram; // (d, d) X~^T X~ (unscaled); null for a wide task
+  Vector<Scalar> c;                           // (d) s_t X~^T y~
+  Scalar q = 0;                               // s_t / 2 ||y~||^2
+
+  bool has_gram() const { return static_cast<bool>(gram); }
+};
+
+/// Whether task t is better handled through its n_t x n_t side.
+template <typename Scalar>
+bool use_sample_side(const TaskData<Scalar>& data, Index t) {
+  return !data.shared_design && 2 * data.n_samples(t) < data.n_features();
+}
+
+/// Computes the statistics of every task in parallel. Tasks with force_gram[t]
+/// set get a Gram even when wide (the dense exact solver needs every A_t, and
+/// the Woodbury side needs a positive shift alpha K_tt).
+template <typename Scalar>
+std::vector<TaskStatistics<Scalar>> task_statistics(const TaskData<Scalar>& data, int n_threads,
+                                                    const std::vector<char>& force_gram) {
+  const Index T = data.n_tasks();
+  std::vector<TaskStatistics<Scalar>> stats(T);
+  std::shared_ptr<const Matrix<Scalar>> shared_gram;
+  if (data.shared_design) {
+    const Vector<Scalar> x_mean = task_means(data, 0).x_mean;
+    shared_gram = std::make_shared<const Matrix<Scalar>>(centred_gram(data.X[0], x_mean, data.fit_intercept));
+  }
+  parallel_for(T, n_threads, [&](Index t) {
+    TaskStatistics<Scalar>& s = stats[t];
+    const TaskMeans<Scalar> means = task_means(data, t);
+    s.x_mean = means.x_mean;
+    s.y_mean = means.y_mean;
+    s.weight = data.sample_weight[t];
+    Vector<Scalar> y_centred = data.y[t].array() - means.y_mean;
+    s.c = s.weight * centred_transpose_product(data.X[t], s.x_mean, y_centred);
+    s.q = s.weight / 2 * y_centred.squaredNorm();
+    if (data.shared_design) {
+      s.gram = shared_gram;
+    } else if (force_gram[t] || !use_sample_side(data, t)) {
+      s.gram = std::make_shared<const Matrix<Scalar>>(centred_gram(data.X[t], s.x_mean, data.fit_intercept));
+    }
+  });
+  return stats;
+}
+
+}  // namespace multitask

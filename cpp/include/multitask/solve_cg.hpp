@@ -1,0 +1,74 @@
+// Block-Jacobi preconditioned conjugate gradient on the Gram-space system.
+#pragma once
+
+#include <cmath>
+
+#include "block_factor.hpp"
+#include "solver_result.hpp"
+
+namespace multitask {
+
+/// Conjugate gradient on H(W) = C (see coupled_system.hpp), preconditioned by
+/// M^{-1} = blockdiag((A_t + alpha K_tt I)^{-1}). Every product with H and M^{-1}
+/// runs in parallel over tasks. The residual R = C - H(W) is updated by the
+/// recurrence; when it meets the tolerance the true residual is recomputed and
+/// CG restarts from the current iterate if round-off made the two differ.
+/// Objective: F(W) = -1/2 <W, C + R> + sum q_t, free given R.
+template <typename Scalar>
+void solve_cg(const CoupledSystem<Scalar>& system, const SolverOptions& options, SolverResult<Scalar>& result) {
+  const Index d = system.n_features(), T = system.n_tasks();
+  const Matrix<Scalar>& C = system.rhs();
+  const double rhs_norm = C.norm();
+  const std::vector<BlockFactor<Scalar>> factors = diagonal_block_factors(system);
+  auto precondition = [&](const Matrix<Scalar>& R, Matrix<Scalar>& Z) {
+    parallel_for(T, system.n_threads(), [&](Index t) { Z.col(t) = factors[t].solve(R.col(t)); });
+  };
+
+  Matrix<Scalar>& W = result.coef;
+  Matrix<Scalar> R(d, T), Z(d, T), P(d, T), HP(d, T);
+  auto true_residual = [&]() {
+    system.apply(W, HP);
+    R = C - HP;
+    return rhs_norm > 0 ? R.norm() / rhs_norm : 0.0;
+  };
+  double residual = true_residual();
+  result.converged = residual <= options.tol;
+  bool restart = true;
+  Scalar rz = 0;
+  while (!result.converged && result.n_iter < options.max_iter) {
+    if (restart) {
+      precondition(R, Z);
+      P = Z;
+      rz = (R.cwiseProduct(Z)).sum();
+      restart = false;
+    }
+    system.apply(P, HP);
+    const Scalar curvature = (P.cwiseProduct(HP)).sum();
+    if (!(curvature > 0))
+      throw NumericalError("conjugate gradient met a direction of non-positive curvature: the kernel-coupled "
+                           "system is not positive definite");
+    const Scalar step = rz / curvature;
+    W.noalias() += step * P;
+    R.noalias() -= step * HP;
+    ++result.n_iter;
+    residual = R.norm() / rhs_norm;
+    result.objective_history.push_back(-0.5 * static_cast<double>((W.cwiseProduct(C + R)).sum()) +
+                                       static_cast<double>(system.constant()));
+    if (residual <= options.tol) {
+      residual = true_residual();
+      if (residual <= options.tol) {
+        result.converged = true;
+        break;
+      }
+      restart = true;
+      continue;
+    }
+    precondition(R, Z);
+    const Scalar rz_next = (R.cwiseProduct(Z)).sum();
+    P = Z + (rz_next / rz) * P;
+    rz = rz_next;
+  }
+  result.residual = residual;
+}
+
+}  // namespace multitask

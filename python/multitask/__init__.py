@@ -1,0 +1,18 @@
+"""multitask: multi-task learning with kernel-coupled tasks.
+
+Tasks t = 1..T with their own data (X_t, y_t) are fitted together by minimising
+
+    F(W, b) = (1/N) sum_t omega_t sum_i loss(y_ti, <w_t, x_ti> + b_t) + (alpha/2) sum_{s,t} K_st <w_s, w_t>
+
+where the T x T positive semidefinite coupling K ties the task models together.
+"""
+
+from __future__ import annotations
+
+from . import coupling, datasets
+from ._errors import NumericalError
+from ._regressor import KernelCoupledRegressor
+
+__version__ = "0.1.0"
+
+__all__ = ["KernelCoupledRegressor", "NumericalError", "coupling", "datasets", "__version__"]

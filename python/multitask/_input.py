@@ -1,0 +1,180 @@
+"""The three input forms of multi-task data, normalised once for the core.
+
+1. lists: ``X = [X_1, ..., X_T]``, ``y = [y_1, ..., y_T]`` (tasks in list order);
+2. long format: ``X`` (N, d), ``y`` (N,), ``tasks`` (N,) with any labels (sorted
+   into ``tasks_``);
+3. shared design (multi-output): ``X`` (n, d) and ``Y`` (n, T), or a 1-D ``y``
+   for a single task.
+
+Every form becomes a list of per-task C-contiguous blocks of one floating dtype;
+no copy is made where the caller's layout already allows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_consistent_length
+
+__all__ = ["TaskBlocks", "is_list_form", "common_float_dtype", "to_task_blocks"]
+
+FLOAT_DTYPES = (np.float64, np.float32)
+
+
+@dataclass
+class TaskBlocks:
+    """Per-task blocks ready for the core.
+
+    Attributes
+    ----------
+    X : list of ndarray
+        One C-contiguous (n_t, d) block per task.
+    y : list of ndarray
+        One C-contiguous (n_t,) target vector per task (empty list at predict time).
+    form : {"lists", "long", "shared", "single"}
+        The input form the data came in.
+    labels : ndarray
+        The task label of each block (sorted for the long format).
+    rows : list of ndarray or None
+        Long format only: the original row indices of each task's block.
+    """
+
+    X: list[np.ndarray]
+    y: list[np.ndarray] = field(default_factory=list)
+    form: str = "lists"
+    labels: np.ndarray = field(default_factory=lambda: np.empty(0))
+    rows: list[np.ndarray] | None = None
+
+    @property
+    def n_tasks(self) -> int:
+        return len(self.X)
+
+    @property
+    def n_samples(self) -> int:
+        return int(sum(block.shape[0] for block in self.X))
+
+
+def is_list_form(X: Any) -> bool:
+    """Whether ``X`` is a list/tuple of per-task 2-D arrays (not a list of rows)."""
+    if not isinstance(X, (list, tuple)) or len(X) == 0:
+        return False
+    return all(hasattr(block, "shape") or isinstance(block, (list, tuple)) for block in X) and all(
+        np.ndim(block) == 2 for block in X
+    )
+
+
+def common_float_dtype(arrays: Sequence[Any]) -> type:
+    """float32 when every input is float32, float64 otherwise."""
+    dtypes = [getattr(array, "dtype", None) for array in arrays]
+    return np.float32 if dtypes and all(dtype == np.float32 for dtype in dtypes) else np.float64
+
+
+def check_task_matrix(X: Any, name: str, dtype: type) -> np.ndarray:
+    """A finite 2-D C-contiguous floating array; ValueError naming ``name`` otherwise."""
+    _reject_complex(X, name)
+    return check_array(X, dtype=dtype, order="C", ensure_2d=True, allow_nd=False, input_name=name)
+
+
+def check_target(y: Any, name: str, dtype: type) -> np.ndarray:
+    """A finite 1-D C-contiguous floating target vector."""
+    _reject_complex(y, name)
+    y = check_array(y, dtype=dtype, order="C", ensure_2d=False, allow_nd=False, input_name=name)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {y.shape}")
+    return y
+
+
+def check_tasks(tasks: Any, n_samples: int) -> np.ndarray:
+    """The task label of every row: 1-D, one per row, no missing values."""
+    tasks = np.asarray(tasks)
+    if tasks.ndim != 1:
+        raise ValueError(f"tasks must be 1-D with one label per row, got shape {tasks.shape}")
+    if tasks.shape[0] != n_samples:
+        raise ValueError(f"tasks has {tasks.shape[0]} labels but X has {n_samples} rows")
+    if tasks.dtype.kind == "c":
+        raise ValueError("tasks must hold real or string labels, not complex numbers")
+    if tasks.dtype.kind == "f" and not np.all(np.isfinite(tasks)):
+        raise ValueError("tasks contains NaN or infinity")
+    if tasks.dtype.kind == "O" and any(label is None for label in tasks):
+        raise ValueError("tasks contains None")
+    return tasks
+
+
+def _reject_complex(array: Any, name: str) -> None:
+    if np.iscomplexobj(array):
+        raise ValueError(f"{name} is complex; multitask needs real-valued data")
+
+
+def group_rows(task_index: np.ndarray, n_tasks: int) -> list[np.ndarray]:
+    """Row indices of each task, in their original order (stable)."""
+    order = np.argsort(task_index, kind="stable")
+    bounds = np.cumsum(np.bincount(task_index, minlength=n_tasks))[:-1]
+    return np.split(order, bounds)
+
+
+def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """X[rows] as a C-contiguous block; a view when ``rows`` is a contiguous range."""
+    if rows.size and rows[-1] - rows[0] + 1 == rows.size and np.all(np.diff(rows) == 1):
+        return X[rows[0] : rows[-1] + 1]
+    return X[rows]
+
+
+def to_task_blocks(X: Any, y: Any, tasks: Any, *, require_y: bool = True) -> TaskBlocks:
+    """Normalises training data in any of the three forms (see the module docstring)."""
+    if y is None and require_y:
+        raise ValueError("requires y to be passed, but the target y is None")
+    if tasks is not None:
+        return _long_blocks(X, y, tasks)
+    if is_list_form(X):
+        return _list_blocks(X, y)
+    return _shared_blocks(X, y)
+
+
+def _list_blocks(X: Sequence[Any], y: Any) -> TaskBlocks:
+    if not isinstance(y, (list, tuple)):
+        raise ValueError("X is a list of per-task matrices, so y must be a list of per-task targets")
+    if len(y) != len(X):
+        raise ValueError(f"X holds {len(X)} tasks but y holds {len(y)}")
+    dtype = common_float_dtype(X)
+    X_blocks = [check_task_matrix(block, f"X[{t}]", dtype) for t, block in enumerate(X)]
+    y_blocks = [check_target(target, f"y[{t}]", dtype) for t, target in enumerate(y)]
+    n_features = X_blocks[0].shape[1]
+    for t, (X_t, y_t) in enumerate(zip(X_blocks, y_blocks)):
+        if X_t.shape[1] != n_features:
+            raise ValueError(f"X[{t}] has {X_t.shape[1]} features but X[0] has {n_features}")
+        if X_t.shape[0] != y_t.shape[0]:
+            raise ValueError(f"X[{t}] has {X_t.shape[0]} rows but y[{t}] has {y_t.shape[0]} values")
+    return TaskBlocks(X_blocks, y_blocks, "lists", np.arange(len(X_blocks)))
+
+
+def _long_blocks(X: Any, y: Any, tasks: Any) -> TaskBlocks:
+    dtype = common_float_dtype([X])
+    X = check_task_matrix(X, "X", dtype)
+    y = check_target(y, "y", dtype)
+    check_consistent_length(X, y)
+    tasks = check_tasks(tasks, X.shape[0])
+    labels, task_index = np.unique(tasks, return_inverse=True)
+    rows = group_rows(task_index, labels.size)
+    X_blocks = [take_rows(X, r) for r in rows]
+    y_blocks = [np.ascontiguousarray(take_rows(y, r)) for r in rows]
+    return TaskBlocks(X_blocks, y_blocks, "long", labels, rows)
+
+
+def _shared_blocks(X: Any, y: Any) -> TaskBlocks:
+    dtype = common_float_dtype([X])
+    X = check_task_matrix(X, "X", dtype)
+    _reject_complex(y, "y")
+    Y = check_array(y, dtype=dtype, ensure_2d=False, allow_nd=False, input_name="y")
+    if Y.ndim not in (1, 2):
+        raise ValueError(f"y must be 1-D or 2-D (n_samples, n_tasks), got shape {Y.shape}")
+    check_consistent_length(X, Y)
+    if Y.ndim == 1:
+        return TaskBlocks([X], [np.ascontiguousarray(Y)], "single", np.arange(1))
+    if Y.shape[1] == 0:
+        raise ValueError("y has no columns: a 2-D y needs one column per task")
+    # One transposed copy makes every task's targets contiguous; X is shared, not copied.
+    Y_tasks = np.ascontiguousarray(Y.T)
+    return TaskBlocks([X] * Y.shape[1], list(Y_tasks), "shared", np.arange(Y.shape[1]))
