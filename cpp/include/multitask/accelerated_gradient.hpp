@@ -22,6 +22,8 @@ namespace multitask {
 ///   1. L <- L * kStepGrowth^-1 (try a longer step than last time);
 ///   2. x+ = y - g / L, doubling L until the quadratic upper bound holds:
 ///      f(x+) <= f(y) + <g, x+ - y> + L/2 ||x+ - y||^2   (Beck & Teboulle 2009);
+///      once that predicted change is at round-off level of f, the test
+///      uses gradients instead: <g(x+) - g, x+ - y> <= L ||x+ - y||^2;
 ///   3. restart the momentum when it points uphill, <y - x+, x+ - x> > 0
 ///      (gradient restart scheme of O'Donoghue & Candes 2015), otherwise
 ///      y = x+ + (theta_k - 1) / theta_{k+1} (x+ - x).
@@ -58,16 +60,26 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
   }
 
   Scalar theta = 1;
-  const Scalar slack = Scalar(10) * std::numeric_limits<Scalar>::epsilon();
+  // Below this predicted change (relative to |f|), differences of objective
+  // values are round-off, so the step is checked on gradients instead.
+  const Scalar value_test_floor = Scalar(1e4) * std::numeric_limits<Scalar>::epsilon();
+  Vector<Scalar> gradient_next(n);
   while (result.n_iter < options.max_iter) {
     lipschitz /= kStepGrowth;
     Scalar f_next = 0;
     for (int backtrack = 0;; ++backtrack) {
       x_next = y - gradient / lipschitz;
-      f_next = objective.value(x_next);
       const Vector<Scalar> step = x_next - y;
-      const Scalar bound = f_y + gradient.dot(step) + lipschitz / 2 * step.squaredNorm();
-      if (f_next <= bound + slack * std::abs(f_y) || backtrack == kMaxBacktracks) break;
+      const Scalar linear = gradient.dot(step), quadratic = lipschitz / 2 * step.squaredNorm();
+      bool accepted;
+      if (std::abs(linear) + quadratic > value_test_floor * std::abs(f_y)) {
+        f_next = objective.value(x_next);
+        accepted = f_next <= f_y + linear + quadratic;
+      } else {  // curvature along the step from gradients: <g(x+) - g(y), x+ - y> <= L ||x+ - y||^2
+        f_next = objective.value_and_gradient(x_next, gradient_next);
+        accepted = (gradient_next - gradient).dot(step) <= 2 * quadratic;
+      }
+      if (accepted || backtrack == kMaxBacktracks) break;
       lipschitz *= 2;
     }
     ++result.n_iter;
