@@ -25,7 +25,11 @@ class CoupledSystem {
     for (Index t = 0; t < data.n_tasks(); ++t) force_gram[t] = form_all_grams || !(alpha * coupling(t, t) > 0);
     stats_ = task_statistics(data, n_threads, force_gram);
     rhs_.resize(data.n_features(), data.n_tasks());
-    for (Index t = 0; t < n_tasks(); ++t) rhs_.col(t) = stats_[t].c;
+    weights_.resize(data.n_tasks());
+    for (Index t = 0; t < n_tasks(); ++t) {
+      rhs_.col(t) = stats_[t].c;
+      weights_[t] = stats_[t].weight;
+    }
   }
 
   Index n_tasks() const { return data_.n_tasks(); }
@@ -49,6 +53,10 @@ class CoupledSystem {
   /// out = H(W) = [A_t w_t] + alpha W K, parallel over tasks.   W, out: (d, T)
   void apply(const Matrix<Scalar>& W, Matrix<Scalar>& out) const {
     out.noalias() = alpha_ * (W * coupling_);
+    if (data_.shared_design) {  // one product G (W S) instead of T matrix-vector products
+      out.noalias() += *stats_[0].gram * (W * weights_.asDiagonal());
+      return;
+    }
     parallel_for(n_tasks(), n_threads_, [&](Index t) { out.col(t) += apply_task_gram(t, W.col(t)); });
   }
 
@@ -83,7 +91,8 @@ class CoupledSystem {
   Scalar alpha_;
   int n_threads_;
   std::vector<TaskStatistics<Scalar>> stats_;
-  Matrix<Scalar> rhs_;  // (d, T)
+  Matrix<Scalar> rhs_;      // (d, T)
+  Vector<Scalar> weights_;  // (T) s_t
 };
 
 }  // namespace multitask

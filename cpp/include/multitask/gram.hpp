@@ -27,12 +27,14 @@ template <typename Scalar, typename RowBlock>
 Matrix<Scalar> centred_gram(const RowBlock& X,            // (n, d)
                             const Vector<Scalar>& x_mean,  // (d)
                             bool centre) {
-  constexpr Index kChunkRows = 512;
+  // Panels of about 2e5 entries (measured: long enough panels for Eigen's
+  // blocked rank update, short enough to stay in cache after centring).
   const Index n = X.rows(), d = X.cols();
+  const Index chunk_rows = std::max<Index>(512, 204800 / std::max<Index>(d, 1));
   Matrix<Scalar> gram = Matrix<Scalar>::Zero(d, d);
   RowMatrix<Scalar> panel;
-  for (Index start = 0; start < n; start += kChunkRows) {
-    const Index rows = std::min(kChunkRows, n - start);
+  for (Index start = 0; start < n; start += chunk_rows) {
+    const Index rows = std::min(chunk_rows, n - start);
     if (centre) {
       panel = X.middleRows(start, rows).rowwise() - x_mean.transpose();
       gram.template selfadjointView<Eigen::Lower>().rankUpdate(panel.transpose());
@@ -78,19 +80,45 @@ bool use_sample_side(const TaskData<Scalar>& data, Index t) {
   return !data.shared_design && 2 * data.n_samples(t) < data.n_features();
 }
 
+/// Statistics of a shared design: one Gram X~^T X~ for every task and all the
+/// right-hand sides at once as one product X^T Y~ (the targets centred per
+/// task, so that X~^T Y~ = X^T Y~ because 1^T Y~ = 0).
+template <typename Scalar>
+std::vector<TaskStatistics<Scalar>> shared_design_statistics(const TaskData<Scalar>& data) {
+  const Index T = data.n_tasks(), n = data.n_samples(0);
+  const auto& X = data.X[0];
+  const Vector<Scalar> x_mean = task_means(data, 0).x_mean;
+  const auto gram = std::make_shared<const Matrix<Scalar>>(centred_gram(X, x_mean, data.fit_intercept));
+  Matrix<Scalar> Y_centred(n, T);
+  for (Index t = 0; t < T; ++t) Y_centred.col(t) = data.y[t];
+  Vector<Scalar> y_mean = Vector<Scalar>::Zero(T);
+  if (data.fit_intercept) {
+    y_mean = Y_centred.colwise().mean().transpose();
+    Y_centred.rowwise() -= y_mean.transpose();
+  }
+  const Matrix<Scalar> XtY = X.transpose() * Y_centred;  // (d, T)
+  std::vector<TaskStatistics<Scalar>> stats(T);
+  for (Index t = 0; t < T; ++t) {
+    TaskStatistics<Scalar>& s = stats[t];
+    s.x_mean = x_mean;
+    s.y_mean = y_mean[t];
+    s.weight = data.sample_weight[t];
+    s.gram = gram;
+    s.c = s.weight * XtY.col(t);
+    s.q = s.weight / 2 * Y_centred.col(t).squaredNorm();
+  }
+  return stats;
+}
+
 /// Computes the statistics of every task in parallel. Tasks with force_gram[t]
 /// set get a Gram even when wide (the dense exact solver needs every A_t, and
 /// the Woodbury side needs a positive shift alpha K_tt).
 template <typename Scalar>
 std::vector<TaskStatistics<Scalar>> task_statistics(const TaskData<Scalar>& data, int n_threads,
                                                     const std::vector<char>& force_gram) {
+  if (data.shared_design) return shared_design_statistics(data);
   const Index T = data.n_tasks();
   std::vector<TaskStatistics<Scalar>> stats(T);
-  std::shared_ptr<const Matrix<Scalar>> shared_gram;
-  if (data.shared_design) {
-    const Vector<Scalar> x_mean = task_means(data, 0).x_mean;
-    shared_gram = std::make_shared<const Matrix<Scalar>>(centred_gram(data.X[0], x_mean, data.fit_intercept));
-  }
   parallel_for(T, n_threads, [&](Index t) {
     TaskStatistics<Scalar>& s = stats[t];
     const TaskMeans<Scalar> means = task_means(data, t);
@@ -100,11 +128,8 @@ std::vector<TaskStatistics<Scalar>> task_statistics(const TaskData<Scalar>& data
     Vector<Scalar> y_centred = data.y[t].array() - means.y_mean;
     s.c = s.weight * centred_transpose_product(data.X[t], s.x_mean, y_centred);
     s.q = s.weight / 2 * y_centred.squaredNorm();
-    if (data.shared_design) {
-      s.gram = shared_gram;
-    } else if (force_gram[t] || !use_sample_side(data, t)) {
+    if (force_gram[t] || !use_sample_side(data, t))
       s.gram = std::make_shared<const Matrix<Scalar>>(centred_gram(data.X[t], s.x_mean, data.fit_intercept));
-    }
   });
   return stats;
 }
