@@ -87,6 +87,7 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
   out["data_passes"] = result.data_passes;
   out["objective_history"] = py::array_t<double>(result.objective_history.size(), result.objective_history.data());
   out["solver"] = result.solver;
+  out["preconditioner"] = result.preconditioner;
   return out;
 }
 

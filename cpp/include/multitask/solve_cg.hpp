@@ -3,14 +3,14 @@
 
 #include <cmath>
 
-#include "block_factor.hpp"
+#include "preconditioners.hpp"
 #include "solver_result.hpp"
 
 namespace multitask {
 
 /// Conjugate gradient on H(W) = C (see coupled_system.hpp), preconditioned by
-/// M^{-1} = blockdiag((A_t + alpha K_tt I)^{-1}). Every product with H and M^{-1}
-/// runs in parallel over tasks. The residual R = C - H(W) is updated by the
+/// block-Jacobi or the Kronecker preconditioner, whichever neglects less of H
+/// (preconditioners.hpp). Products with H run in parallel over tasks. The residual R = C - H(W) is updated by the
 /// recurrence; when it meets the tolerance the true residual is recomputed and
 /// CG restarts from the current iterate if round-off made the two differ.
 /// Objective: F(W) = -1/2 <W, C + R> + sum q_t, free given R.
@@ -19,10 +19,9 @@ void solve_cg(const CoupledSystem<Scalar>& system, const SolverOptions& options,
   const Index d = system.n_features(), T = system.n_tasks();
   const Matrix<Scalar>& C = system.rhs();
   const double rhs_norm = C.norm();
-  const std::vector<BlockFactor<Scalar>> factors = diagonal_block_factors(system);
-  auto precondition = [&](const Matrix<Scalar>& R, Matrix<Scalar>& Z) {
-    parallel_for(T, system.n_threads(), [&](Index t) { Z.col(t) = factors[t].solve(R.col(t)); });
-  };
+  const std::unique_ptr<Preconditioner<Scalar>> preconditioner = choose_preconditioner(system);
+  result.preconditioner = preconditioner->name();
+  auto precondition = [&](const Matrix<Scalar>& R, Matrix<Scalar>& Z) { preconditioner->apply(R, Z); };
 
   Matrix<Scalar>& W = result.coef;
   Matrix<Scalar> R(d, T), Z(d, T), P(d, T), HP(d, T);

@@ -34,60 +34,92 @@ Matrix<Scalar> solve_dense_cholesky(const CoupledSystem<Scalar>& system) {
   return Eigen::Map<Matrix<Scalar>>(solution.data(), d, T);
 }
 
-/// Solves (diag(main) + shift I + offdiag sub/super) z = r in place for a
-/// symmetric tridiagonal matrix, by LDL^T without pivoting (stable for a
-/// positive definite matrix; a non-positive pivot means it is not one).
+/// LDL^T pivots of the symmetric tridiagonal matrix (main, off) + shift I;
+/// eliminating r alongside when given. Returns false at the first pivot <= floor
+/// (the matrix is then not numerically positive definite).
 template <typename Scalar, typename Column>
-void solve_shifted_tridiagonal(const Vector<Scalar>& main, const Vector<Scalar>& off, Scalar shift, Scalar floor,
-                               Column&& z, Vector<Scalar>& pivots) {
+bool tridiagonal_forward(const Vector<Scalar>& main, const Vector<Scalar>& off, Scalar shift, Scalar floor,
+                         Vector<Scalar>& pivots, Column* r) {
   const Index n = main.size();
   pivots[0] = main[0] + shift;
+  if (!(pivots[0] > floor)) return false;
   for (Index j = 1; j < n; ++j) {
-    if (!(pivots[j - 1] > floor)) break;
     const Scalar multiplier = off[j - 1] / pivots[j - 1];
     pivots[j] = main[j] + shift - multiplier * off[j - 1];
-    z[j] -= multiplier * z[j - 1];
+    if (!(pivots[j] > floor)) return false;
+    if (r) (*r)[j] -= multiplier * (*r)[j - 1];
   }
-  for (Index j = 0; j < n; ++j)
-    if (!(pivots[j] > floor))
-      throw NumericalError("the kernel-coupled system is singular or indefinite (increase alpha, or use a positive "
-                           "definite coupling)");
-  z[n - 1] /= pivots[n - 1];
-  for (Index j = n - 2; j >= 0; --j) z[j] = z[j] / pivots[j] - (off[j] / pivots[j]) * z[j + 1];
+  return true;
 }
 
-/// Shared design (A_t = s_t G): the Sylvester equation G W S + alpha W K = C,
-/// S = diag(s_t). With V = W S^{1/2} it reads
-///     G V + alpha V K' = C S^{-1/2},   K' = S^{-1/2} K S^{-1/2}.
+/// Solver of the Sylvester equation  G W S + alpha W K = C  for a symmetric
+/// positive semidefinite G (d, d), coupling K (T, T) and S = diag(s), s > 0.
+///
+/// With V = W S^{1/2} it reads G V + alpha V K' = C S^{-1/2}, K' = S^{-1/2} K S^{-1/2}.
 /// Write K' = U diag(kappa) U^T (eigendecomposition, T x T) and reduce G to
 /// tridiagonal form G = P R P^T (Householder, no eigenvectors needed). Then
 /// Z = P^T V U solves, column by column, the tridiagonal systems
 ///     (R + alpha kappa_k I) z_k = (P^T C S^{-1/2} U)_k,
-/// and W = P Z U^T S^{-1/2}. Cost after the Gram: (4/3) d^3 + O(T^3 + d^2 T + d T^2),
-/// about a quarter of an eigendecomposition of G.
+/// and W = P Z U^T S^{-1/2}. Set-up: (4/3) d^3 + O(T^3); each solve
+/// O(d^2 T + d T^2): about a quarter of an eigendecomposition of G.
+template <typename Scalar>
+class SylvesterSolver {
+ public:
+  SylvesterSolver(const Matrix<Scalar>& G, const Matrix<Scalar>& K, const Vector<Scalar>& s, Scalar alpha)
+      : inv_sqrt_weight_(s.cwiseSqrt().cwiseInverse()), tridiagonal_(G) {
+    const Matrix<Scalar> K_scaled = inv_sqrt_weight_.asDiagonal() * K * inv_sqrt_weight_.asDiagonal();
+    Eigen::SelfAdjointEigenSolver<Matrix<Scalar>> coupling_eigen(K_scaled);
+    if (coupling_eigen.info() != Eigen::Success) throw NumericalError("eigendecomposition of the coupling failed");
+    U_ = coupling_eigen.eigenvectors();
+    alpha_kappa_ = alpha * coupling_eigen.eigenvalues();
+    main_ = tridiagonal_.diagonal();
+    off_ = tridiagonal_.subDiagonal();
+    const Scalar scale = G.diagonal().cwiseAbs().maxCoeff() + alpha_kappa_.cwiseAbs().maxCoeff();
+    floor_ = scale * std::numeric_limits<Scalar>::epsilon() * Scalar(G.rows() + K.rows());
+    // R + mu I is positive definite for every shift mu >= the smallest one iff it is for that one.
+    Vector<Scalar> pivots(G.rows());
+    well_posed_ = tridiagonal_forward<Scalar, Vector<Scalar>>(main_, off_, alpha_kappa_.minCoeff(), floor_, pivots,
+                                                              nullptr);
+  }
+
+  /// Whether the equation has a unique solution numerically (every shifted system is positive definite).
+  bool well_posed() const { return well_posed_; }
+
+  /// W (d, T) for the right-hand side C (d, T).
+  Matrix<Scalar> solve(const Matrix<Scalar>& C) const {
+    if (!well_posed_)
+      throw NumericalError("the kernel-coupled system is singular (increase alpha, or use a positive definite "
+                           "coupling)");
+    Matrix<Scalar> Z = tridiagonal_.matrixQ().transpose() * (C * inv_sqrt_weight_.asDiagonal() * U_);
+    Vector<Scalar> pivots(main_.size());
+    for (Index k = 0; k < Z.cols(); ++k) {
+      Vector<Scalar> z = Z.col(k);
+      tridiagonal_forward(main_, off_, alpha_kappa_[k], floor_, pivots, &z);
+      const Index n = z.size();
+      z[n - 1] /= pivots[n - 1];
+      for (Index j = n - 2; j >= 0; --j) z[j] = z[j] / pivots[j] - (off_[j] / pivots[j]) * z[j + 1];
+      Z.col(k) = z;
+    }
+    return tridiagonal_.matrixQ() * (Z * U_.transpose()) * inv_sqrt_weight_.asDiagonal();
+  }
+
+ private:
+  Vector<Scalar> inv_sqrt_weight_;  // (T) s^{-1/2}
+  Eigen::Tridiagonalization<Matrix<Scalar>> tridiagonal_;
+  Matrix<Scalar> U_;                // (T, T) eigenvectors of K'
+  Vector<Scalar> alpha_kappa_;      // (T) alpha * eigenvalues of K'
+  Vector<Scalar> main_, off_;       // (d), (d - 1) the tridiagonal R
+  Scalar floor_ = 0;
+  bool well_posed_ = false;
+};
+
+/// Shared design (A_t = s_t G): the Sylvester equation G W S + alpha W K = C.
 template <typename Scalar>
 Matrix<Scalar> solve_sylvester(const CoupledSystem<Scalar>& system) {
-  const Index T = system.n_tasks(), d = system.n_features();
-  const Matrix<Scalar>& G = *system.stats(0).gram;
-  Vector<Scalar> inv_sqrt_weight(T);
-  for (Index t = 0; t < T; ++t) inv_sqrt_weight[t] = Scalar(1) / std::sqrt(system.stats(t).weight);
-
-  const Matrix<Scalar> K_scaled =
-      inv_sqrt_weight.asDiagonal() * system.coupling() * inv_sqrt_weight.asDiagonal();
-  Eigen::SelfAdjointEigenSolver<Matrix<Scalar>> coupling_eigen(K_scaled);
-  if (coupling_eigen.info() != Eigen::Success) throw NumericalError("eigendecomposition of the coupling failed");
-  const Matrix<Scalar>& U = coupling_eigen.eigenvectors();
-  const Vector<Scalar> alpha_kappa = system.alpha() * coupling_eigen.eigenvalues();
-  const Eigen::Tridiagonalization<Matrix<Scalar>> tridiagonal(G);
-  const Vector<Scalar> main = tridiagonal.diagonal();
-  const Vector<Scalar> off = tridiagonal.subDiagonal();
-
-  Matrix<Scalar> Z = tridiagonal.matrixQ().transpose() * (system.rhs() * inv_sqrt_weight.asDiagonal() * U);
-  const Scalar scale = G.diagonal().cwiseAbs().maxCoeff() + alpha_kappa.cwiseAbs().maxCoeff();
-  const Scalar floor = scale * std::numeric_limits<Scalar>::epsilon() * Scalar(d + T);
-  Vector<Scalar> pivots(d);
-  for (Index k = 0; k < T; ++k) solve_shifted_tridiagonal(main, off, alpha_kappa[k], floor, Z.col(k), pivots);
-  return tridiagonal.matrixQ() * (Z * U.transpose()) * inv_sqrt_weight.asDiagonal();
+  Vector<Scalar> weights(system.n_tasks());
+  for (Index t = 0; t < system.n_tasks(); ++t) weights[t] = system.stats(t).weight;
+  return SylvesterSolver<Scalar>(*system.stats(0).gram, system.coupling(), weights, system.alpha())
+      .solve(system.rhs());
 }
 
 }  // namespace multitask

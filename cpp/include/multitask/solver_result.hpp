@@ -28,6 +28,7 @@ struct SolverResult {
   long data_passes = 0;                // passes over the data after the statistics
   std::vector<double> objective_history;  // F after each iteration
   std::string solver;                  // the solver that ran
+  std::string preconditioner;          // cg only: "block_jacobi" or "kronecker"
 };
 
 }  // namespace multitask
