@@ -104,8 +104,9 @@ def check_tasks(tasks: Any, n_samples: int) -> np.ndarray:
 
 
 def _reject_complex(array: Any, name: str) -> None:
-    if np.iscomplexobj(array):
-        raise ValueError(f"{name} is complex; multitask needs real-valued data")
+    dtype = getattr(array, "dtype", None)
+    if dtype is not None and np.dtype(dtype).kind == "c":
+        raise ValueError(f"Complex data not supported: {name} must be real-valued")
 
 
 def group_rows(task_index: np.ndarray, n_tasks: int) -> list[np.ndarray]:

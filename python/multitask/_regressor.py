@@ -230,9 +230,9 @@ class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
             return self._predict_long(X, tasks)
         if is_list_form(X):
             return self._predict_lists(X)
-        validate_data(self, X, skip_check_array=True, reset=False)
-        X = check_task_matrix(X, "X", common_float_dtype([X]))
-        self._check_n_features(X.shape[1], "X")
+        X_checked = check_task_matrix(X, "X", common_float_dtype([X]))
+        validate_data(self, X, skip_check_array=True, reset=False)  # feature count and names
+        X = X_checked
         predictions = X @ self.coef_.T + self.intercept_
         return predictions[:, 0] if self._input_form == "single" else predictions
 
