@@ -10,6 +10,13 @@
 
 namespace multitask {
 
+/// Pivots of a positive definite factorisation below this are treated as zero:
+/// a system of size n whose largest diagonal entry is `scale`.
+template <typename Scalar>
+Scalar singular_pivot_floor(Scalar scale, Index n) {
+  return Scalar(64) * Scalar(n) * std::numeric_limits<Scalar>::epsilon() * scale;
+}
+
 /// Dense Cholesky of the (dT, dT) system
 ///     H = blockdiag(A_t) + alpha K (x) I_d,   H vec(W) = vec(C),
 /// with vec(W) stacking the task columns w_1, ..., w_T. O((dT)^3 / 3) flops.
@@ -25,10 +32,13 @@ Matrix<Scalar> solve_dense_cholesky(const CoupledSystem<Scalar>& system) {
     H.block(t * d, t * d, d, d) = s.weight * *s.gram;
     for (Index u = 0; u < T; ++u) H.block(t * d, u * d, d, d).diagonal().array() += system.alpha() * K(t, u);
   }
+  const Scalar floor = singular_pivot_floor<Scalar>(H.diagonal().cwiseAbs().maxCoeff(), n);
   Eigen::LLT<Eigen::Ref<Matrix<Scalar>>> cholesky(H);  // factorises H in place
-  if (cholesky.info() != Eigen::Success)
-    throw NumericalError("the kernel-coupled system is not positive definite (increase alpha, or use a "
-                         "positive definite coupling)");
+  // A pivot L_ii^2 at round-off level of the largest diagonal entry means H is
+  // singular to working precision: the solution would be noise.
+  if (cholesky.info() != Eigen::Success || !(H.diagonal().cwiseAbs2().minCoeff() > floor))
+    throw NumericalError("the kernel-coupled system is singular or not positive definite (increase alpha, or "
+                         "use a positive definite coupling)");
   Vector<Scalar> rhs = Eigen::Map<const Vector<Scalar>>(system.rhs().data(), n);
   Vector<Scalar> solution = cholesky.solve(rhs);
   return Eigen::Map<Matrix<Scalar>>(solution.data(), d, T);
@@ -75,11 +85,14 @@ class SylvesterSolver {
     main_ = tridiagonal_.diagonal();
     off_ = tridiagonal_.subDiagonal();
     const Scalar scale = G.diagonal().cwiseAbs().maxCoeff() + alpha_kappa_.cwiseAbs().maxCoeff();
-    floor_ = scale * std::numeric_limits<Scalar>::epsilon() * Scalar(G.rows() + K.rows());
-    // R + mu I is positive definite for every shift mu >= the smallest one iff it is for that one.
+    // Sturm count: the LDL^T pivots of R + (mu - floor) I are all positive iff every
+    // eigenvalue of R + mu I exceeds floor (Sylvester's law of inertia). It suffices
+    // to check the smallest shift mu; below floor the system is singular to
+    // working precision.
+    const Scalar floor = singular_pivot_floor<Scalar>(scale, G.rows() + K.rows());
     Vector<Scalar> pivots(G.rows());
-    well_posed_ = tridiagonal_forward<Scalar, Vector<Scalar>>(main_, off_, alpha_kappa_.minCoeff(), floor_, pivots,
-                                                              nullptr);
+    well_posed_ = tridiagonal_forward<Scalar, Vector<Scalar>>(main_, off_, alpha_kappa_.minCoeff() - floor,
+                                                              Scalar(0), pivots, nullptr);
   }
 
   /// Whether the equation has a unique solution numerically (every shifted system is positive definite).
@@ -94,7 +107,7 @@ class SylvesterSolver {
     Vector<Scalar> pivots(main_.size());
     for (Index k = 0; k < Z.cols(); ++k) {
       Vector<Scalar> z = Z.col(k);
-      tridiagonal_forward(main_, off_, alpha_kappa_[k], floor_, pivots, &z);
+      tridiagonal_forward(main_, off_, alpha_kappa_[k], Scalar(0), pivots, &z);
       const Index n = z.size();
       z[n - 1] /= pivots[n - 1];
       for (Index j = n - 2; j >= 0; --j) z[j] = z[j] / pivots[j] - (off_[j] / pivots[j]) * z[j + 1];
@@ -109,7 +122,6 @@ class SylvesterSolver {
   Matrix<Scalar> U_;                // (T, T) eigenvectors of K'
   Vector<Scalar> alpha_kappa_;      // (T) alpha * eigenvalues of K'
   Vector<Scalar> main_, off_;       // (d), (d - 1) the tridiagonal R
-  Scalar floor_ = 0;
   bool well_posed_ = false;
 };
 
