@@ -12,6 +12,7 @@
 // n_t x n_t side (Woodbury). A shared design forms its one Gram once.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -44,6 +45,24 @@ Matrix<Scalar> centred_gram(const RowBlock& X,            // (n, d)
   }
   gram.template triangularView<Eigen::StrictlyUpper>() = gram.transpose();
   return gram;
+}
+
+/// centred_gram of a tall matrix in parallel: row blocks (their number fixed by
+/// n alone, so the result does not depend on the thread count) give partial
+/// Grams that are summed in block order.
+template <typename Scalar, typename RowBlock>
+Matrix<Scalar> parallel_centred_gram(const RowBlock& X, const Vector<Scalar>& x_mean, bool centre, int n_threads) {
+  const Index n = X.rows();
+  const Index n_blocks = std::clamp<Index>(n / 1024, 1, 16);
+  if (n_blocks == 1) return centred_gram<Scalar>(X, x_mean, centre);
+  const Index rows_per_block = (n + n_blocks - 1) / n_blocks;
+  std::vector<Matrix<Scalar>> partial(n_blocks);
+  parallel_for(n_blocks, n_threads, [&](Index block) {
+    const Index first = block * rows_per_block, count = std::min(rows_per_block, n - first);
+    partial[block] = centred_gram<Scalar>(X.middleRows(first, count), x_mean, centre);
+  });
+  for (Index block = 1; block < n_blocks; ++block) partial[0] += partial[block];
+  return partial[0];
 }
 
 /// X~^T u = X^T u - x_mean (1^T u)   (d)
@@ -84,11 +103,12 @@ bool use_sample_side(const TaskData<Scalar>& data, Index t) {
 /// right-hand sides at once as one product X^T Y~ (the targets centred per
 /// task, so that X~^T Y~ = X^T Y~ because 1^T Y~ = 0).
 template <typename Scalar>
-std::vector<TaskStatistics<Scalar>> shared_design_statistics(const TaskData<Scalar>& data) {
+std::vector<TaskStatistics<Scalar>> shared_design_statistics(const TaskData<Scalar>& data, int n_threads) {
   const Index T = data.n_tasks(), n = data.n_samples(0);
   const auto& X = data.X[0];
   const Vector<Scalar> x_mean = task_means(data, 0).x_mean;
-  const auto gram = std::make_shared<const Matrix<Scalar>>(centred_gram(X, x_mean, data.fit_intercept));
+  const auto gram = std::make_shared<const Matrix<Scalar>>(
+      parallel_centred_gram<Scalar>(X, x_mean, data.fit_intercept, n_threads));
   Matrix<Scalar> Y_centred(n, T);
   for (Index t = 0; t < T; ++t) Y_centred.col(t) = data.y[t];
   Vector<Scalar> y_mean = Vector<Scalar>::Zero(T);
@@ -96,7 +116,13 @@ std::vector<TaskStatistics<Scalar>> shared_design_statistics(const TaskData<Scal
     y_mean = Y_centred.colwise().mean().transpose();
     Y_centred.rowwise() -= y_mean.transpose();
   }
-  const Matrix<Scalar> XtY = X.transpose() * Y_centred;  // (d, T)
+  // X^T Y~ by blocks of tasks, in parallel.   (d, T)
+  Matrix<Scalar> XtY(X.cols(), T);
+  const Index tasks_per_block = std::max<Index>(1, (T + 3) / 4);
+  parallel_for((T + tasks_per_block - 1) / tasks_per_block, n_threads, [&](Index block) {
+    const Index first = block * tasks_per_block, count = std::min(tasks_per_block, T - first);
+    XtY.middleCols(first, count).noalias() = X.transpose() * Y_centred.middleCols(first, count);
+  });
   std::vector<TaskStatistics<Scalar>> stats(T);
   for (Index t = 0; t < T; ++t) {
     TaskStatistics<Scalar>& s = stats[t];
@@ -116,7 +142,7 @@ std::vector<TaskStatistics<Scalar>> shared_design_statistics(const TaskData<Scal
 template <typename Scalar>
 std::vector<TaskStatistics<Scalar>> task_statistics(const TaskData<Scalar>& data, int n_threads,
                                                     const std::vector<char>& force_gram) {
-  if (data.shared_design) return shared_design_statistics(data);
+  if (data.shared_design) return shared_design_statistics(data, n_threads);
   const Index T = data.n_tasks();
   std::vector<TaskStatistics<Scalar>> stats(T);
   parallel_for(T, n_threads, [&](Index t) {
