@@ -273,6 +273,12 @@ def validate_coupling(K: Any, n_tasks: int | None = None, *, name: str = "coupli
         raise ValueError(f"{name} has shape {array.shape} but the data has {n_tasks} tasks")
     _check_symmetric(array, name, tol)
     array = np.ascontiguousarray((array + array.T) / 2)
+    # Positive definite (the common case) is settled by a cheap Cholesky factorisation.
+    try:
+        np.linalg.cholesky(array)
+        return array
+    except np.linalg.LinAlgError:
+        pass
     eigenvalues = np.linalg.eigvalsh(array)
     if eigenvalues[0] < -tol * max(1.0, np.abs(eigenvalues).max()):
         raise ValueError(

@@ -51,7 +51,7 @@ def load_school(*, form: str = "lists") -> tuple:
         raise ValueError(f"form must be 'lists' or 'long', got {form!r}")
     with resources.files("multitask").joinpath("data/school.npz").open("rb") as handle:
         archive = np.load(handle)
-        X = archive["X"].astype(np.float64)
+        X = np.ascontiguousarray(archive["X"], dtype=np.float64)  # stored column-major, as in MATLAB
         y = archive["y"].astype(np.float64)
         tasks = archive["task"].astype(np.int64)
     if form == "long":
