@@ -6,18 +6,34 @@
 
 namespace multitask {
 
-/// One sweep updates every task in turn with the others held fixed:
+/// One block Gauss-Seidel sweep over the tasks, in order:
 ///     w_t <- (A_t + alpha K_tt I)^{-1} (c_t - alpha sum_{s != t} K_ts w_s),
-/// the exact minimiser of F over w_t, using cached factors and keeping
-/// P = W K up to date by a rank-one update (O(dT) per task). The residual
+/// the exact minimiser of F over w_t with the others fixed. P = W K is
+/// recomputed at the start (so round-off does not accumulate) and then kept up
+/// to date by a rank-one update per task (O(dT)).   W, P: (d, T)
+template <typename Scalar>
+void bcd_sweep(const CoupledSystem<Scalar>& system, const std::vector<BlockFactor<Scalar>>& factors,
+               Matrix<Scalar>& W, Matrix<Scalar>& P) {
+  const Matrix<Scalar>& C = system.rhs();
+  const Matrix<Scalar>& K = system.coupling();
+  const Scalar alpha = system.alpha();
+  P.noalias() = W * K;
+  for (Index t = 0; t < system.n_tasks(); ++t) {
+    const Vector<Scalar> rhs = C.col(t) - alpha * (P.col(t) - K(t, t) * W.col(t));
+    const Vector<Scalar> delta = factors[t].solve(rhs) - W.col(t);
+    W.col(t) += delta;
+    P.noalias() += delta * K.row(t);
+  }
+}
+
+/// Block-coordinate descent: sweeps (bcd_sweep) with cached factors of the
+/// diagonal blocks until the stopping rule holds. The residual
 /// H(W) - C, hence the stopping rule and the objective, is evaluated once per
 /// sweep (in parallel over tasks).
 template <typename Scalar>
 void solve_bcd(const CoupledSystem<Scalar>& system, const SolverOptions& options, SolverResult<Scalar>& result) {
   const Index d = system.n_features(), T = system.n_tasks();
   const Matrix<Scalar>& C = system.rhs();
-  const Matrix<Scalar>& K = system.coupling();
-  const Scalar alpha = system.alpha();
   const double rhs_norm = C.norm();
   const std::vector<BlockFactor<Scalar>> factors = diagonal_block_factors(system);
 
@@ -32,13 +48,7 @@ void solve_bcd(const CoupledSystem<Scalar>& system, const SolverOptions& options
   result.converged = residual <= options.tol;
   Matrix<Scalar> P(d, T);
   while (!result.converged && result.n_iter < options.max_iter) {
-    P.noalias() = W * K;  // refreshed every sweep so round-off does not accumulate
-    for (Index t = 0; t < T; ++t) {
-      const Vector<Scalar> rhs = C.col(t) - alpha * (P.col(t) - K(t, t) * W.col(t));
-      const Vector<Scalar> delta = factors[t].solve(rhs) - W.col(t);
-      W.col(t) += delta;
-      P.noalias() += delta * K.row(t);
-    }
+    bcd_sweep(system, factors, W, P);
     ++result.n_iter;
     const auto [new_residual, objective] = residual_and_objective();
     residual = new_residual;
