@@ -1,16 +1,36 @@
-"""Coupling matrices K: the T x T positive semidefinite "kernel over tasks".
+r"""Coupling matrices K: the T x T positive semidefinite "kernel over tasks".
 
-The coupling enters the objective as ``(alpha/2) sum_{s,t} K_st <w_s, w_t> =
-(alpha/2) tr(W K W^T)`` with ``W = [w_1 ... w_T]``. Every builder returns a
-float64 (T, T) array.
+The coupling enters the multi-task objective as the penalty
+
+.. math::
+
+    \frac{\alpha}{2} \sum_{s,t} K_{st} \langle w_s, w_t \rangle
+    = \frac{\alpha}{2} \operatorname{tr}(W K W^\top),
+    \qquad W = [w_1, \dots, w_T] \in \mathbb{R}^{d \times T}.
+
+Every builder here returns a float64, C-contiguous, exactly symmetric (T, T)
+array that can be passed as the ``coupling`` of an estimator:
+
+* :func:`identity` -- independent ridge regression per task;
+* :func:`mean_regularized` -- tasks pulled towards their mean (Evgeniou & Pontil 2004);
+* :func:`graph_laplacian`, :func:`chain` -- tasks pulled towards their neighbours
+  in a task graph (MALSAR SRMTL, RMTL "Graph");
+* :func:`from_task_kernel`, :func:`task_kernel` -- the multi-task kernel view,
+  K = B^{-1} for a similarity kernel B between tasks.
+
+:func:`validate_coupling` checks a user-supplied matrix and
+:func:`resolve_coupling` turns an estimator's ``coupling`` parameter into K.
 """
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial.distance import cdist
 
 __all__ = [
     "identity",
@@ -21,291 +41,477 @@ __all__ = [
     "task_kernel",
     "validate_coupling",
     "resolve_coupling",
+    "BUILDER_NAMES",
 ]
 
-
-def _check_n_tasks(n_tasks: Any) -> int:
-    if isinstance(n_tasks, bool) or not isinstance(n_tasks, (int, np.integer)) or n_tasks < 1:
-        raise ValueError(f"n_tasks must be a positive integer, got {n_tasks!r}")
-    return int(n_tasks)
+KERNELS = ("rbf", "linear", "polynomial")
 
 
-def _check_nonnegative(value: Any, name: str) -> float:
+# --------------------------------------------------------------------------------------------
+# Argument checks shared by the builders
+# --------------------------------------------------------------------------------------------
+
+
+def _check_positive_int(value: Any, name: str) -> int:
+    """``value`` as an int >= 1; ValueError naming ``name`` otherwise (bools are rejected)."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_real(value: Any, name: str, *, positive: bool = False) -> float:
+    """``value`` as a finite float that is >= 0 (or > 0 when ``positive``); ValueError naming ``name``."""
+    requirement = "positive" if positive else "non-negative"
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise ValueError(f"{name} must be a finite {requirement} number, got {value!r}")
+    number = float(value)
+    if not np.isfinite(number) or number < 0 or (positive and number == 0):
+        raise ValueError(f"{name} must be a finite {requirement} number, got {value!r}")
+    return number
+
+
+def _as_real_array(value: Any, name: str) -> NDArray[np.float64]:
+    """``value`` as a finite real float64 array; ValueError naming ``name`` for other dtypes or NaN/inf."""
     try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}") from None
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be finite and non-negative, got {value!r}")
-    return value
-
-
-def _real_square_matrix(matrix: Any, name: str) -> np.ndarray:
-    """A finite real 2-D square float64 array; ValueError naming ``name`` otherwise."""
-    array = np.asarray(matrix)
+        array = np.asarray(value)
+    except (TypeError, ValueError) as error:  # e.g. ragged nested lists
+        raise ValueError(f"{name} must be a numeric array: {error}") from None
     if array.dtype.kind == "c":
-        raise ValueError(f"{name} is complex; it must be real")
+        raise ValueError(f"{name} must be real, got complex dtype {array.dtype}")
     if array.dtype.kind not in "biuf":
-        raise ValueError(f"{name} must be numeric, got dtype {array.dtype}")
-    if array.ndim != 2 or array.shape[0] != array.shape[1]:
-        raise ValueError(f"{name} must be a square 2-D matrix, got shape {array.shape}")
-    if array.shape[0] == 0:
-        raise ValueError(f"{name} is empty")
-    array = array.astype(np.float64)
+        raise ValueError(f"{name} must be a real numeric array, got dtype {array.dtype}")
+    array = array.astype(np.float64)  # always a copy: callers may modify it
     if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} contains NaN or infinity")
+        raise ValueError(f"{name} contains NaN or infinite entries")
     return array
 
 
-def _check_symmetric(array: np.ndarray, name: str, tol: float) -> None:
-    scale = max(np.abs(array).max(), np.finfo(np.float64).tiny)
-    asymmetry = np.abs(array - array.T).max()
+def _as_square_matrix(value: Any, name: str) -> NDArray[np.float64]:
+    """``value`` as a finite real non-empty square float64 matrix; ValueError naming ``name``."""
+    array = _as_real_array(value, name)
+    if array.ndim != 2 or array.shape[0] != array.shape[1]:
+        raise ValueError(f"{name} must be a square 2-D matrix, got shape {array.shape}")
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} must not be empty, got shape {array.shape}")
+    return array
+
+
+def _check_symmetric(matrix: NDArray[np.float64], name: str, tol: float) -> None:
+    """Reject ``matrix`` when max_ij |M_ij - M_ji| > tol * max_ij |M_ij|."""
+    with np.errstate(over="ignore"):  # a difference beyond the float range is an (infinite) asymmetry
+        asymmetry = float(np.max(np.abs(matrix - matrix.T)))
+    scale = float(np.max(np.abs(matrix)))
     if asymmetry > tol * scale:
-        raise ValueError(f"{name} must be symmetric; its largest asymmetry |K_ij - K_ji| is {asymmetry:.3g}")
+        raise ValueError(
+            f"{name} must be symmetric; its largest asymmetry max |{name}_ij - {name}_ji| is "
+            f"{asymmetry:.6g} (relative to max |{name}_ij| = {scale:.6g}, tolerance {tol:g})"
+        )
 
 
-def identity(n_tasks: int) -> np.ndarray:
-    """K = I: independent ridge regression for every task.
+def _symmetrised(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(M + M^T) / 2 as a C-contiguous array: symmetric to the last bit."""
+    # Halving first is exact and cannot overflow for entries near the float range.
+    return np.ascontiguousarray(0.5 * matrix + 0.5 * matrix.T)
+
+
+# --------------------------------------------------------------------------------------------
+# Builders
+# --------------------------------------------------------------------------------------------
+
+
+def identity(n_tasks: int) -> NDArray[np.float64]:
+    """Coupling K = I: independent ridge regression for every task.
+
+    With K = I the penalty is ``(alpha/2) tr(W W^T) = (alpha/2) sum_t ||w_t||^2``,
+    which does not couple the tasks at all: each task is an ordinary ridge
+    regression. It is the baseline that any coupling should beat.
 
     Parameters
     ----------
     n_tasks : int
-        Number of tasks T.
+        Number of tasks T, >= 1.
 
     Returns
     -------
-    ndarray of shape (T, T)
+    K : ndarray of shape (T, T), dtype float64
+        The identity matrix.
+
+    Raises
+    ------
+    ValueError
+        If ``n_tasks`` is not a positive integer.
     """
-    return np.eye(_check_n_tasks(n_tasks))
+    return np.eye(_check_positive_int(n_tasks, "n_tasks"), dtype=np.float64)
 
 
-def mean_regularized(n_tasks: int, mu: float = 0.1) -> np.ndarray:
-    """K = I - 11^T/T + mu I: mean-regularised multi-task learning.
+def mean_regularized(n_tasks: int, mu: float = 0.1) -> NDArray[np.float64]:
+    r"""Coupling of mean-regularised multi-task learning, K = I - 11^T/T + mu I.
 
-    ``tr(W K W^T) = sum_t ||w_t - wbar||^2 + mu sum_t ||w_t||^2`` with ``wbar``
-    the mean task model (Evgeniou & Pontil, KDD 2004): tasks are pulled towards
-    their mean, and ``mu`` shrinks the mean itself.
+    With the mean model ``wbar = (1/T) sum_t w_t`` (Evgeniou & Pontil, KDD 2004),
+
+    .. math::
+
+        \operatorname{tr}(W K W^\top)
+        = \sum_t \|w_t - \bar w\|^2 + \mu \sum_t \|w_t\|^2,
+
+    because ``I - 11^T/T`` is the projection that removes the mean of the
+    tasks. Task models are pulled towards their mean; ``mu`` is a ridge on every
+    model (``mu > 0`` makes K positive definite: its eigenvalues are ``mu``,
+    along the all-ones direction, and ``1 + mu``, with multiplicity T - 1).
 
     Parameters
     ----------
     n_tasks : int
-        Number of tasks T.
+        Number of tasks T, >= 1. For T = 1 there is no mean to pull towards and
+        K = [[mu]].
     mu : float, default=0.1
-        Ridge on every task model, >= 0 (``mu > 0`` makes K positive definite).
+        Ridge on every task model, finite and >= 0.
 
     Returns
     -------
-    ndarray of shape (T, T)
+    K : ndarray of shape (T, T), dtype float64
+
+    Raises
+    ------
+    ValueError
+        If ``n_tasks`` is not a positive integer or ``mu`` is negative or not finite.
     """
-    n_tasks = _check_n_tasks(n_tasks)
-    mu = _check_nonnegative(mu, "mu")
-    return (1.0 + mu) * np.eye(n_tasks) - np.full((n_tasks, n_tasks), 1.0 / n_tasks)
+    n_tasks = _check_positive_int(n_tasks, "n_tasks")
+    mu = _check_real(mu, "mu")
+    # Centring projection P = I - 11^T/T, then the ridge mu I on its diagonal.
+    centring = np.eye(n_tasks) - np.full((n_tasks, n_tasks), 1.0 / n_tasks)
+    return _symmetrised(centring + mu * np.eye(n_tasks))
 
 
-def graph_laplacian(adjacency: Any, ridge: float = 0.1) -> np.ndarray:
-    """K = L + ridge I with L = D - A the Laplacian of a weighted task graph.
+def graph_laplacian(adjacency: ArrayLike, ridge: float = 0.1) -> NDArray[np.float64]:
+    r"""Coupling of graph-regularised multi-task learning, K = L + ridge I with L = D - A.
 
-    ``tr(W L W^T) = sum_{s<t} a_st ||w_s - w_t||^2``: tasks joined by an edge are
-    pulled together. This is MALSAR's SRMTL and RMTL's "Graph" penalty
-    ``||W R||_F^2`` with R the (weighted) incidence matrix, since ``R R^T = L``;
-    with the ``alpha/2`` convention here, their penalty ``rho ||W R||_F^2``
-    corresponds to ``K = L`` and ``alpha = 2 rho``. The diagonal of the
-    adjacency (self-loops) is ignored.
+    For a weighted, undirected task graph with symmetric non-negative
+    adjacency ``A`` and degree matrix ``D = diag(sum_t A_st)``, the Laplacian
+    ``L = D - A`` satisfies
+
+    .. math::
+
+        \operatorname{tr}(W L W^\top) = \sum_{s<t} A_{st} \|w_s - w_t\|^2,
+
+    so tasks joined by a heavy edge are pulled together, and
+    ``tr(W K W^T) = sum_{s<t} A_st ||w_s - w_t||^2 + ridge sum_t ||w_t||^2``.
+
+    **Correspondence with MALSAR and RMTL.** MALSAR's ``Least_SRMTL`` and RMTL's
+    ``Regularization="Graph"`` penalise ``rho ||W R||_F^2`` with R the T x E
+    incidence matrix of the graph (column e of R holds ``+sqrt(A_st)`` in row s
+    and ``-sqrt(A_st)`` in row t for edge e = (s, t)). Since ``R R^T = L``,
+    ``||W R||_F^2 = tr(W R R^T W^T) = tr(W L W^T)``. In this package's
+    ``(alpha/2) tr(W K W^T)`` convention, their penalty is therefore
+    ``K = 2 R R^T = 2 L`` with ``alpha = rho``, or equivalently ``K = L`` with
+    ``alpha = 2 rho`` (plus the ridge, which they add as a separate
+    ``||W||_F^2`` term).
+
+    The diagonal of ``adjacency`` (self-loops) is **ignored**: a self-loop
+    ``||w_t - w_t||^2`` contributes nothing to the penalty, so any diagonal
+    values are accepted and discarded.
 
     Parameters
     ----------
     adjacency : array-like of shape (T, T)
-        Symmetric non-negative edge weights.
+        Symmetric edge weights, finite and non-negative off the diagonal
+        (0 = no edge). The diagonal is ignored.
     ridge : float, default=0.1
-        Added to the diagonal, >= 0 (> 0 makes K positive definite).
+        Added to the diagonal, finite and >= 0. ``ridge > 0`` makes K positive
+        definite; with ``ridge = 0``, K is singular (constant across every
+        connected component of the graph).
 
     Returns
     -------
-    ndarray of shape (T, T)
+    K : ndarray of shape (T, T), dtype float64
+
+    Raises
+    ------
+    ValueError
+        If ``adjacency`` is not a finite real square matrix, is not symmetric,
+        or has a negative off-diagonal weight, or if ``ridge`` is negative or
+        not finite.
     """
-    A = _real_square_matrix(adjacency, "adjacency")
-    _check_symmetric(A, "adjacency", 1e-12)
-    ridge = _check_nonnegative(ridge, "ridge")
-    A = A.copy()
-    np.fill_diagonal(A, 0.0)
-    if np.any(A < 0):
-        raise ValueError("adjacency must have non-negative weights")
-    A = (A + A.T) / 2
-    return np.diag(A.sum(axis=1)) - A + ridge * np.eye(A.shape[0])
+    weights = _as_square_matrix(adjacency, "adjacency")
+    ridge = _check_real(ridge, "ridge")
+    np.fill_diagonal(weights, 0.0)  # self-loops carry no penalty: ignore them
+    _check_symmetric(weights, "adjacency", 1e-12)
+    smallest = float(weights.min())
+    if smallest < 0:
+        raise ValueError(f"adjacency must have non-negative weights; its smallest off-diagonal entry is {smallest:.6g}")
+    weights = _symmetrised(weights)
+    # L = D - A, with D the diagonal matrix of weighted degrees.
+    laplacian = np.diag(weights.sum(axis=1)) - weights
+    return _symmetrised(laplacian + ridge * np.eye(weights.shape[0]))
 
 
-def chain(n_tasks: int, ridge: float = 0.1) -> np.ndarray:
-    """K = L + ridge I for the path graph 0 - 1 - ... - (T-1) with unit weights.
+def chain(n_tasks: int, ridge: float = 0.1) -> NDArray[np.float64]:
+    """Coupling of a chain of tasks: the Laplacian of the path 0 - 1 - ... - (T-1) plus ridge I.
 
-    Neighbouring tasks (e.g. consecutive time periods) are pulled together:
-    ``tr(W L W^T) = sum_t ||w_{t+1} - w_t||^2``.
+    ``tr(W K W^T) = sum_{t=0}^{T-2} ||w_{t+1} - w_t||^2 + ridge sum_t ||w_t||^2``:
+    neighbouring tasks (consecutive time periods, adjacent dose levels, ...)
+    are pulled together. This is :func:`graph_laplacian` of the path graph with
+    unit weights, i.e. the tridiagonal matrix with diagonal
+    ``(1, 2, ..., 2, 1) + ridge`` and off-diagonals -1.
 
     Parameters
     ----------
     n_tasks : int
-        Number of tasks T.
+        Number of tasks T, >= 1. For T = 1 there are no edges and K = [[ridge]].
     ridge : float, default=0.1
-        Added to the diagonal, >= 0.
+        Added to the diagonal, finite and >= 0.
 
     Returns
     -------
-    ndarray of shape (T, T)
+    K : ndarray of shape (T, T), dtype float64
+
+    Raises
+    ------
+    ValueError
+        If ``n_tasks`` is not a positive integer or ``ridge`` is negative or not finite.
     """
-    n_tasks = _check_n_tasks(n_tasks)
-    adjacency = np.eye(n_tasks, k=1) + np.eye(n_tasks, k=-1)
-    return graph_laplacian(adjacency, ridge=ridge)
+    n_tasks = _check_positive_int(n_tasks, "n_tasks")
+    ridge = _check_real(ridge, "ridge")
+    path = np.eye(n_tasks, k=1) + np.eye(n_tasks, k=-1)  # A_{t,t+1} = A_{t+1,t} = 1
+    return graph_laplacian(path, ridge=ridge)
 
 
-def from_task_kernel(B: Any) -> np.ndarray:
-    """K = B^{-1} for a symmetric positive definite kernel B between tasks.
+def from_task_kernel(B: ArrayLike) -> NDArray[np.float64]:
+    """Coupling K = B^{-1} for a symmetric positive definite kernel B between tasks.
 
-    In the multi-task kernel view, the coupled linear model is kernel ridge
-    regression with k((x, s), (x', t)) = B_st <x, x'> (Evgeniou, Micchelli &
-    Pontil, JMLR 2005): similar tasks (large B_st) get similar models.
+    In the multi-task kernel view (Evgeniou, Micchelli & Pontil, JMLR 2005),
+    the kernel-coupled linear model with a positive definite K is kernel ridge
+    regression with the kernel ``k((x, s), (x', t)) = B_st <x, x'>``,
+    ``B = K^{-1}``: tasks with a large similarity ``B_st`` get similar models.
+    Equivalently, the penalty is the negative log-density of the matrix-normal
+    prior in which every row of W is drawn from N(0, B).
+
+    The inverse is computed from the Cholesky factorisation ``B = L L^T`` and
+    symmetrised, ``K = (B^{-1} + B^{-T}) / 2``.
 
     Parameters
     ----------
     B : array-like of shape (T, T)
-        Symmetric positive definite task kernel.
+        Symmetric positive definite task kernel (e.g. from :func:`task_kernel`,
+        plus a small ridge if that kernel is singular).
 
     Returns
     -------
-    ndarray of shape (T, T)
+    K : ndarray of shape (T, T), dtype float64
 
     Raises
     ------
     ValueError
-        If B is not square, finite, symmetric or positive definite.
+        If ``B`` is not a finite real square matrix, is not symmetric within
+        round-off (relative tolerance 1e-10), or is not numerically positive
+        definite (its smallest eigenvalue is not above ``T * eps * max eigenvalue``;
+        the message gives the eigenvalue).
     """
-    B = _real_square_matrix(B, "B")
-    _check_symmetric(B, "B", 1e-10)
-    B = (B + B.T) / 2
+    kernel = _as_square_matrix(B, "B")
+    _check_symmetric(kernel, "B", 1e-10)
+    kernel = _symmetrised(kernel)
+    n_tasks = kernel.shape[0]
+    eigenvalues = np.linalg.eigvalsh(kernel)
+    # Below this threshold the inverse is dominated by round-off.
+    threshold = n_tasks * np.finfo(np.float64).eps * max(float(np.abs(eigenvalues).max()), np.finfo(np.float64).tiny)
+    if eigenvalues[0] <= threshold:
+        raise ValueError(
+            f"B must be positive definite; its smallest eigenvalue is {eigenvalues[0]:.6g} "
+            f"(largest {eigenvalues[-1]:.6g}); add a ridge to B"
+        )
     try:
-        factor = scipy.linalg.cho_factor(B, lower=True)
+        factor = scipy.linalg.cho_factor(kernel, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
-        smallest = np.linalg.eigvalsh(B)[0]
-        raise ValueError(f"B must be positive definite; its smallest eigenvalue is {smallest:.3g}") from None
-    K = scipy.linalg.cho_solve(factor, np.eye(B.shape[0]))
-    return (K + K.T) / 2
+        raise ValueError(
+            f"B must be positive definite; its Cholesky factorisation failed "
+            f"(smallest eigenvalue {eigenvalues[0]:.6g}); add a ridge to B"
+        ) from None
+    # B^{-1} = L^{-T} L^{-1}: solve B X = I with the factor.
+    inverse = scipy.linalg.cho_solve(factor, np.eye(n_tasks), check_finite=False)
+    return _symmetrised(inverse)
+
+
+def _check_kernel_name(kernel: Any) -> str:
+    if not isinstance(kernel, str) or kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}")
+    return kernel
 
 
 def task_kernel(
-    task_features: Any,
+    task_features: ArrayLike,
     kernel: str = "rbf",
     gamma: float | None = None,
     degree: int = 3,
     coef0: float = 1.0,
-) -> np.ndarray:
-    """A kernel B between tasks from descriptors of the tasks.
+) -> NDArray[np.float64]:
+    """Kernel matrix B between tasks, computed from a descriptor vector per task.
+
+    With task descriptors ``a_s`` (rows of ``task_features``, e.g. a school's
+    size, intake and type):
+
+    * ``"rbf"``: ``B_st = exp(-gamma ||a_s - a_t||^2)``;
+    * ``"linear"``: ``B_st = <a_s, a_t>``;
+    * ``"polynomial"``: ``B_st = (gamma <a_s, a_t> + coef0)^degree``.
+
+    All three are positive semidefinite. The rbf kernel of distinct
+    descriptors is positive definite; the linear kernel has rank at most p.
+    Pass B to :func:`from_task_kernel` (adding ``eps * I`` if it is singular)
+    to obtain the coupling ``K = B^{-1}``.
 
     Parameters
     ----------
     task_features : array-like of shape (T, p)
-        One row of descriptors per task (e.g. a school's size and type).
+        One row of finite real descriptors per task.
     kernel : {"rbf", "linear", "polynomial"}, default="rbf"
-        ``exp(-gamma ||a - b||^2)``, ``<a, b>`` or ``(gamma <a, b> + coef0)^degree``.
+        Kernel function.
     gamma : float, default=None
-        Positive scale; ``1 / p`` when None.
+        Positive scale of the rbf and polynomial kernels; ``1 / p`` when None.
+        Ignored by the linear kernel (but still validated).
     degree : int, default=3
-        Degree of the polynomial kernel, >= 1.
+        Degree of the polynomial kernel, a positive integer.
     coef0 : float, default=1.0
-        Constant of the polynomial kernel, >= 0.
+        Constant of the polynomial kernel, finite and >= 0 (a negative constant
+        can make the kernel indefinite).
 
     Returns
     -------
-    ndarray of shape (T, T)
-        Symmetric positive semidefinite; pass it to :func:`from_task_kernel`
-        (after adding a small ridge if it is singular) to get a coupling.
-    """
-    F = np.asarray(task_features)
-    if F.dtype.kind not in "biuf":
-        raise ValueError(f"task_features must be numeric, got dtype {F.dtype}")
-    if F.ndim != 2 or F.shape[0] == 0 or F.shape[1] == 0:
-        raise ValueError(f"task_features must be a non-empty 2-D array (n_tasks, n_descriptors), got shape {F.shape}")
-    F = F.astype(np.float64)
-    if not np.all(np.isfinite(F)):
-        raise ValueError("task_features contains NaN or infinity")
-    if gamma is None:
-        gamma = 1.0 / F.shape[1]
-    elif not (np.isfinite(gamma) and gamma > 0):
-        raise ValueError(f"gamma must be positive, got {gamma!r}")
-    if kernel == "rbf":
-        squared_norms = np.sum(F**2, axis=1)
-        distances = np.maximum(squared_norms[:, None] + squared_norms[None, :] - 2 * F @ F.T, 0.0)
-        B = np.exp(-gamma * distances)
-    elif kernel == "linear":
-        B = F @ F.T
-    elif kernel == "polynomial":
-        if isinstance(degree, bool) or not isinstance(degree, (int, np.integer)) or degree < 1:
-            raise ValueError(f"degree must be a positive integer, got {degree!r}")
-        coef0 = _check_nonnegative(coef0, "coef0")
-        B = (gamma * (F @ F.T) + coef0) ** degree
-    else:
-        raise ValueError(f"kernel must be 'rbf', 'linear' or 'polynomial', got {kernel!r}")
-    return (B + B.T) / 2
-
-
-def validate_coupling(K: Any, n_tasks: int | None = None, *, name: str = "coupling", tol: float = 1e-10) -> np.ndarray:
-    """Check a coupling matrix and return it as a symmetric float64 C-contiguous array.
-
-    Parameters
-    ----------
-    K : array-like of shape (T, T)
-    n_tasks : int, default=None
-        Number of tasks in the data; checked against K's size when given.
-    name : str, default="coupling"
-        Argument name used in error messages.
-    tol : float, default=1e-10
-        Relative tolerance for symmetry and positive semidefiniteness.
-
-    Returns
-    -------
-    ndarray of shape (T, T)
+    B : ndarray of shape (T, T), dtype float64
+        Exactly symmetric.
 
     Raises
     ------
     ValueError
-        If K is not a finite real square matrix, does not match ``n_tasks``, is
-        not symmetric, or has a negative eigenvalue beyond round-off.
+        If ``task_features`` is not a non-empty finite real 2-D array, or
+        ``kernel``, ``gamma``, ``degree`` or ``coef0`` is invalid (the message
+        names the argument).
     """
-    array = _real_square_matrix(K, name)
-    if n_tasks is not None and array.shape[0] != n_tasks:
-        raise ValueError(f"{name} has shape {array.shape} but the data has {n_tasks} tasks")
-    _check_symmetric(array, name, tol)
-    array = np.ascontiguousarray((array + array.T) / 2)
-    # Positive definite (the common case) is settled by a cheap Cholesky factorisation.
-    try:
-        np.linalg.cholesky(array)
-        return array
-    except np.linalg.LinAlgError:
-        pass
-    eigenvalues = np.linalg.eigvalsh(array)
-    if eigenvalues[0] < -tol * max(1.0, np.abs(eigenvalues).max()):
+    features = _as_real_array(task_features, "task_features")
+    if features.ndim != 2 or features.shape[0] == 0 or features.shape[1] == 0:
         raise ValueError(
-            f"{name} must be positive semidefinite; its smallest eigenvalue is {eigenvalues[0]:.3g}"
+            f"task_features must be a non-empty 2-D array of shape (n_tasks, n_descriptors), got shape "
+            f"{features.shape}; use task_features.reshape(-1, 1) for a single descriptor"
         )
-    return array
+    kernel = _check_kernel_name(kernel)
+    gamma = 1.0 / features.shape[1] if gamma is None else _check_real(gamma, "gamma", positive=True)
+    degree = _check_positive_int(degree, "degree")
+    coef0 = _check_real(coef0, "coef0")
 
+    if kernel == "rbf":
+        # Squared distances computed from differences: exact zeros on the diagonal.
+        squared_distances = cdist(features, features, metric="sqeuclidean")
+        gram = np.exp(-gamma * squared_distances)
+    elif kernel == "linear":
+        gram = features @ features.T
+    else:
+        gram = (gamma * (features @ features.T) + coef0) ** degree
+    return _symmetrised(gram)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation of user-supplied couplings
+# --------------------------------------------------------------------------------------------
+
+
+def validate_coupling(
+    K: ArrayLike,
+    n_tasks: int | None = None,
+    *,
+    name: str = "coupling",
+    tol: float = 1e-10,
+) -> NDArray[np.float64]:
+    r"""Check a coupling matrix and return it as an exactly symmetric float64 array.
+
+    K must be a real, finite, square matrix, of size ``n_tasks`` when that is
+    given, symmetric within round-off,
+
+    .. math::
+
+        \max_{ij} |K_{ij} - K_{ji}| \le \mathrm{tol} \cdot \max_{ij} |K_{ij}|,
+
+    and positive semidefinite within round-off,
+
+    .. math::
+
+        \lambda_{\min}(K) \ge -\mathrm{tol} \cdot \max(1, \max_i |\lambda_i(K)|).
+
+    Parameters
+    ----------
+    K : array-like of shape (T, T)
+        Candidate coupling matrix (integer, boolean and floating dtypes are accepted).
+    n_tasks : int, default=None
+        Number of tasks in the data; K's size must equal it when given.
+    name : str, default="coupling"
+        Name of the argument, used in error messages.
+    tol : float, default=1e-10
+        Relative tolerance of the symmetry and semidefiniteness checks, finite and >= 0.
+
+    Returns
+    -------
+    K : ndarray of shape (T, T), dtype float64
+        A new C-contiguous array equal to ``(K + K^T) / 2``.
+
+    Raises
+    ------
+    ValueError
+        If K is not 2-D and square, is empty, has a complex, object or other
+        non-numeric dtype, contains NaN or infinity, does not have ``n_tasks``
+        rows, is not symmetric (the message gives the largest asymmetry) or has
+        an eigenvalue below the tolerance (the message gives it); or if
+        ``n_tasks`` or ``tol`` is invalid. Messages start with ``name``.
+    """
+    tol = _check_real(tol, "tol")
+    if n_tasks is not None:
+        n_tasks = _check_positive_int(n_tasks, "n_tasks")
+    matrix = _as_square_matrix(K, name)
+    if n_tasks is not None and matrix.shape[0] != n_tasks:
+        raise ValueError(f"{name} has shape {matrix.shape} but the data has {n_tasks} tasks")
+    _check_symmetric(matrix, name, tol)
+    matrix = _symmetrised(matrix)
+    # A positive definite matrix (the common case) is recognised by a cheap Cholesky factorisation.
+    try:
+        np.linalg.cholesky(matrix)
+    except np.linalg.LinAlgError:
+        eigenvalues = np.linalg.eigvalsh(matrix)
+        if eigenvalues[0] < -tol * max(1.0, float(np.abs(eigenvalues).max())):
+            raise ValueError(
+                f"{name} must be positive semidefinite; its smallest eigenvalue is {eigenvalues[0]:.6g}"
+            ) from None
+    return matrix
+
+
+BUILDER_NAMES = ("identity", "mean_regularized", "chain")
+"""Builder names accepted by :func:`resolve_coupling` (applied with their default parameters)."""
 
 _BUILDERS = {"identity": identity, "mean_regularized": mean_regularized, "chain": chain}
 
 
-def resolve_coupling(coupling: Any, n_tasks: int) -> np.ndarray:
-    """The coupling matrix for an estimator's ``coupling`` parameter.
+def resolve_coupling(coupling: str | ArrayLike, n_tasks: int) -> NDArray[np.float64]:
+    """The coupling matrix K for an estimator's ``coupling`` parameter.
 
     Parameters
     ----------
     coupling : {"identity", "mean_regularized", "chain"} or array-like of shape (T, T)
-        A builder name (applied with its default parameters) or a matrix.
+        A builder name, applied to ``n_tasks`` with its default parameters
+        (``mean_regularized(n_tasks, mu=0.1)``, ``chain(n_tasks, ridge=0.1)``),
+        or a matrix, checked by :func:`validate_coupling`.
     n_tasks : int
         Number of tasks in the data.
 
     Returns
     -------
-    ndarray of shape (T, T)
+    K : ndarray of shape (T, T), dtype float64
+
+    Raises
+    ------
+    ValueError
+        If ``coupling`` is an unknown name (the message lists the valid ones)
+        or an invalid matrix, or ``n_tasks`` is not a positive integer.
     """
+    n_tasks = _check_positive_int(n_tasks, "n_tasks")
     if isinstance(coupling, str):
         if coupling not in _BUILDERS:
-            raise ValueError(f"coupling must be one of {sorted(_BUILDERS)} or a matrix, got {coupling!r}")
+            raise ValueError(
+                f"coupling must be one of {list(BUILDER_NAMES)} or a (T, T) matrix, got {coupling!r}"
+            )
         return _BUILDERS[coupling](n_tasks)
-    return validate_coupling(coupling, n_tasks)
+    return validate_coupling(coupling, n_tasks=n_tasks, name="coupling")

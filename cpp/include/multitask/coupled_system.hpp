@@ -24,6 +24,8 @@ class CoupledSystem {
     std::vector<char> force_gram(data.n_tasks());
     for (Index t = 0; t < data.n_tasks(); ++t) force_gram[t] = form_all_grams || !(alpha * coupling(t, t) > 0);
     stats_ = task_statistics(data, n_threads, force_gram);
+    const double d = static_cast<double>(data.n_features());
+    apply_threads_ = threads_for_work(d * d * static_cast<double>(data.n_tasks()), n_threads);
     rhs_.resize(data.n_features(), data.n_tasks());
     weights_.resize(data.n_tasks());
     for (Index t = 0; t < n_tasks(); ++t) {
@@ -36,6 +38,8 @@ class CoupledSystem {
   Index n_features() const { return data_.n_features(); }
   Scalar alpha() const { return alpha_; }
   int n_threads() const { return n_threads_; }
+  /// Threads for one pass of per-task (d, d) work such as H(W) or a preconditioner.
+  int apply_threads() const { return apply_threads_; }
   const Matrix<Scalar>& coupling() const { return coupling_; }
   const Matrix<Scalar>& rhs() const { return rhs_; }  // C (d, T)
   const TaskData<Scalar>& data() const { return data_; }
@@ -57,7 +61,7 @@ class CoupledSystem {
       out.noalias() += *stats_[0].gram * (W * weights_.asDiagonal());
       return;
     }
-    parallel_for(n_tasks(), n_threads_, [&](Index t) { out.col(t) += apply_task_gram(t, W.col(t)); });
+    parallel_for(n_tasks(), apply_threads_, [&](Index t) { out.col(t) += apply_task_gram(t, W.col(t)); });
   }
 
   /// Sum of the constants q_t (the loss at W = 0).
@@ -90,6 +94,7 @@ class CoupledSystem {
   Matrix<Scalar> coupling_;  // (T, T)
   Scalar alpha_;
   int n_threads_;
+  int apply_threads_ = 1;
   std::vector<TaskStatistics<Scalar>> stats_;
   Matrix<Scalar> rhs_;      // (d, T)
   Vector<Scalar> weights_;  // (T) s_t

@@ -57,7 +57,8 @@ Matrix<Scalar> parallel_centred_gram(const RowBlock& X, const Vector<Scalar>& x_
   if (n_blocks == 1) return centred_gram<Scalar>(X, x_mean, centre);
   const Index rows_per_block = (n + n_blocks - 1) / n_blocks;
   std::vector<Matrix<Scalar>> partial(n_blocks);
-  parallel_for(n_blocks, n_threads, [&](Index block) {
+  const double work = static_cast<double>(n) * static_cast<double>(X.cols() * X.cols());
+  parallel_for(n_blocks, threads_for_work(work, n_threads), [&](Index block) {
     const Index first = block * rows_per_block, count = std::min(rows_per_block, n - first);
     partial[block] = centred_gram<Scalar>(X.middleRows(first, count), x_mean, centre);
   });
@@ -119,7 +120,8 @@ std::vector<TaskStatistics<Scalar>> shared_design_statistics(const TaskData<Scal
   // X^T Y~ by blocks of tasks, in parallel.   (d, T)
   Matrix<Scalar> XtY(X.cols(), T);
   const Index tasks_per_block = std::max<Index>(1, (T + 3) / 4);
-  parallel_for((T + tasks_per_block - 1) / tasks_per_block, n_threads, [&](Index block) {
+  const double work = 2.0 * static_cast<double>(n) * static_cast<double>(X.cols() * T);
+  parallel_for((T + tasks_per_block - 1) / tasks_per_block, threads_for_work(work, n_threads), [&](Index block) {
     const Index first = block * tasks_per_block, count = std::min(tasks_per_block, T - first);
     XtY.middleCols(first, count).noalias() = X.transpose() * Y_centred.middleCols(first, count);
   });
@@ -145,7 +147,10 @@ std::vector<TaskStatistics<Scalar>> task_statistics(const TaskData<Scalar>& data
   if (data.shared_design) return shared_design_statistics(data, n_threads);
   const Index T = data.n_tasks();
   std::vector<TaskStatistics<Scalar>> stats(T);
-  parallel_for(T, n_threads, [&](Index t) {
+  double work = 0;
+  for (Index t = 0; t < T; ++t)
+    work += static_cast<double>(data.n_samples(t)) * static_cast<double>(data.n_features() * data.n_features());
+  parallel_for(T, threads_for_work(work, n_threads), [&](Index t) {
     TaskStatistics<Scalar>& s = stats[t];
     const TaskMeans<Scalar> means = task_means(data, t);
     s.x_mean = means.x_mean;

@@ -17,8 +17,11 @@ template <typename Scalar>
 class LeastSquaresObjective {
  public:
   LeastSquaresObjective(const TaskData<Scalar>& data, const Matrix<Scalar>& coupling, Scalar alpha, int n_threads)
-      : data_(data), coupling_(coupling), alpha_(alpha), n_threads_(n_threads), means_(data.n_tasks()) {
-    parallel_for(data.n_tasks(), n_threads, [&](Index t) { means_[t] = task_means(data, t); });
+      : data_(data), coupling_(coupling), alpha_(alpha), means_(data.n_tasks()) {
+    double n_total = 0;
+    for (Index t = 0; t < data.n_tasks(); ++t) n_total += static_cast<double>(data.n_samples(t));
+    n_threads_ = threads_for_work(4 * n_total * static_cast<double>(data.n_features()), n_threads);
+    parallel_for(data.n_tasks(), n_threads_, [&](Index t) { means_[t] = task_means(data, t); });
   }
 
   Index size() const { return data_.n_features() * data_.n_tasks(); }

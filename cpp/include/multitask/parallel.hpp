@@ -22,6 +22,11 @@ inline bool openmp_enabled() {
 #endif
 }
 
+/// Threads worth using for a parallel loop of `work` flops in all: below about
+/// 2e5 flops (tens of microseconds) waking threads, and competing with other
+/// thread pools such as numpy's BLAS, costs more than the loop saves.
+inline int threads_for_work(double work, int n_threads) { return work < 2e5 ? 1 : n_threads; }
+
 /// Runs body(t) for t in [0, n_items), on up to n_threads threads.
 ///
 /// Work items are independent, so the result does not depend on the thread

@@ -34,7 +34,7 @@ class BlockJacobiPreconditioner final : public Preconditioner<Scalar> {
       : system_(system), factors_(diagonal_block_factors(system)) {}
 
   void apply(const Matrix<Scalar>& R, Matrix<Scalar>& Z) const override {
-    parallel_for(system_.n_tasks(), system_.n_threads(), [&](Index t) { Z.col(t) = factors_[t].solve(R.col(t)); });
+    parallel_for(system_.n_tasks(), system_.apply_threads(), [&](Index t) { Z.col(t) = factors_[t].solve(R.col(t)); });
   }
   std::string name() const override { return "block_jacobi"; }
 
