@@ -12,8 +12,9 @@ no copy is made where the caller's layout already allows it.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 from sklearn.utils import check_array
@@ -83,6 +84,17 @@ def _is_ready(array: Any, dtype: type, ndim: int) -> bool:
     )
 
 
+@contextmanager
+def _named_errors(name: str) -> Iterator[None]:
+    """Prefixes scikit-learn's ValueErrors with the argument name when they lack it."""
+    try:
+        yield
+    except ValueError as error:
+        if name in str(error):
+            raise
+        raise ValueError(f"{name}: {error}") from None
+
+
 def _check_finite(array: np.ndarray, name: str) -> np.ndarray:
     if not np.isfinite(array).all():
         problem = "NaN" if np.isnan(array).any() else "infinity"
@@ -96,7 +108,8 @@ def check_task_matrix(X: Any, name: str, dtype: type) -> np.ndarray:
     if _is_ready(X, dtype, 2):
         return _check_finite(X, name)
     _reject_complex(X, name)
-    return check_array(X, dtype=dtype, order="C", ensure_2d=True, allow_nd=False, input_name=name)
+    with _named_errors(name):
+        return check_array(X, dtype=dtype, order="C", ensure_2d=True, allow_nd=False, input_name=name)
 
 
 def check_target(y: Any, name: str, dtype: type) -> np.ndarray:
@@ -104,7 +117,8 @@ def check_target(y: Any, name: str, dtype: type) -> np.ndarray:
     if _is_ready(y, dtype, 1):
         return _check_finite(y, name)
     _reject_complex(y, name)
-    y = check_array(y, dtype=dtype, order="C", ensure_2d=False, allow_nd=False, input_name=name)
+    with _named_errors(name):
+        y = check_array(y, dtype=dtype, order="C", ensure_2d=False, allow_nd=False, input_name=name)
     if y.ndim != 1:
         raise ValueError(f"{name} must be 1-D, got an array of shape {y.shape}")
     return y

@@ -273,7 +273,7 @@ class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
             raise ValueError(f"tasks has labels of another type than those seen in fit: {error}") from None
         if not np.all(known):
             unseen = np.unique(tasks[~known])[:5]
-            raise ValueError(f"tasks contains labels not seen in fit, e.g. {list(unseen)}")
+            raise ValueError(f"tasks contains labels not seen in fit, e.g. {unseen.tolist()}")
         return positions
 
     def score(self, X: Any, y: Any, tasks: Any = None, sample_weight: Any = None) -> float:

@@ -1,69 +1,181 @@
-"""Multi-task data sets: the School benchmark and synthetic coupled tasks."""
+"""Multi-task data sets: the School benchmark and synthetic tasks with a known coupling.
+
+Both loaders return data in the package's list form (one array per task) or in
+long format (stacked rows plus a task id per row).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib import resources
-from typing import Any, Sequence
+from numbers import Integral, Real
+from typing import Any
 
 import numpy as np
-from sklearn.utils import check_random_state
+from numpy.typing import ArrayLike, NDArray
 
-from .coupling import validate_coupling
+from .coupling import resolve_coupling
 
 __all__ = ["load_school", "make_multitask_regression"]
 
+FORMS = ("lists", "long")
 
-def load_school(*, form: str = "lists") -> tuple:
-    """Load the School data: exam scores of 15,362 pupils in 139 secondary schools.
+SCHOOL_N_TASKS = 139
+SCHOOL_N_SAMPLES = 15362
+SCHOOL_N_FEATURES = 28
 
-    Each school is a regression task (22 to 251 pupils). The data come from the
-    Inner London Education Authority (exam years 1985-1987), as distributed with
-    MALSAR (``data/school.mat``) and used by Bakker & Heskes (JMLR 2003) and
-    Argyriou, Evgeniou & Pontil (MLJ 2008). Target: exam score (1 to 70).
 
-    The 28 columns of X (one-hot groups encoded as 0/1):
+def _check_form(form: Any) -> str:
+    if not isinstance(form, str) or form not in FORMS:
+        raise ValueError(f"form must be one of {list(FORMS)}, got {form!r}")
+    return form
 
-    * 0-2: exam year (1985, 1986, 1987);
-    * 3: % of pupils eligible for free school meals; 4: % in VR band 1;
-    * 5-6: pupil gender; 7-9: pupil VR band (a few rows all zero: missing);
-    * 10-20: pupil ethnic group (11 groups);
-    * 21-23: school gender (mixed, boys, girls); 24-26: school denomination
-      (maintained, Church of England, Roman Catholic);
-    * 27: constant 1 (bias).
 
-    Columns 21-27 are constant within every school, and the one-hot groups sum
-    to the bias column, so the stacked design has rank 23 of 28: a ridge or
-    coupling term is needed for a unique model.
+def _read_school() -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
+    """The stacked School arrays: X (15362, 28), y (15362,), and the number of rows of each school."""
+    data_file = resources.files(__package__).joinpath("data").joinpath("school.npz")
+    with data_file.open("rb") as handle, np.load(handle) as archive:
+        # The archive stores the original MATLAB uint8 values (X column-major), so
+        # converting to float64 reproduces the published data exactly.
+        X = np.ascontiguousarray(archive["X"], dtype=np.float64)
+        y = np.ascontiguousarray(archive["y"], dtype=np.float64)
+        n_per_task = archive["n_per_task"].astype(np.int64)
+    return X, y, n_per_task
+
+
+def load_school(*, form: str = "lists") -> tuple[Any, ...]:
+    """Load the School data: exam scores of 15,362 pupils in 139 London secondary schools.
+
+    Every school is a regression task with 22 to 251 pupils (median 103). The
+    data are the Inner London Education Authority (ILEA) examination records of
+    1985-1987, the classic multi-task benchmark of Bakker & Heskes (JMLR 2003)
+    and Argyriou, Evgeniou & Pontil ("Convex multi-task feature learning",
+    MLJ 2008), as distributed in the MALSAR repository (``data/school.mat``).
+    The target is the pupil's exam score, an integer from 1 to 70.
+
+    The 28 columns of X (1-based, as in the MALSAR description; one-hot groups
+    are 0/1 indicators):
+
+    * 1-3: exam year one-hot (1985, 1986, 1987);
+    * 4: % of pupils in the school eligible for free school meals (8-91);
+    * 5: % of pupils in the school in verbal-reasoning (VR) band 1 (3-43);
+    * 6-7: pupil gender one-hot;
+    * 8-10: pupil VR band one-hot (about 0.1% of rows are all zero: missing);
+    * 11-21: pupil ethnic group one-hot (11 groups);
+    * 22-24: school gender one-hot (mixed, boys, girls);
+    * 25-27: school denomination one-hot (maintained, Church of England, Roman Catholic);
+    * 28: the constant 1 (a bias column), so there are 27 real features.
+
+    Columns 22-28 are constant within every school; columns 1-5 vary within a
+    school only across exam years. The design is **rank deficient**: the
+    one-hot groups each sum to the bias column, so the stacked X has rank 23
+    of 28 (lower still within a school), and W is unique only with a ridge or
+    coupling term. Columns 4-5 are not normalised.
 
     Parameters
     ----------
     form : {"lists", "long"}, default="lists"
-        "lists": ``(Xs, ys)``, 139 arrays of shape (n_t, 28) and (n_t,);
-        "long": ``(X, y, tasks)`` with X (15362, 28), y (15362,) and the school
-        index 0..138 of every row.
+        ``"lists"``: one array per school, the package's list form.
+        ``"long"``: the schools' rows stacked in order, with a school id per row.
 
     Returns
     -------
-    tuple
-        As described under ``form``; float64 arrays.
+    Xs, ys : list of ndarray
+        For ``form="lists"``: 139 float64 arrays of shape (n_t, 28) and (n_t,).
+    X, y, tasks : ndarray
+        For ``form="long"``: X of shape (15362, 28), y of shape (15362,), both
+        float64, and tasks of shape (15362,), the int64 school id 0..138 of
+        every row (rows are grouped by school in increasing id).
+
+    Raises
+    ------
+    ValueError
+        If ``form`` is not ``"lists"`` or ``"long"``.
     """
-    if form not in ("lists", "long"):
-        raise ValueError(f"form must be 'lists' or 'long', got {form!r}")
-    with resources.files("multitask").joinpath("data/school.npz").open("rb") as handle:
-        archive = np.load(handle)
-        X = np.ascontiguousarray(archive["X"], dtype=np.float64)  # stored column-major, as in MATLAB
-        y = archive["y"].astype(np.float64)
-        tasks = archive["task"].astype(np.int64)
+    form = _check_form(form)
+    X, y, n_per_task = _read_school()
     if form == "long":
+        tasks = np.repeat(np.arange(n_per_task.size, dtype=np.int64), n_per_task)
         return X, y, tasks
-    bounds = np.flatnonzero(np.diff(tasks)) + 1  # rows are stored grouped by school
-    return list(np.split(X, bounds)), list(np.split(y, bounds))
+    bounds = np.cumsum(n_per_task)[:-1]
+    # Copies, so that every task's array owns its (C-contiguous) memory.
+    Xs = [block.copy() for block in np.split(X, bounds)]
+    ys = [block.copy() for block in np.split(y, bounds)]
+    return Xs, ys
+
+
+# --------------------------------------------------------------------------------------------
+# Synthetic tasks
+# --------------------------------------------------------------------------------------------
 
 
 def _check_positive_int(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def _check_sample_sizes(n_samples: Any, n_tasks: int) -> list[int]:
+    """One positive sample size per task, from an int or a sequence of length ``n_tasks``."""
+    if isinstance(n_samples, np.ndarray) and n_samples.ndim == 0:
+        n_samples = n_samples.item()
+    if isinstance(n_samples, str) or not isinstance(n_samples, (Sequence, np.ndarray)):
+        return [_check_positive_int(n_samples, "n_samples")] * n_tasks
+    sizes = list(n_samples)
+    if len(sizes) != n_tasks:
+        raise ValueError(f"n_samples has {len(sizes)} entries but n_tasks is {n_tasks}")
+    return [_check_positive_int(size, "n_samples") for size in sizes]
+
+
+def _check_noise(noise: Any) -> float:
+    if isinstance(noise, bool) or not isinstance(noise, Real) or not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"noise must be a finite non-negative number, got {noise!r}")
+    return float(noise)
+
+
+def _check_generator(random_state: Any) -> np.random.Generator | np.random.RandomState:
+    """A random generator from ``random_state``, accepting what ``sklearn.utils.check_random_state`` accepts.
+
+    An int (or None) seeds a new :class:`numpy.random.Generator`; a Generator or
+    RandomState instance is used as is (and advanced).
+    """
+    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        return random_state
+    if random_state is None:
+        return np.random.default_rng()
+    if isinstance(random_state, bool) or not isinstance(random_state, Integral) or random_state < 0:
+        raise ValueError(
+            f"random_state must be None, a non-negative integer, or a numpy RandomState or Generator, "
+            f"got {random_state!r}"
+        )
+    return np.random.default_rng(int(random_state))
+
+
+def _draw_coef(
+    rng: np.random.Generator | np.random.RandomState,
+    coupling: Any,
+    n_tasks: int,
+    n_features: int,
+) -> NDArray[np.float64]:
+    """Task models coef (T, d), drawn from the prior that the coupling describes."""
+    if coupling is None:
+        # A shared model plus smaller task-specific deviations: w_t = w_0 + 0.5 v_t, w_0, v_t ~ N(0, I).
+        shared = rng.standard_normal(n_features)
+        deviations = rng.standard_normal((n_tasks, n_features))
+        return shared[None, :] + 0.5 * deviations
+    K = resolve_coupling(coupling, n_tasks)
+    try:
+        factor = np.linalg.cholesky(K)  # K = L L^T
+    except np.linalg.LinAlgError:
+        smallest = float(np.linalg.eigvalsh(K)[0])
+        raise ValueError(
+            f"coupling must be positive definite to define the prior covariance B = coupling^-1; "
+            f"its smallest eigenvalue is {smallest:.6g}"
+        ) from None
+    # Matrix-normal prior: every feature's column of task weights is ~ N(0, B), B = K^{-1}.
+    # With Z ~ N(0, I_T) per column, L^T x = z gives cov(x) = L^{-T} L^{-1} = (L L^T)^{-1} = B.
+    standard = rng.standard_normal((n_tasks, n_features))
+    return np.linalg.solve(factor.T, standard)
 
 
 def make_multitask_regression(
@@ -71,64 +183,79 @@ def make_multitask_regression(
     n_samples: int | Sequence[int] = 100,
     n_features: int = 20,
     *,
-    coupling: Any = None,
+    coupling: str | ArrayLike | None = None,
     noise: float = 0.1,
-    random_state: Any = None,
+    random_state: int | np.random.RandomState | np.random.Generator | None = None,
     form: str = "lists",
-) -> tuple:
-    """Synthetic regression tasks whose models are related.
+) -> tuple[Any, ...]:
+    """Generate related linear regression tasks with known true models.
 
-    With a coupling K (positive definite), the task models are drawn from the
-    matrix-normal prior that the kernel-coupled penalty encodes: W (d, T) with
-    i.i.d. rows ~ N(0, B), B = K^{-1}, so tasks with a large B_st are similar.
-    Without one, every task is a shared model plus a smaller task-specific
-    deviation: w_t = w_0 + 0.5 v_t with w_0, v_t ~ N(0, I). Features are
-    standard normal; y_t = X_t w_t + noise * N(0, 1).
+    The true models are the rows of ``coef`` (T, d), i.e. ``W = coef^T``:
+
+    * with a ``coupling`` K (positive definite), W follows the matrix-normal
+      prior that the penalty ``(1/2) tr(W K W^T)`` encodes: the d rows of W are
+      independent ``N(0, B)`` with task covariance ``B = K^{-1}``, so tasks with
+      a large ``B_st`` have similar models (e.g. neighbours for
+      :func:`multitask.coupling.chain`);
+    * without one, every task is a shared model plus a smaller task-specific
+      deviation, ``w_t = w_0 + 0.5 v_t`` with ``w_0, v_t ~ N(0, I_d)``.
+
+    Then, per task, ``X_t`` has i.i.d. standard normal entries and
+    ``y_t = X_t w_t + noise * e_t`` with ``e_t ~ N(0, I)``. Draws are made in
+    this order (models, then each task's X_t, then each task's noise), so a
+    seed fixes everything.
 
     Parameters
     ----------
     n_tasks : int, default=10
+        Number of tasks T, >= 1.
     n_samples : int or sequence of int, default=100
-        Samples per task: one number for all, or one per task (unequal sizes).
+        Samples per task: one number for every task, or one per task (unequal
+        sizes allowed), each >= 1.
     n_features : int, default=20
-    coupling : array-like of shape (T, T), default=None
-        Positive definite coupling K of the prior.
+        Number of features d, >= 1.
+    coupling : {"identity", "mean_regularized", "chain"} or array-like of shape (T, T), default=None
+        Positive definite coupling K of the prior (a builder name is applied
+        with its default parameters, as in the estimators). None: shared model
+        plus deviations.
     noise : float, default=0.1
-        Standard deviation of the Gaussian noise, >= 0.
-    random_state : int, RandomState instance or None, default=None
+        Standard deviation of the Gaussian noise, finite and >= 0.
+    random_state : int, RandomState, Generator or None, default=None
+        An int seeds a new :class:`numpy.random.Generator` (reproducible
+        output); a RandomState or Generator is used (and advanced); None draws
+        fresh entropy.
     form : {"lists", "long"}, default="lists"
+        Output form, as in :func:`load_school`.
 
     Returns
     -------
-    tuple
-        ``(Xs, ys, coef)`` for "lists", ``(X, y, tasks, coef)`` for "long";
-        coef has shape (T, n_features).
+    Xs, ys, coef : list of ndarray, list of ndarray, ndarray
+        For ``form="lists"``: T arrays of shape (n_t, d) and (n_t,), and the
+        true models ``coef`` of shape (T, d).
+    X, y, tasks, coef : ndarray
+        For ``form="long"``: the tasks stacked in order, X (N, d) and y (N,)
+        with N = sum_t n_t, the int64 task id 0..T-1 of every row, and ``coef``.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid (the message names it): non-positive or
+        non-integer ``n_tasks``, ``n_samples`` or ``n_features``; an
+        ``n_samples`` sequence of the wrong length; negative or non-finite
+        ``noise``; a ``coupling`` that is not a valid positive definite T x T
+        matrix; an unusable ``random_state``; an unknown ``form``.
     """
     n_tasks = _check_positive_int(n_tasks, "n_tasks")
+    sizes = _check_sample_sizes(n_samples, n_tasks)
     n_features = _check_positive_int(n_features, "n_features")
-    sizes = [n_samples] * n_tasks if np.ndim(n_samples) == 0 else list(n_samples)
-    if len(sizes) != n_tasks:
-        raise ValueError(f"n_samples has {len(sizes)} entries but n_tasks is {n_tasks}")
-    sizes = [_check_positive_int(size, "n_samples") for size in sizes]
-    if not (np.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be finite and non-negative, got {noise!r}")
-    if form not in ("lists", "long"):
-        raise ValueError(f"form must be 'lists' or 'long', got {form!r}")
-    rng = check_random_state(random_state)
+    noise = _check_noise(noise)
+    form = _check_form(form)
+    rng = _check_generator(random_state)
 
-    if coupling is None:
-        coef = rng.standard_normal(n_features)[None, :] + 0.5 * rng.standard_normal((n_tasks, n_features))
-    else:
-        K = validate_coupling(coupling, n_tasks)
-        try:
-            factor = np.linalg.cholesky(K)
-        except np.linalg.LinAlgError:
-            raise ValueError("coupling must be positive definite to define the prior B = K^-1") from None
-        # Rows of W ~ N(0, K^-1): solve L^T w = z for z ~ N(0, I), since K = L L^T.
-        coef = np.linalg.solve(factor.T, rng.standard_normal((n_tasks, n_features)))
+    coef = _draw_coef(rng, coupling, n_tasks, n_features)
     Xs = [rng.standard_normal((size, n_features)) for size in sizes]
-    ys = [X @ w + noise * rng.standard_normal(X.shape[0]) for X, w in zip(Xs, coef)]
+    ys = [X_t @ w_t + noise * rng.standard_normal(X_t.shape[0]) for X_t, w_t in zip(Xs, coef)]
     if form == "lists":
         return Xs, ys, coef
-    tasks = np.repeat(np.arange(n_tasks), sizes)
+    tasks = np.repeat(np.arange(n_tasks, dtype=np.int64), sizes)
     return np.vstack(Xs), np.concatenate(ys), tasks, coef
