@@ -108,6 +108,23 @@ def _check_symmetric(matrix: NDArray[np.float64], name: str, tol: float) -> None
         )
 
 
+def _check_positive_definite(matrix: NDArray[np.float64], name: str, purpose: str = "") -> None:
+    """Reject a symmetric ``matrix`` that is not numerically positive definite.
+
+    Positive definite here means ``lambda_min > T * eps * max_i |lambda_i|``: below
+    that, Cholesky may still succeed on round-off, but the inverse is dominated
+    by it. ``purpose`` (e.g. " to be inverted") is appended to "must be positive definite".
+    """
+    eigenvalues = np.linalg.eigvalsh(matrix)
+    largest = float(np.abs(eigenvalues).max())
+    threshold = matrix.shape[0] * np.finfo(np.float64).eps * largest
+    if not eigenvalues[0] > threshold:
+        raise ValueError(
+            f"{name} must be positive definite{purpose}; its smallest eigenvalue is {eigenvalues[0]:.6g} "
+            f"(largest {eigenvalues[-1]:.6g})"
+        )
+
+
 def _symmetrised(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
     """(M + M^T) / 2 as a C-contiguous array: symmetric to the last bit."""
     # Halving first is exact and cannot overflow for entries near the float range.
@@ -238,7 +255,9 @@ def graph_laplacian(adjacency: ArrayLike, ridge: float = 0.1) -> NDArray[np.floa
     _check_symmetric(weights, "adjacency", 1e-12)
     smallest = float(weights.min())
     if smallest < 0:
-        raise ValueError(f"adjacency must have non-negative weights; its smallest off-diagonal entry is {smallest:.6g}")
+        raise ValueError(
+            f"adjacency must have non-negative weights; its smallest off-diagonal entry is {smallest:.6g}"
+        )
     weights = _symmetrised(weights)
     # L = D - A, with D the diagonal matrix of weighted degrees.
     laplacian = np.diag(weights.sum(axis=1)) - weights
@@ -310,24 +329,13 @@ def from_task_kernel(B: ArrayLike) -> NDArray[np.float64]:
     kernel = _as_square_matrix(B, "B")
     _check_symmetric(kernel, "B", 1e-10)
     kernel = _symmetrised(kernel)
-    n_tasks = kernel.shape[0]
-    eigenvalues = np.linalg.eigvalsh(kernel)
-    # Below this threshold the inverse is dominated by round-off.
-    threshold = n_tasks * np.finfo(np.float64).eps * max(float(np.abs(eigenvalues).max()), np.finfo(np.float64).tiny)
-    if eigenvalues[0] <= threshold:
-        raise ValueError(
-            f"B must be positive definite; its smallest eigenvalue is {eigenvalues[0]:.6g} "
-            f"(largest {eigenvalues[-1]:.6g}); add a ridge to B"
-        )
+    _check_positive_definite(kernel, "B")
     try:
         factor = scipy.linalg.cho_factor(kernel, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
-        raise ValueError(
-            f"B must be positive definite; its Cholesky factorisation failed "
-            f"(smallest eigenvalue {eigenvalues[0]:.6g}); add a ridge to B"
-        ) from None
+        raise ValueError("B must be positive definite; its Cholesky factorisation failed") from None
     # B^{-1} = L^{-T} L^{-1}: solve B X = I with the factor.
-    inverse = scipy.linalg.cho_solve(factor, np.eye(n_tasks), check_finite=False)
+    inverse = scipy.linalg.cho_solve(factor, np.eye(kernel.shape[0]), check_finite=False)
     return _symmetrised(inverse)
 
 

@@ -12,17 +12,14 @@ from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
+import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 
-from .coupling import resolve_coupling
+from .coupling import _check_positive_definite, resolve_coupling
 
 __all__ = ["load_school", "make_multitask_regression"]
 
 FORMS = ("lists", "long")
-
-SCHOOL_N_TASKS = 139
-SCHOOL_N_SAMPLES = 15362
-SCHOOL_N_FEATURES = 28
 
 
 def _check_form(form: Any) -> str:
@@ -164,18 +161,15 @@ def _draw_coef(
         deviations = rng.standard_normal((n_tasks, n_features))
         return shared[None, :] + 0.5 * deviations
     K = resolve_coupling(coupling, n_tasks)
+    _check_positive_definite(K, "coupling", " to define the prior covariance B = coupling^-1")
     try:
         factor = np.linalg.cholesky(K)  # K = L L^T
     except np.linalg.LinAlgError:
-        smallest = float(np.linalg.eigvalsh(K)[0])
-        raise ValueError(
-            f"coupling must be positive definite to define the prior covariance B = coupling^-1; "
-            f"its smallest eigenvalue is {smallest:.6g}"
-        ) from None
+        raise ValueError("coupling must be positive definite; its Cholesky factorisation failed") from None
     # Matrix-normal prior: every feature's column of task weights is ~ N(0, B), B = K^{-1}.
     # With Z ~ N(0, I_T) per column, L^T x = z gives cov(x) = L^{-T} L^{-1} = (L L^T)^{-1} = B.
     standard = rng.standard_normal((n_tasks, n_features))
-    return np.linalg.solve(factor.T, standard)
+    return scipy.linalg.solve_triangular(factor.T, standard, lower=False)
 
 
 def make_multitask_regression(
