@@ -33,12 +33,16 @@ Matrix<Scalar> centred_gram(const RowBlock& X,            // (n, d)
   const Index n = X.rows(), d = X.cols();
   const Index chunk_rows = std::max<Index>(512, 204800 / std::max<Index>(d, 1));
   Matrix<Scalar> gram = Matrix<Scalar>::Zero(d, d);
-  RowMatrix<Scalar> panel;
+  // Reused across calls on the same thread: a fresh buffer of this size comes
+  // from mmap, and its page faults cost as much as a small task's Gram.
+  thread_local RowMatrix<Scalar> panel;
   for (Index start = 0; start < n; start += chunk_rows) {
     const Index rows = std::min(chunk_rows, n - start);
     if (centre) {
-      panel = X.middleRows(start, rows).rowwise() - x_mean.transpose();
-      gram.template selfadjointView<Eigen::Lower>().rankUpdate(panel.transpose());
+      if (panel.rows() < chunk_rows || panel.cols() != d) panel.resize(chunk_rows, d);
+      auto centred = panel.topRows(rows);
+      centred = X.middleRows(start, rows).rowwise() - x_mean.transpose();
+      gram.template selfadjointView<Eigen::Lower>().rankUpdate(centred.transpose());
     } else {
       gram.template selfadjointView<Eigen::Lower>().rankUpdate(X.middleRows(start, rows).transpose());
     }

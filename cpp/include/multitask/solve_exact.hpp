@@ -44,20 +44,16 @@ Matrix<Scalar> solve_dense_cholesky(const CoupledSystem<Scalar>& system) {
   return Eigen::Map<Matrix<Scalar>>(solution.data(), d, T);
 }
 
-/// LDL^T pivots of the symmetric tridiagonal matrix (main, off) + shift I;
-/// eliminating r alongside when given. Returns false at the first pivot <= floor
-/// (the matrix is then not numerically positive definite).
-template <typename Scalar, typename Column>
-bool tridiagonal_forward(const Vector<Scalar>& main, const Vector<Scalar>& off, Scalar shift, Scalar floor,
-                         Vector<Scalar>& pivots, Column* r) {
-  const Index n = main.size();
+/// LDL^T pivots of the symmetric tridiagonal matrix (main, off) + shift I.
+/// Returns false at the first non-positive pivot: the matrix is then not
+/// positive definite (by Sylvester's law of inertia).
+template <typename Scalar>
+bool tridiagonal_pivots(const Vector<Scalar>& main, const Vector<Scalar>& off, Scalar shift, Vector<Scalar>& pivots) {
   pivots[0] = main[0] + shift;
-  if (!(pivots[0] > floor)) return false;
-  for (Index j = 1; j < n; ++j) {
-    const Scalar multiplier = off[j - 1] / pivots[j - 1];
-    pivots[j] = main[j] + shift - multiplier * off[j - 1];
-    if (!(pivots[j] > floor)) return false;
-    if (r) (*r)[j] -= multiplier * (*r)[j - 1];
+  if (!(pivots[0] > 0)) return false;
+  for (Index j = 1; j < main.size(); ++j) {
+    pivots[j] = main[j] + shift - off[j - 1] * off[j - 1] / pivots[j - 1];
+    if (!(pivots[j] > 0)) return false;
   }
   return true;
 }
@@ -70,29 +66,40 @@ bool tridiagonal_forward(const Vector<Scalar>& main, const Vector<Scalar>& off, 
 /// tridiagonal form G = P R P^T (Householder, no eigenvectors needed). Then
 /// Z = P^T V U solves, column by column, the tridiagonal systems
 ///     (R + alpha kappa_k I) z_k = (P^T C S^{-1/2} U)_k,
-/// and W = P Z U^T S^{-1/2}. Set-up: (4/3) d^3 + O(T^3); each solve
-/// O(d^2 T + d T^2): about a quarter of an eigendecomposition of G.
+/// and W = P Z U^T S^{-1/2}. Set-up: (4/3) d^3 + O(T^3) plus the LDL^T factors
+/// of the T shifted tridiagonals (O(dT)); each solve is four matrix products,
+/// O(d^2 T + d T^2): about a quarter of the cost of an eigendecomposition of G.
 template <typename Scalar>
 class SylvesterSolver {
  public:
   SylvesterSolver(const Matrix<Scalar>& G, const Matrix<Scalar>& K, const Vector<Scalar>& s, Scalar alpha)
-      : inv_sqrt_weight_(s.cwiseSqrt().cwiseInverse()), tridiagonal_(G) {
+      : inv_sqrt_weight_(s.cwiseSqrt().cwiseInverse()) {
+    const Index d = G.rows(), T = K.rows();
     const Matrix<Scalar> K_scaled = inv_sqrt_weight_.asDiagonal() * K * inv_sqrt_weight_.asDiagonal();
     Eigen::SelfAdjointEigenSolver<Matrix<Scalar>> coupling_eigen(K_scaled);
     if (coupling_eigen.info() != Eigen::Success) throw NumericalError("eigendecomposition of the coupling failed");
     U_ = coupling_eigen.eigenvectors();
-    alpha_kappa_ = alpha * coupling_eigen.eigenvalues();
-    main_ = tridiagonal_.diagonal();
-    off_ = tridiagonal_.subDiagonal();
-    const Scalar scale = G.diagonal().cwiseAbs().maxCoeff() + alpha_kappa_.cwiseAbs().maxCoeff();
+    const Vector<Scalar> alpha_kappa = alpha * coupling_eigen.eigenvalues();
+    const Eigen::Tridiagonalization<Matrix<Scalar>> tridiagonal(G);
+    P_ = tridiagonal.matrixQ();  // explicit, so that every solve is matrix products
+    off_ = tridiagonal.subDiagonal();
+    const Vector<Scalar> main = tridiagonal.diagonal();
+
     // Sturm count: the LDL^T pivots of R + (mu - floor) I are all positive iff every
     // eigenvalue of R + mu I exceeds floor (Sylvester's law of inertia). It suffices
     // to check the smallest shift mu; below floor the system is singular to
     // working precision.
-    const Scalar floor = singular_pivot_floor<Scalar>(scale, G.rows() + K.rows());
-    Vector<Scalar> pivots(G.rows());
-    well_posed_ = tridiagonal_forward<Scalar, Vector<Scalar>>(main_, off_, alpha_kappa_.minCoeff() - floor,
-                                                              Scalar(0), pivots, nullptr);
+    const Scalar scale = G.diagonal().cwiseAbs().maxCoeff() + alpha_kappa.cwiseAbs().maxCoeff();
+    const Scalar floor = singular_pivot_floor<Scalar>(scale, d + T);
+    Vector<Scalar> pivots(d);
+    well_posed_ = tridiagonal_pivots(main, off_, alpha_kappa.minCoeff() - floor, pivots);
+    if (!well_posed_) return;
+    // LDL^T of every shifted tridiagonal R + alpha kappa_k I, stored as inverse pivots.
+    inverse_pivots_.resize(d, T);
+    for (Index k = 0; k < T; ++k) {
+      tridiagonal_pivots(main, off_, alpha_kappa[k], pivots);
+      inverse_pivots_.col(k) = pivots.cwiseInverse();
+    }
   }
 
   /// Whether the equation has a unique solution numerically (every shifted system is positive definite).
@@ -103,25 +110,24 @@ class SylvesterSolver {
     if (!well_posed_)
       throw NumericalError("the kernel-coupled system is singular (increase alpha, or use a positive definite "
                            "coupling)");
-    Matrix<Scalar> Z = tridiagonal_.matrixQ().transpose() * (C * inv_sqrt_weight_.asDiagonal() * U_);
-    Vector<Scalar> pivots(main_.size());
+    Matrix<Scalar> Z = P_.transpose() * (C * inv_sqrt_weight_.asDiagonal() * U_);
+    const Index d = Z.rows();
     for (Index k = 0; k < Z.cols(); ++k) {
-      Vector<Scalar> z = Z.col(k);
-      tridiagonal_forward(main_, off_, alpha_kappa_[k], Scalar(0), pivots, &z);
-      const Index n = z.size();
-      z[n - 1] /= pivots[n - 1];
-      for (Index j = n - 2; j >= 0; --j) z[j] = z[j] / pivots[j] - (off_[j] / pivots[j]) * z[j + 1];
-      Z.col(k) = z;
+      Scalar* z = Z.col(k).data();
+      const Scalar* inverse_pivot = inverse_pivots_.col(k).data();
+      for (Index j = 1; j < d; ++j) z[j] -= off_[j - 1] * inverse_pivot[j - 1] * z[j - 1];  // L^{-1}
+      z[d - 1] *= inverse_pivot[d - 1];
+      for (Index j = d - 2; j >= 0; --j) z[j] = (z[j] - off_[j] * z[j + 1]) * inverse_pivot[j];  // (D L^T)^{-1}
     }
-    return tridiagonal_.matrixQ() * (Z * U_.transpose()) * inv_sqrt_weight_.asDiagonal();
+    return P_ * (Z * U_.transpose()) * inv_sqrt_weight_.asDiagonal();
   }
 
  private:
   Vector<Scalar> inv_sqrt_weight_;  // (T) s^{-1/2}
-  Eigen::Tridiagonalization<Matrix<Scalar>> tridiagonal_;
   Matrix<Scalar> U_;                // (T, T) eigenvectors of K'
-  Vector<Scalar> alpha_kappa_;      // (T) alpha * eigenvalues of K'
-  Vector<Scalar> main_, off_;       // (d), (d - 1) the tridiagonal R
+  Matrix<Scalar> P_;                // (d, d) orthogonal, G = P R P^T
+  Vector<Scalar> off_;              // (d - 1) off-diagonal of the tridiagonal R
+  Matrix<Scalar> inverse_pivots_;   // (d, T) 1 / LDL^T pivots of R + alpha kappa_k I
   bool well_posed_ = false;
 };
 
