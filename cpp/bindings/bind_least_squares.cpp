@@ -23,22 +23,34 @@ CArray<Scalar> checked_array(const py::handle& obj, const char* name) {
   return py::reinterpret_borrow<CArray<Scalar>>(obj);
 }
 
+/// A 1-D array of Scalar with any stride (e.g. a column of a row-major Y).
+template <typename Scalar>
+py::array_t<Scalar> checked_vector(const py::handle& obj, const char* name) {
+  if (!py::array_t<Scalar>::check_(obj) || py::reinterpret_borrow<py::array>(obj).ndim() != 1)
+    throw InvalidArgument(std::string(name) + " must be 1-D arrays of the same floating dtype as X");
+  const auto array = py::reinterpret_borrow<py::array_t<Scalar>>(obj);
+  require(array.strides(0) % static_cast<py::ssize_t>(sizeof(Scalar)) == 0 && array.strides(0) > 0,
+          std::string(name) + " has a stride that is not a positive multiple of its item size");
+  return array;
+}
+
 template <typename Scalar>
 py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
              const py::array_t<double>& coupling, double alpha, bool fit_intercept, bool shared_design,
              const std::string& solver, double tol, int max_iter, int n_threads, const py::object& warm_start) {
   require(X_list.size() == y_list.size(), "X and y must hold the same number of tasks");
   const Index T = static_cast<Index>(X_list.size());
-  std::vector<CArray<Scalar>> X_arrays, y_arrays;  // keep references alive
+  std::vector<CArray<Scalar>> X_arrays;  // keep references alive
+  std::vector<py::array_t<Scalar>> y_arrays;
   TaskData<Scalar> data;
   for (Index t = 0; t < T; ++t) {
     X_arrays.push_back(checked_array<Scalar>(X_list[t], "X"));
-    y_arrays.push_back(checked_array<Scalar>(y_list[t], "y"));
+    y_arrays.push_back(checked_vector<Scalar>(y_list[t], "y"));
     const auto& X = X_arrays.back();
     const auto& y = y_arrays.back();
-    require(X.ndim() == 2 && y.ndim() == 1, "each task needs a 2-D X and a 1-D y");
+    require(X.ndim() == 2, "each task needs a 2-D X");
     data.X.emplace_back(X.data(), X.shape(0), X.shape(1));
-    data.y.emplace_back(y.data(), y.shape(0));
+    data.y.emplace_back(y.data(), y.shape(0), Eigen::InnerStride<>(y.strides(0) / sizeof(Scalar)));
   }
   const auto weights = sample_weight.unchecked<1>();
   require(weights.shape(0) == T, "sample_weight must have one entry per task");

@@ -205,7 +205,11 @@ def _shared_blocks(X: Any, y: Any) -> TaskBlocks:
     dtype = common_float_dtype([X])
     X = check_task_matrix(X, "X", dtype)
     _reject_complex(y, "y")
-    Y = check_array(y, dtype=dtype, ensure_2d=False, allow_nd=False, input_name="y")
+    if _is_ready(y, dtype, 2):
+        Y = _check_finite(y, "y")
+    else:
+        with _named_errors("y"):
+            Y = check_array(y, dtype=dtype, ensure_2d=False, allow_nd=False, input_name="y")
     if Y.ndim not in (1, 2):
         raise ValueError(f"y must be 1-D or 2-D (n_samples, n_tasks), got shape {Y.shape}")
     check_consistent_length(X, Y)
@@ -213,6 +217,6 @@ def _shared_blocks(X: Any, y: Any) -> TaskBlocks:
         return TaskBlocks([X], [np.ascontiguousarray(Y)], "single", np.arange(1))
     if Y.shape[1] == 0:
         raise ValueError("y has no columns: a 2-D y needs one column per task")
-    # One transposed copy makes every task's targets contiguous; X is shared, not copied.
-    Y_tasks = np.ascontiguousarray(Y.T)
-    return TaskBlocks([X] * Y.shape[1], list(Y_tasks), "shared", np.arange(Y.shape[1]))
+    # No copies: X is shared by every task, and each task's targets are a
+    # (strided) column view of Y, which the core reads with its stride.
+    return TaskBlocks([X] * Y.shape[1], [Y[:, t] for t in range(Y.shape[1])], "shared", np.arange(Y.shape[1]))

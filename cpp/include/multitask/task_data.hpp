@@ -12,10 +12,11 @@ namespace multitask {
 template <typename Scalar>
 struct TaskData {
   using RowMap = Eigen::Map<const RowMatrix<Scalar>>;
-  using VecMap = Eigen::Map<const Vector<Scalar>>;
+  // Targets may be strided: the columns of a shared design's (n, T) row-major Y.
+  using VecMap = Eigen::Map<const Vector<Scalar>, 0, Eigen::InnerStride<>>;
 
   std::vector<RowMap> X;            // T blocks, each (n_t, d)
-  std::vector<VecMap> y;            // T vectors, each (n_t)
+  std::vector<VecMap> y;            // T vectors, each (n_t), any stride
   Vector<Scalar> sample_weight;     // (T) s_t = omega_t / N: weight of every sample of task t
   bool fit_intercept = true;        // centre X_t and y_t per task (unpenalised b_t)
   bool shared_design = false;       // every X_t is the same matrix (multi-output form)
