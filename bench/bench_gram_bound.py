@@ -8,12 +8,11 @@
 
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 
 import multitask as mt
-from common import Problem, fit_ours, limit_blas, markdown_table, median_time
+from common import command_line, Problem, fit_ours, limit_blas, markdown_table, median_time
 
 
 def make_problem(T=50, n=4000, d=100, seed=0) -> Problem:
@@ -45,8 +44,4 @@ def run(repeats: int = 5, quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    print(run(args.repeats, args.quick)["table"])
+    command_line(run, __doc__)

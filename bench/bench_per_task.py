@@ -8,14 +8,13 @@ Target: ours (auto) <= 0.5 x the fastest peer.
 
 from __future__ import annotations
 
-import argparse
 import time
 
 import numpy as np
 import scipy.sparse.linalg
 
 import multitask as mt
-from common import Problem, fit_ours, limit_blas, markdown_table, median_time, relative_gap
+from common import command_line, Problem, fit_ours, limit_blas, markdown_table, median_time, relative_gap
 
 SOLVERS = ("auto", "cg", "bcd", "gradient", "exact")
 
@@ -121,9 +120,4 @@ def plot_suboptimality(problem, optimum, ours, path):
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    print(run(args.repeats, args.threads, args.quick)["table"])
+    command_line(run, __doc__)

@@ -6,12 +6,11 @@ Ours (auto, 1 thread) against a dense numpy Cholesky solve of the (dT, dT) syste
 
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 
 import multitask as mt
-from common import Problem, fit_ours, limit_blas, markdown_table, median_time, relative_gap
+from common import command_line, Problem, fit_ours, limit_blas, markdown_table, median_time, relative_gap
 
 
 def run(repeats: int = 5, quick: bool = False) -> dict:
@@ -38,8 +37,4 @@ def run(repeats: int = 5, quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    print(run(args.repeats, args.quick)["table"])
+    command_line(run, __doc__)

@@ -9,13 +9,12 @@ Target: ours <= 1.0x the faster; same solution.
 
 from __future__ import annotations
 
-import argparse
 
 import numpy as np
 import scipy.linalg
 
 import multitask as mt
-from common import limit_blas, markdown_table, median_time
+from common import command_line, limit_blas, markdown_table, median_time
 
 
 def make_data(n=5000, d=300, T=100, seed=0):
@@ -69,8 +68,4 @@ def run(repeats: int = 5, quick: bool = False) -> dict:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    print(run(args.repeats, args.quick)["table"])
+    command_line(run, __doc__)

@@ -107,3 +107,14 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def command_line(run: Callable[..., dict], description: str) -> None:
+    """Standalone entry point of a workload script: ``--repeats`` and ``--quick``, prints the table."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
+    args = parser.parse_args()
+    print(run(repeats=args.repeats, quick=args.quick)["table"])
