@@ -124,6 +124,16 @@ def test_thread_count_does_not_change_result(solver):
     np.testing.assert_allclose(fits[0].intercept_, fits[1].intercept_, rtol=0, atol=1e-12)
 
 
+@pytest.mark.parametrize("solver", ["cg", "bcd", "gradient"])
+def test_thread_count_does_not_change_result_when_loops_run_in_parallel(solver):
+    """Large enough (T d^2 >= 2e5 flops per pass) that the core really uses both threads."""
+    rng = np.random.default_rng(13)
+    Xs, ys, K = random_problem(rng, [120, 180, 60] * 8, 100)
+    fits = [mt.KernelCoupledRegressor(coupling=K, solver=solver, tol=1e-10, max_iter=5000, n_jobs=n_jobs)
+            .fit(Xs, ys) for n_jobs in (1, 2)]
+    np.testing.assert_allclose(fits[0].coef_, fits[1].coef_, rtol=0, atol=1e-12)
+
+
 def test_shared_design_thread_count_does_not_change_result():
     rng = np.random.default_rng(7)
     X, Y = rng.normal(size=(3000, 20)), rng.normal(size=(3000, 6))
