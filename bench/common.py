@@ -1,60 +1,177 @@
-"""Shared helpers of the Python benchmarks: timing, thread control, references.
+"""Shared helpers of the Python benchmarks: timing, thread control, environment, references.
 
-Every figure is a median of several repeats, and every speed is reported as a
-ratio against a reference measured in the same run with the same thread count.
+Every figure is the median of several timed repeats (``time.perf_counter``,
+after one untimed warm-up), and every speed is reported as a ratio against a
+reference measured in the same run with the same thread count.
+
+Threads: our core gets its thread count explicitly (``n_jobs``, which the core
+passes to OpenMP as ``num_threads``); numpy/scipy get theirs through
+``threadpoolctl.threadpool_limits(threads, user_api="blas")``.
+
+OpenBLAS: some machines here set ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` for
+old OpenBLAS builds, which makes numpy's OpenBLAS run a slower kernel. Run the
+benchmarks through ``bench/run_all.sh`` (``env -u OPENBLAS_CORETYPE -u
+OPENBLAS_L2_SIZE``) for a fair reference; every script prints the kernel that
+ran (``threadpoolctl.threadpool_info()``: internal_api, version, architecture).
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import os
 import platform
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
+import scipy
 import scipy.linalg
 from threadpoolctl import threadpool_info, threadpool_limits
 
-import multitask as mt
-from multitask._core import core
+OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+GAP_TARGET = 1e-10
+
+
+def import_multitask():
+    """``import multitask``, retried for a few minutes while the core is being rebuilt."""
+    deadline = time.monotonic() + 300
+    while True:
+        try:
+            import multitask
+            from multitask._core import core  # noqa: F401
+
+            return multitask
+        except ImportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(20)
+
+
+mt = import_multitask()
+from multitask._core import core  # noqa: E402
+from sklearn.exceptions import ConvergenceWarning  # noqa: E402
+
+
+# --------------------------------------------------------------------------- timing
+
+
+def timings(run: Callable[[], object], repeats: int) -> np.ndarray:
+    """Wall times (s) of ``repeats`` calls of ``run()``, after one untimed warm-up call."""
+    run()
+    times = np.empty(repeats)
+    for i in range(repeats):
+        start = time.perf_counter()
+        run()
+        times[i] = time.perf_counter() - start
+    return times
 
 
 def median_time(run: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``run()`` in seconds over ``repeats`` calls (after one warm-up)."""
-    run()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    """Median wall time (s) of ``run()`` over ``repeats`` calls (after one warm-up)."""
+    return float(np.median(timings(run, repeats)))
 
 
-def limit_blas(threads: int):
-    """Context manager limiting numpy/scipy BLAS (and any OpenMP pool) to ``threads``."""
-    return threadpool_limits(limits=threads)
+@contextmanager
+def blas_threads(threads: int) -> Iterator[None]:
+    """numpy/scipy BLAS limited to ``threads`` (our core's threads are passed as n_jobs)."""
+    with threadpool_limits(limits=threads, user_api="blas"):
+        yield
 
 
-def machine_description() -> str:
-    cpu = platform.processor() or platform.machine()
+def ms(seconds: float, digits: int = 1) -> str:
+    return f"{seconds * 1e3:.{digits}f}"
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
-            cpu = next(line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name"))
-    except (OSError, StopIteration):
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
         pass
-    blas = [f"{pool['internal_api']} {pool.get('version')} ({pool.get('architecture')})"
-            for pool in threadpool_info() if pool["user_api"] == "blas"]
-    env = {name: os.environ[name] for name in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE") if name in os.environ}
-    return (f"{cpu}, {os.cpu_count()} cores; numpy {np.__version__}, scipy {scipy.__version__}; "
-            f"BLAS: {', '.join(blas)}; OpenBLAS environment: {env or 'unset'}; "
-            f"multitask core: {core.build_info['isa']} (SIMD {core.build_info['simd']}, "
-            f"OpenMP {core.build_info['openmp']}, Eigen {core.build_info['eigen_version']})")
+    return platform.processor() or platform.machine()
+
+
+def blas_kernels() -> str:
+    """The BLAS libraries loaded, as threadpoolctl reports them (kernel = architecture)."""
+    pools = [f"{pool['internal_api']} {pool.get('version')} [{pool.get('architecture')}] ({pool['prefix']})"
+             for pool in threadpool_info() if pool["user_api"] == "blas"]
+    return "; ".join(pools) or "none found"
+
+
+def openblas_environment() -> str:
+    found = {name: os.environ[name] for name in OPENBLAS_VARIABLES if name in os.environ}
+    return ", ".join(f"{k}={v}" for k, v in found.items()) if found else "unset"
+
+
+def build_info() -> str:
+    info = core.build_info
+    return ", ".join(f"{key}={value}" for key, value in info.items())
+
+
+def machine_lines() -> list[str]:
+    """Markdown bullet lines describing the machine and software that ran."""
+    return [
+        f"* date: {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"* CPU: {cpu_model()}, {os.cpu_count()} logical cores",
+        f"* Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}",
+        f"* BLAS kernels (threadpoolctl): {blas_kernels()}",
+        f"* OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE in this process: {openblas_environment()}",
+        f"* multitask core build_info: {build_info()}",
+    ]
+
+
+def busy_fraction(interval: float = 1.0) -> float:
+    """Fraction of all CPUs busy over ``interval`` seconds (from /proc/stat; nan if unavailable).
+
+    Measured while this process sleeps, so it is the load of everything else.
+    """
+    def sample():
+        with open("/proc/stat", encoding="ascii") as stat:
+            fields = [float(v) for v in stat.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)
+        return sum(fields), idle
+
+    try:
+        total0, idle0 = sample()
+        time.sleep(interval)
+        total1, idle1 = sample()
+    except OSError:
+        return float("nan")
+    total = total1 - total0
+    return 1.0 - (idle1 - idle0) / total if total > 0 else float("nan")
+
+
+def wait_for_quiet_machine(max_wait: float, threshold: float = 0.15, verbose: bool = True) -> float:
+    """Waits (up to ``max_wait`` s) until other processes use < ``threshold`` of the CPUs.
+
+    Returns the last busy fraction measured. Other work on a 2-core machine
+    (a compiler, a test run) distorts every timing, the threaded ones most.
+    """
+    deadline = time.monotonic() + max_wait
+    busy = busy_fraction()
+    while not busy < threshold and time.monotonic() < deadline:
+        if verbose:
+            print(f"  machine busy ({busy:.0%} of the CPUs used by other processes); waiting ...", flush=True)
+        time.sleep(10)
+        busy = busy_fraction()
+    return busy
+
+
+# --------------------------------------------------------------------------- the problem
 
 
 @dataclass
 class Problem:
-    """Per-task data with its coupling; the objective as in DESIGN.md §1 (uniform weights)."""
+    """Per-task data with its coupling; F(W, b) as in DESIGN.md with uniform task weights."""
 
     Xs: list
     ys: list
@@ -65,42 +182,76 @@ class Problem:
     def n_total(self) -> int:
         return sum(X.shape[0] for X in self.Xs)
 
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.Xs), self.Xs[0].shape[1]
+
     def objective(self, coef: np.ndarray, intercept: np.ndarray) -> float:
-        """F(W, b) evaluated directly on the data (independent of the package)."""
-        loss = sum(0.5 * np.sum((y - X @ w - b) ** 2) for X, y, w, b in zip(self.Xs, self.ys, coef, intercept))
-        return loss / self.n_total + 0.5 * self.alpha * float(np.sum(coef * (self.K @ coef)))
+        """F(W, b) evaluated directly on the data, independently of the package.
+
+        coef (T, d), intercept (T,):  sum_t ||y_t - X_t w_t - b_t||^2 / (2N) + alpha/2 tr(W K W^T).
+        """
+        loss = sum(float(np.sum((y - X @ w - b) ** 2)) for X, y, w, b in zip(self.Xs, self.ys, coef, intercept))
+        return 0.5 * loss / self.n_total + 0.5 * self.alpha * float(np.sum(coef * (self.K @ coef)))
 
     def optimal_intercepts(self, coef: np.ndarray) -> np.ndarray:
+        """b_t = mean(y_t) - mean(X_t) w_t: the optimal intercepts for given coef."""
         return np.array([y.mean() - X.mean(axis=0) @ w for X, y, w in zip(self.Xs, self.ys, coef)])
 
-    def centred_statistics(self):
-        """A_t = X~^T X~ / N and c_t = X~^T y~ / N as numpy forms them (the Gram floor)."""
-        grams, rhs = [], []
-        for X, y in zip(self.Xs, self.ys):
-            mean = X.mean(axis=0)
-            Xc = X - mean
-            grams.append(Xc.T @ Xc / self.n_total)
-            rhs.append(Xc.T @ (y - y.mean()) / self.n_total)
-        return np.array(grams), np.array(rhs)
+    def gap(self, coef: np.ndarray, intercept: np.ndarray | None, optimum: float) -> float:
+        """Relative objective gap (F - F*) / |F*| (optimal intercepts when ``intercept`` is None)."""
+        if intercept is None:
+            intercept = self.optimal_intercepts(coef)
+        return (self.objective(coef, intercept) - optimum) / abs(optimum)
+
+    def centred_statistics(self) -> tuple[np.ndarray, np.ndarray]:
+        """A (T, d, d) with A_t = X~_t^T X~_t / N and C (T, d) with c_t = X~_t^T y~_t / N, in numpy."""
+        T, d = self.shape
+        grams, rhs = np.empty((T, d, d)), np.empty((T, d))
+        scale = 1.0 / self.n_total
+        for t, (X, y) in enumerate(zip(self.Xs, self.ys)):
+            Xc = X - X.mean(axis=0)
+            np.multiply(Xc.T @ Xc, scale, out=grams[t])  # Xc.T @ Xc: numpy calls syrk
+            np.multiply(Xc.T @ (y - y.mean()), scale, out=rhs[t])
+        return grams, rhs
 
     def dense_cholesky_solution(self) -> np.ndarray:
-        """coef (T, d) from a dense Cholesky solve of (blockdiag(A_t) + alpha K (x) I) vec(W) = vec(C)."""
+        """coef (T, d) from a dense Cholesky of (blockdiag(A_t) + alpha K (x) I_d) vec(W) = vec(C).
+
+        Everything is timed: the Grams, forming the (dT, dT) matrix, cho_factor, cho_solve.
+        """
         grams, rhs = self.centred_statistics()
         T, d = rhs.shape
-        H = self.alpha * np.kron(self.K, np.eye(d))
+        H = np.kron(self.alpha * self.K, np.eye(d))
         for t in range(T):
             H[t * d : (t + 1) * d, t * d : (t + 1) * d] += grams[t]
-        return scipy.linalg.cho_solve(scipy.linalg.cho_factor(H, lower=True), rhs.ravel()).reshape(T, d)
+        factor = scipy.linalg.cho_factor(H, lower=True, overwrite_a=True, check_finite=False)
+        return scipy.linalg.cho_solve(factor, rhs.ravel(), check_finite=False).reshape(T, d)
 
 
-def relative_gap(value: float, optimum: float) -> float:
-    return (value - optimum) / abs(optimum)
-
-
-def fit_ours(problem: Problem, solver: str, tol: float, threads: int) -> mt.KernelCoupledRegressor:
+def fit_ours(problem: Problem, solver: str, tol: float, threads: int, max_iter: int = 100_000):
+    """Our estimator on the problem (lists form), ConvergenceWarning silenced (max_iter sweeps use it)."""
     model = mt.KernelCoupledRegressor(coupling=problem.K, alpha=problem.alpha, solver=solver, tol=tol,
-                                      max_iter=100000, n_jobs=threads)
-    return model.fit(problem.Xs, problem.ys)
+                                      max_iter=max_iter, n_jobs=threads)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.fit(problem.Xs, problem.ys)
+
+
+TOLERANCES = tuple(10.0 ** -k for k in range(4, 15))
+
+
+def loosest_tolerance(gap_at: Callable[[float], float], target: float = GAP_TARGET) -> tuple[float, float]:
+    """The loosest tolerance in 1e-4 ... 1e-14 whose result has a relative gap <= target.
+
+    ``gap_at(tol)`` runs the method (untimed) and returns its relative gap.
+    Returns (tol, gap); the tightest tried when none reaches the target.
+    """
+    for tol in TOLERANCES:
+        gap = gap_at(tol)
+        if gap <= target:
+            return tol, gap
+    return tol, gap
 
 
 def markdown_table(header: list[str], rows: list[list[object]]) -> str:
@@ -109,12 +260,29 @@ def markdown_table(header: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines)
 
 
-def command_line(run: Callable[..., dict], description: str) -> None:
-    """Standalone entry point of a workload script: ``--repeats`` and ``--quick``, prints the table."""
-    import argparse
+def verdict(ratio: float, target: float, at_most: bool = True) -> str:
+    ok = ratio <= target if at_most else ratio >= target
+    return "PASS" if ok else "MISS"
 
-    parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median)")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, to check the script runs")
+
+# --------------------------------------------------------------------------- command line
+
+
+def parse_arguments(description: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement; the median is used")
+    parser.add_argument("--threads", type=int, default=1, help="threads for our core (n_jobs) and for numpy's BLAS")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and 2 repeats: a smoke run of the script")
     args = parser.parse_args()
-    print(run(repeats=args.repeats, quick=args.quick)["table"])
+    if args.quick:
+        args.repeats = min(args.repeats, 2)
+    return args
+
+
+def main(run: Callable[..., dict], description: str) -> None:
+    """Standalone entry point of a workload script: runs it and prints its section."""
+    args = parse_arguments(description)
+    print("\n".join(machine_lines()))
+    print(f"* threads: {args.threads}; repeats: {args.repeats} (median)\n")
+    result = run(repeats=args.repeats, threads=args.threads, quick=args.quick)
+    print(result["section"])

@@ -1,7 +1,12 @@
 """Independent dense references for the kernel-coupled least-squares objective.
 
 Everything here is plain numpy on the data, written from the definitions in
-DESIGN.md §1, without any of the package's code paths.
+DESIGN.md §1, without any of the package's code paths:
+
+    F(W, b) = sum_t s_t/2 ||y_t - X_t w_t - b_t||^2 + alpha/2 tr(W K W^T),
+    s_t = omega_t / N,  N = sum_t n_t,
+
+with coef (T, d) holding w_t in row t (so tr(W K W^T) with W = coef^T (d, T)).
 """
 
 from __future__ import annotations
@@ -9,23 +14,48 @@ from __future__ import annotations
 import numpy as np
 
 
+def random_coupling(rng, n_tasks, kind="pd"):
+    """A random symmetric coupling K (T, T).
+
+    kind="pd": positive definite (smallest eigenvalue >= 0.2);
+    kind="psd": positive semidefinite of rank T - 1 (the all-ones vector, and so
+    the average of the task models, is left unpenalised, like a graph Laplacian).
+    """
+    A = rng.normal(size=(n_tasks, n_tasks))
+    if kind == "pd":
+        return A @ A.T / n_tasks + 0.2 * np.eye(n_tasks)
+    if kind == "psd":
+        centring = np.eye(n_tasks) - np.ones((n_tasks, n_tasks)) / n_tasks
+        K = centring @ (A @ A.T / n_tasks + 0.2 * np.eye(n_tasks)) @ centring
+        return (K + K.T) / 2
+    raise ValueError(kind)
+
+
 def random_problem(rng, n_per_task, n_features, *, coupling="random", shift=0.0):
-    """Per-task data with unequal sizes and a random positive definite coupling."""
+    """Per-task data with the given (unequal) sizes and a coupling.
+
+    coupling: "random" (positive definite), "psd" (singular, rank T - 1) or a matrix.
+    ``shift`` moves the features away from zero so that centring matters.
+    """
     Xs = [rng.normal(size=(n, n_features)) + shift for n in n_per_task]
     ys = [X @ rng.normal(size=n_features) + rng.normal(size=X.shape[0]) + 2.0 for X in Xs]
     T = len(n_per_task)
-    if coupling == "random":
-        A = rng.normal(size=(T, T))
-        K = A @ A.T / T + 0.2 * np.eye(T)
+    if isinstance(coupling, str):
+        K = random_coupling(rng, T, "pd" if coupling == "random" else coupling)
     else:
         K = np.asarray(coupling, dtype=float)
     return Xs, ys, K
 
 
 def omega(task_weights, n_per_task):
+    """omega_t for "uniform" (1), "balanced" (N / (T n_t)) or an array (as given)."""
     n = np.asarray(n_per_task, dtype=float)
     if isinstance(task_weights, str):
-        return np.ones_like(n) if task_weights == "uniform" else n.sum() / (n.size * n)
+        if task_weights == "uniform":
+            return np.ones_like(n)
+        if task_weights == "balanced":
+            return n.sum() / (n.size * n)
+        raise ValueError(task_weights)
     return np.asarray(task_weights, dtype=float)
 
 
@@ -37,8 +67,25 @@ def objective(Xs, ys, coef, intercept, K, alpha, task_weights="uniform"):
     return loss / sum(n) + 0.5 * alpha * np.trace(coef.T @ K @ coef)
 
 
+def objective_gradient(Xs, ys, coef, intercept, K, alpha, task_weights="uniform"):
+    """(dF/dcoef (T, d), dF/dintercept (T,)) from the definition of F on the data."""
+    n = [X.shape[0] for X in Xs]
+    s = omega(task_weights, n) / sum(n)
+    grad_coef = alpha * K @ coef
+    grad_intercept = np.zeros(len(Xs))
+    for t, (X, y) in enumerate(zip(Xs, ys)):
+        residual = X @ coef[t] + intercept[t] - y
+        grad_coef[t] += s[t] * X.T @ residual
+        grad_intercept[t] = s[t] * residual.sum()
+    return grad_coef, grad_intercept
+
+
 def kronecker_system(Xs, ys, K, alpha, task_weights="uniform", fit_intercept=True):
-    """H = blockdiag(A_t) + alpha K (x) I_d and c = vec(C), tasks stacked."""
+    """H = blockdiag(A_t) + alpha K (x) I_d and c = vec(C), tasks stacked.
+
+    A_t = s_t X~_t^T X~_t, c_t = s_t X~_t^T y~_t with X~, y~ centred per task
+    when intercepts are fitted (they are unpenalised, so they are profiled out).
+    """
     T, d = len(Xs), Xs[0].shape[1]
     n = [X.shape[0] for X in Xs]
     s = omega(task_weights, n) / sum(n)
@@ -61,6 +108,30 @@ def dense_solution(Xs, ys, K, alpha, task_weights="uniform", fit_intercept=True)
     else:
         intercept = np.zeros(len(Xs))
     return coef, intercept
+
+
+def relative_kkt_residual(Xs, ys, coef, K, alpha, task_weights="uniform", fit_intercept=True):
+    """||H vec(W) - c|| / ||c||: the documented stopping rule, at coef (T, d)."""
+    H, c = kronecker_system(Xs, ys, K, alpha, task_weights, fit_intercept)
+    return np.linalg.norm(H @ coef.ravel() - c) / np.linalg.norm(c)
+
+
+def dual_kernel_predictions(Xs, ys, K, alpha, task_weights, X_test):
+    """Predictions of every task on X_test from kernel ridge regression in the dual.
+
+    Multi-task kernel k((x, s), (x', t)) = B_st <x, x'> with B = K^{-1}; the dual
+    system is (M + N alpha Omega^{-1}) c = y with M[(s,i),(t,j)] = B_st <x_si, x_tj>
+    and Omega the diagonal of per-sample task weights; f_t(x) = sum_(s,j) c_sj B_ts <x_sj, x>.
+    """
+    n = [X.shape[0] for X in Xs]
+    N, T = sum(n), len(Xs)
+    w = omega(task_weights, n)
+    B = np.linalg.inv(K)
+    X_all = np.vstack(Xs)
+    task_of = np.repeat(np.arange(T), n)
+    M = B[np.ix_(task_of, task_of)] * (X_all @ X_all.T)
+    dual = np.linalg.solve(M + N * alpha * np.diag(1.0 / w[task_of]), np.concatenate(ys))
+    return [(B[t, task_of] * (X_test @ X_all.T)) @ dual for t in range(T)]
 
 
 def numerical_gradient(f, x, step=1e-6):

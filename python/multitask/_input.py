@@ -12,6 +12,7 @@ no copy is made where the caller's layout already allows it.
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Sequence
@@ -90,7 +91,7 @@ def _named_errors(name: str) -> Iterator[None]:
     try:
         yield
     except ValueError as error:
-        if name in str(error):
+        if re.search(rf"(?<![\w\[]){re.escape(name)}(?![\w\]])", str(error)):
             raise
         raise ValueError(f"{name}: {error}") from None
 
@@ -160,10 +161,17 @@ def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return X[rows]
 
 
+def reject_empty_task_list(X: Any) -> None:
+    """An empty list or tuple for X holds neither tasks nor samples: ValueError."""
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError("X is an empty list: pass one (n_t, d) matrix per task, or a 2-D array")
+
+
 def to_task_blocks(X: Any, y: Any, tasks: Any, *, require_y: bool = True) -> TaskBlocks:
     """Normalises training data in any of the three forms (see the module docstring)."""
     if y is None and require_y:
         raise ValueError("requires y to be passed, but the target y is None")
+    reject_empty_task_list(X)
     if tasks is not None:
         return _long_blocks(X, y, tasks)
     if is_list_form(X):
@@ -217,6 +225,8 @@ def _shared_blocks(X: Any, y: Any) -> TaskBlocks:
         return TaskBlocks([X], [np.ascontiguousarray(Y)], "single", np.arange(1))
     if Y.shape[1] == 0:
         raise ValueError("y has no columns: a 2-D y needs one column per task")
+    if any(stride <= 0 for stride in Y.strides):  # reversed or broadcast views: the core needs positive strides
+        Y = np.ascontiguousarray(Y)
     # No copies: X is shared by every task, and each task's targets are a
     # (strided) column view of Y, which the core reads with its stride.
     return TaskBlocks([X] * Y.shape[1], [Y[:, t] for t in range(Y.shape[1])], "shared", np.arange(Y.shape[1]))

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._core import core
 from ._input import TaskBlocks, check_task_matrix, check_tasks, common_float_dtype, group_rows, is_list_form
-from ._input import to_task_blocks
+from ._input import reject_empty_task_list, to_task_blocks
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
 from .coupling import resolve_coupling
@@ -157,6 +157,7 @@ class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
         -------
         self : KernelCoupledRegressor
         """
+        reject_empty_task_list(X)
         if tasks is None and not is_list_form(X):
             validate_data(self, X, skip_check_array=True, reset=True)
         blocks = to_task_blocks(X, y, tasks)

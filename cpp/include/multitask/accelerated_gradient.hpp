@@ -40,8 +40,14 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
   Vector<Scalar> zero = Vector<Scalar>::Zero(n);
   objective.value_and_gradient(zero, gradient);
   const double scale = static_cast<double>(gradient.norm());
+  if (scale == 0) {  // grad f(0) = 0: x = 0 is optimal (f convex), whatever the start
+    x.setZero();
+    result.converged = true;
+    result.data_passes = objective.data_passes();
+    return;
+  }
   Scalar f_y = objective.value_and_gradient(y, gradient);
-  double residual = scale > 0 ? gradient.norm() / scale : 0.0;
+  double residual = gradient.norm() / scale;
   if (residual <= options.tol) {
     result.converged = true;
     result.residual = residual;

@@ -52,6 +52,7 @@ SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>& data, const Matri
     LeastSquaresObjective<Scalar> objective(data, coupling, alpha, options.n_threads);
     Vector<Scalar> x = Eigen::Map<const Vector<Scalar>>(result.coef.data(), d * T);
     accelerated_gradient(objective, x, options, result);
+    if (result.objective_history.empty()) result.objective_history.push_back(objective.value(x));
     result.coef = Eigen::Map<const Matrix<Scalar>>(x.data(), d, T);
     result.intercept.resize(T);
     for (Index t = 0; t < T; ++t)
@@ -75,6 +76,8 @@ SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>& data, const Matri
   } else {
     solve_bcd(system, options, result);
   }
+  if (result.objective_history.empty())  // stopped before any iteration (e.g. a warm start at the optimum)
+    result.objective_history.push_back(static_cast<double>(system.objective(result.coef)));
   result.data_passes = 1;  // the statistics read the data once
   result.intercept = system.intercepts(result.coef);
   return result;

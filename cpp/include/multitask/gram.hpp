@@ -51,25 +51,6 @@ Matrix<Scalar> centred_gram(const RowBlock& X,            // (n, d)
   return gram;
 }
 
-/// centred_gram of a tall matrix in parallel: row blocks (their number fixed by
-/// n alone, so the result does not depend on the thread count) give partial
-/// Grams that are summed in block order.
-template <typename Scalar, typename RowBlock>
-Matrix<Scalar> parallel_centred_gram(const RowBlock& X, const Vector<Scalar>& x_mean, bool centre, int n_threads) {
-  const Index n = X.rows();
-  const Index n_blocks = std::clamp<Index>(n / 1024, 1, 16);
-  if (n_blocks == 1) return centred_gram<Scalar>(X, x_mean, centre);
-  const Index rows_per_block = (n + n_blocks - 1) / n_blocks;
-  std::vector<Matrix<Scalar>> partial(n_blocks);
-  const double work = static_cast<double>(n) * static_cast<double>(X.cols() * X.cols());
-  parallel_for(n_blocks, threads_for_work(work, n_threads), [&](Index block) {
-    const Index first = block * rows_per_block, count = std::min(rows_per_block, n - first);
-    partial[block] = centred_gram<Scalar>(X.middleRows(first, count), x_mean, centre);
-  });
-  for (Index block = 1; block < n_blocks; ++block) partial[0] += partial[block];
-  return partial[0];
-}
-
 /// X~^T u = X^T u - x_mean (1^T u)   (d)
 template <typename Scalar, typename RowBlock, typename Vec>
 Vector<Scalar> centred_transpose_product(const RowBlock& X, const Vector<Scalar>& x_mean, const Vec& u) {
@@ -105,15 +86,14 @@ bool use_sample_side(const TaskData<Scalar>& data, Index t) {
 }
 
 /// Statistics of a shared design: one Gram X~^T X~ for every task and all the
-/// right-hand sides at once as one product X^T Y~ (the targets centred per
-/// task, so that X~^T Y~ = X^T Y~ because 1^T Y~ = 0).
+/// right-hand sides at once as X^T Y~ (the targets centred per task, so that
+/// X~^T Y~ = X^T Y~ because 1^T Y~ = 0). Both are summed over row blocks (one
+/// per thread), each block read once for the two products.
 template <typename Scalar>
 std::vector<TaskStatistics<Scalar>> shared_design_statistics(const TaskData<Scalar>& data, int n_threads) {
-  const Index T = data.n_tasks(), n = data.n_samples(0);
+  const Index T = data.n_tasks(), n = data.n_samples(0), d = data.n_features();
   const auto& X = data.X[0];
   const Vector<Scalar> x_mean = task_means(data, 0).x_mean;
-  const auto gram = std::make_shared<const Matrix<Scalar>>(
-      parallel_centred_gram<Scalar>(X, x_mean, data.fit_intercept, n_threads));
   Matrix<Scalar> Y_centred(n, T);
   for (Index t = 0; t < T; ++t) Y_centred.col(t) = data.y[t];
   Vector<Scalar> y_mean = Vector<Scalar>::Zero(T);
@@ -121,14 +101,27 @@ std::vector<TaskStatistics<Scalar>> shared_design_statistics(const TaskData<Scal
     y_mean = Y_centred.colwise().mean().transpose();
     Y_centred.rowwise() -= y_mean.transpose();
   }
-  // X^T Y~ by blocks of tasks, in parallel.   (d, T)
-  Matrix<Scalar> XtY(X.cols(), T);
-  const Index tasks_per_block = std::max<Index>(1, (T + 3) / 4);
-  const double work = 2.0 * static_cast<double>(n) * static_cast<double>(X.cols() * T);
-  parallel_for((T + tasks_per_block - 1) / tasks_per_block, threads_for_work(work, n_threads), [&](Index block) {
-    const Index first = block * tasks_per_block, count = std::min(tasks_per_block, T - first);
-    XtY.middleCols(first, count).noalias() = X.transpose() * Y_centred.middleCols(first, count);
+
+  // One row block per thread: each block's partial Gram is a fresh (d, d)
+  // matrix, whose page faults cost more than the split saves on one thread.
+  // The sum over blocks then depends on the thread count, by round-off only.
+  const double work = static_cast<double>(n) * static_cast<double>(d) * static_cast<double>(d + 2 * T);
+  const int threads = threads_for_work(work, n_threads);
+  const Index n_blocks = std::clamp<Index>(std::min<Index>(n / 1024, threads), 1, 16);
+  const Index rows_per_block = (n + n_blocks - 1) / n_blocks;
+  std::vector<Matrix<Scalar>> gram_parts(n_blocks), XtY_parts(n_blocks);
+  parallel_for(n_blocks, threads, [&](Index block) {
+    const Index first = block * rows_per_block, count = std::min(rows_per_block, n - first);
+    gram_parts[block] = centred_gram<Scalar>(X.middleRows(first, count), x_mean, data.fit_intercept);
+    XtY_parts[block].noalias() = X.middleRows(first, count).transpose() * Y_centred.middleRows(first, count);
   });
+  for (Index block = 1; block < n_blocks; ++block) {
+    gram_parts[0] += gram_parts[block];
+    XtY_parts[0] += XtY_parts[block];
+  }
+  const auto gram = std::make_shared<const Matrix<Scalar>>(std::move(gram_parts[0]));
+  const Matrix<Scalar>& XtY = XtY_parts[0];  // (d, T)
+
   std::vector<TaskStatistics<Scalar>> stats(T);
   for (Index t = 0; t < T; ++t) {
     TaskStatistics<Scalar>& s = stats[t];

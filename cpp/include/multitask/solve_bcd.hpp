@@ -38,10 +38,15 @@ void solve_bcd(const CoupledSystem<Scalar>& system, const SolverOptions& options
   const std::vector<BlockFactor<Scalar>> factors = diagonal_block_factors(system);
 
   Matrix<Scalar>& W = result.coef;
+  if (rhs_norm == 0) {  // C = 0: the optimum is W = 0, whatever the start
+    W.setZero();
+    result.converged = true;
+    return;
+  }
   Matrix<Scalar> HW(d, T);
   auto residual_and_objective = [&]() {
     system.apply(W, HW);
-    const double residual = rhs_norm > 0 ? (HW - C).norm() / rhs_norm : 0.0;
+    const double residual = (HW - C).norm() / rhs_norm;
     return std::make_pair(residual, static_cast<double>(system.objective_from_product(W, HW)));
   };
   double residual = residual_and_objective().first;

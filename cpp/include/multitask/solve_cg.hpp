@@ -24,11 +24,16 @@ void solve_cg(const CoupledSystem<Scalar>& system, const SolverOptions& options,
   auto precondition = [&](const Matrix<Scalar>& R, Matrix<Scalar>& Z) { preconditioner->apply(R, Z); };
 
   Matrix<Scalar>& W = result.coef;
+  if (rhs_norm == 0) {  // C = 0: the optimum is W = 0, whatever the start
+    W.setZero();
+    result.converged = true;
+    return;
+  }
   Matrix<Scalar> R(d, T), Z(d, T), P(d, T), HP(d, T);
   auto true_residual = [&]() {
     system.apply(W, HP);
     R = C - HP;
-    return rhs_norm > 0 ? R.norm() / rhs_norm : 0.0;
+    return R.norm() / rhs_norm;
   };
   double residual = true_residual();
   result.converged = residual <= options.tol;

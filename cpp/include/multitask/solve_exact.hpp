@@ -10,11 +10,16 @@
 
 namespace multitask {
 
+/// The exact solvers factor in double precision whatever the data's precision:
+/// a float32 fit then loses nothing to the factorisation, and singularity is
+/// judged against double round-off instead of rejecting merely ill-conditioned
+/// float32 systems. The Grams are still formed in the data's precision.
+using ExactScalar = double;
+
 /// Pivots of a positive definite factorisation below this are treated as zero:
 /// a system of size n whose largest diagonal entry is `scale`.
-template <typename Scalar>
-Scalar singular_pivot_floor(Scalar scale, Index n) {
-  return Scalar(64) * Scalar(n) * std::numeric_limits<Scalar>::epsilon() * scale;
+inline ExactScalar singular_pivot_floor(ExactScalar scale, Index n) {
+  return ExactScalar(64) * ExactScalar(n) * std::numeric_limits<ExactScalar>::epsilon() * scale;
 }
 
 /// Dense Cholesky of the (dT, dT) system
@@ -25,23 +30,25 @@ Matrix<Scalar> solve_dense_cholesky(const CoupledSystem<Scalar>& system) {
   const Index d = system.n_features(), T = system.n_tasks(), n = d * T;
   require(n <= 40000, "solver='exact' on per-task data forms a dense (d*T, d*T) system; d*T = " +
                           std::to_string(n) + " is too large: use solver='cg'");
-  Matrix<Scalar> H = Matrix<Scalar>::Zero(n, n);
-  const Matrix<Scalar>& K = system.coupling();
+  Matrix<ExactScalar> H = Matrix<ExactScalar>::Zero(n, n);
+  const Matrix<ExactScalar> K = system.coupling().template cast<ExactScalar>();
+  const ExactScalar alpha = system.alpha();
   for (Index t = 0; t < T; ++t) {
     const TaskStatistics<Scalar>& s = system.stats(t);
-    H.block(t * d, t * d, d, d) = s.weight * *s.gram;
-    for (Index u = 0; u < T; ++u) H.block(t * d, u * d, d, d).diagonal().array() += system.alpha() * K(t, u);
+    H.block(t * d, t * d, d, d) = ExactScalar(s.weight) * s.gram->template cast<ExactScalar>();
+    for (Index u = 0; u < T; ++u) H.block(t * d, u * d, d, d).diagonal().array() += alpha * K(t, u);
   }
-  const Scalar floor = singular_pivot_floor<Scalar>(H.diagonal().cwiseAbs().maxCoeff(), n);
-  Eigen::LLT<Eigen::Ref<Matrix<Scalar>>> cholesky(H);  // factorises H in place
+  const ExactScalar floor = singular_pivot_floor(H.diagonal().cwiseAbs().maxCoeff(), n);
+  Eigen::LLT<Eigen::Ref<Matrix<ExactScalar>>> cholesky(H);  // factorises H in place
   // A pivot L_ii^2 at round-off level of the largest diagonal entry means H is
   // singular to working precision: the solution would be noise.
   if (cholesky.info() != Eigen::Success || !(H.diagonal().cwiseAbs2().minCoeff() > floor))
     throw NumericalError("the kernel-coupled system is singular or not positive definite (increase alpha, or "
                          "use a positive definite coupling)");
-  Vector<Scalar> rhs = Eigen::Map<const Vector<Scalar>>(system.rhs().data(), n);
-  Vector<Scalar> solution = cholesky.solve(rhs);
-  return Eigen::Map<Matrix<Scalar>>(solution.data(), d, T);
+  const Vector<ExactScalar> rhs =
+      Eigen::Map<const Vector<Scalar>>(system.rhs().data(), n).template cast<ExactScalar>();
+  const Vector<ExactScalar> solution = cholesky.solve(rhs);
+  return Eigen::Map<const Matrix<ExactScalar>>(solution.data(), d, T).template cast<Scalar>();
 }
 
 /// LDL^T pivots of the symmetric tridiagonal matrix (main, off) + shift I.
@@ -72,26 +79,29 @@ bool tridiagonal_pivots(const Vector<Scalar>& main, const Vector<Scalar>& off, S
 template <typename Scalar>
 class SylvesterSolver {
  public:
-  SylvesterSolver(const Matrix<Scalar>& G, const Matrix<Scalar>& K, const Vector<Scalar>& s, Scalar alpha)
-      : inv_sqrt_weight_(s.cwiseSqrt().cwiseInverse()) {
+  SylvesterSolver(const Matrix<Scalar>& G_in, const Matrix<Scalar>& K, const Vector<Scalar>& s, Scalar alpha_in)
+      : inv_sqrt_weight_(s.template cast<Work>().cwiseSqrt().cwiseInverse()) {
+    const Matrix<Work> G = G_in.template cast<Work>();
+    const Work alpha = alpha_in;
     const Index d = G.rows(), T = K.rows();
-    const Matrix<Scalar> K_scaled = inv_sqrt_weight_.asDiagonal() * K * inv_sqrt_weight_.asDiagonal();
-    Eigen::SelfAdjointEigenSolver<Matrix<Scalar>> coupling_eigen(K_scaled);
+    const Matrix<Work> K_scaled =
+        inv_sqrt_weight_.asDiagonal() * K.template cast<Work>() * inv_sqrt_weight_.asDiagonal();
+    Eigen::SelfAdjointEigenSolver<Matrix<Work>> coupling_eigen(K_scaled);
     if (coupling_eigen.info() != Eigen::Success) throw NumericalError("eigendecomposition of the coupling failed");
     U_ = coupling_eigen.eigenvectors();
-    const Vector<Scalar> alpha_kappa = alpha * coupling_eigen.eigenvalues();
-    const Eigen::Tridiagonalization<Matrix<Scalar>> tridiagonal(G);
+    const Vector<Work> alpha_kappa = alpha * coupling_eigen.eigenvalues();
+    const Eigen::Tridiagonalization<Matrix<Work>> tridiagonal(G);
     P_ = tridiagonal.matrixQ();  // explicit, so that every solve is matrix products
     off_ = tridiagonal.subDiagonal();
-    const Vector<Scalar> main = tridiagonal.diagonal();
+    const Vector<Work> main = tridiagonal.diagonal();
 
     // Sturm count: the LDL^T pivots of R + (mu - floor) I are all positive iff every
     // eigenvalue of R + mu I exceeds floor (Sylvester's law of inertia). It suffices
     // to check the smallest shift mu; below floor the system is singular to
     // working precision.
-    const Scalar scale = G.diagonal().cwiseAbs().maxCoeff() + alpha_kappa.cwiseAbs().maxCoeff();
-    const Scalar floor = singular_pivot_floor<Scalar>(scale, d + T);
-    Vector<Scalar> pivots(d);
+    const Work scale = G.diagonal().cwiseAbs().maxCoeff() + alpha_kappa.cwiseAbs().maxCoeff();
+    const Work floor = singular_pivot_floor(scale, d + T);
+    Vector<Work> pivots(d);
     well_posed_ = tridiagonal_pivots(main, off_, alpha_kappa.minCoeff() - floor, pivots);
     if (!well_posed_) return;
     // LDL^T of every shifted tridiagonal R + alpha kappa_k I, stored as inverse pivots.
@@ -110,24 +120,25 @@ class SylvesterSolver {
     if (!well_posed_)
       throw NumericalError("the kernel-coupled system is singular (increase alpha, or use a positive definite "
                            "coupling)");
-    Matrix<Scalar> Z = P_.transpose() * (C * inv_sqrt_weight_.asDiagonal() * U_);
+    Matrix<Work> Z = P_.transpose() * (C.template cast<Work>() * inv_sqrt_weight_.asDiagonal() * U_);
     const Index d = Z.rows();
     for (Index k = 0; k < Z.cols(); ++k) {
-      Scalar* z = Z.col(k).data();
-      const Scalar* inverse_pivot = inverse_pivots_.col(k).data();
+      Work* z = Z.col(k).data();
+      const Work* inverse_pivot = inverse_pivots_.col(k).data();
       for (Index j = 1; j < d; ++j) z[j] -= off_[j - 1] * inverse_pivot[j - 1] * z[j - 1];  // L^{-1}
       z[d - 1] *= inverse_pivot[d - 1];
       for (Index j = d - 2; j >= 0; --j) z[j] = (z[j] - off_[j] * z[j + 1]) * inverse_pivot[j];  // (D L^T)^{-1}
     }
-    return P_ * (Z * U_.transpose()) * inv_sqrt_weight_.asDiagonal();
+    return (P_ * (Z * U_.transpose()) * inv_sqrt_weight_.asDiagonal()).template cast<Scalar>();
   }
 
  private:
-  Vector<Scalar> inv_sqrt_weight_;  // (T) s^{-1/2}
-  Matrix<Scalar> U_;                // (T, T) eigenvectors of K'
-  Matrix<Scalar> P_;                // (d, d) orthogonal, G = P R P^T
-  Vector<Scalar> off_;              // (d - 1) off-diagonal of the tridiagonal R
-  Matrix<Scalar> inverse_pivots_;   // (d, T) 1 / LDL^T pivots of R + alpha kappa_k I
+  using Work = ExactScalar;
+  Vector<Work> inv_sqrt_weight_;  // (T) s^{-1/2}
+  Matrix<Work> U_;                // (T, T) eigenvectors of K'
+  Matrix<Work> P_;                // (d, d) orthogonal, G = P R P^T
+  Vector<Work> off_;              // (d - 1) off-diagonal of the tridiagonal R
+  Matrix<Work> inverse_pivots_;   // (d, T) 1 / LDL^T pivots of R + alpha kappa_k I
   bool well_posed_ = false;
 };
 
