@@ -2,11 +2,13 @@
 
 Every figure is the median of several timed repeats (``time.perf_counter``,
 after one untimed warm-up), and every speed is reported as a ratio against a
-reference measured in the same run with the same thread count.
+reference measured in the same run with the same thread count. Methods that
+are compared with each other are timed round-robin (``interleaved_times``), so
+that drifts of a shared virtual machine hit them alike.
 
 Threads: our core gets its thread count explicitly (``n_jobs``, which the core
 passes to OpenMP as ``num_threads``); numpy/scipy get theirs through
-``threadpoolctl.threadpool_limits(threads, user_api="blas")``.
+``threadpoolctl`` (a ThreadpoolController's ``limit(threads, user_api="blas")``).
 
 OpenBLAS: some machines here set ``OPENBLAS_CORETYPE``/``OPENBLAS_L2_SIZE`` for
 old OpenBLAS builds, which makes numpy's OpenBLAS run a slower kernel. Run the
@@ -30,7 +32,7 @@ from typing import Callable, Iterator
 import numpy as np
 import scipy
 import scipy.linalg
-from threadpoolctl import threadpool_info, threadpool_limits
+from threadpoolctl import ThreadpoolController, threadpool_info
 
 OPENBLAS_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 GAP_TARGET = 1e-10
@@ -75,11 +77,54 @@ def median_time(run: Callable[[], object], repeats: int) -> float:
     return float(np.median(timings(run, repeats)))
 
 
+def interleaved_times(runs: dict[str, Callable[[], object]], repeats: int, budget: float = 3.0) -> dict[str, float]:
+    """Median wall time (s) of each of ``runs``, timed round-robin so that slow drifts of the
+    machine (frequency, other load, the state of the heap) affect every method alike.
+
+    Each method gets one untimed warm-up; then at least ``repeats`` rounds, more for fast
+    methods (up to 51 rounds, or about ``budget`` seconds in all).
+    """
+    warm = {}
+    for name, run in runs.items():
+        start = time.perf_counter()
+        run()
+        warm[name] = time.perf_counter() - start
+    round_time = max(sum(warm.values()), 1e-6)
+    rounds = max(repeats, min(51, int(budget / round_time)))
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(values)) for name, values in times.items()}
+
+
+_controller: ThreadpoolController | None = None
+
+
 @contextmanager
 def blas_threads(threads: int) -> Iterator[None]:
-    """numpy/scipy BLAS limited to ``threads`` (our core's threads are passed as n_jobs)."""
-    with threadpool_limits(limits=threads, user_api="blas"):
+    """numpy/scipy BLAS limited to ``threads`` (our core's threads are passed as n_jobs).
+
+    One ThreadpoolController, made at first use, serves every call: entering a
+    limit then costs microseconds (a fresh ``threadpool_limits`` rescans the
+    loaded libraries, about 3 ms), so it may sit inside a timed function.
+    """
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    with _controller.limit(limits=threads, user_api="blas"):
         yield
+
+
+def with_blas_threads(threads: int, run: Callable[[], object]) -> Callable[[], object]:
+    """``run`` wrapped to execute with numpy/scipy BLAS limited to ``threads``."""
+    def limited():
+        with blas_threads(threads):
+            return run()
+
+    return limited
 
 
 def ms(seconds: float, digits: int = 1) -> str:
@@ -102,8 +147,14 @@ def cpu_model() -> str:
 
 def blas_kernels() -> str:
     """The BLAS libraries loaded, as threadpoolctl reports them (kernel = architecture)."""
-    pools = [f"{pool['internal_api']} {pool.get('version')} [{pool.get('architecture')}] ({pool['prefix']})"
-             for pool in threadpool_info() if pool["user_api"] == "blas"]
+    pools = []
+    for pool in threadpool_info():
+        if pool["user_api"] != "blas":
+            continue
+        # The package that ships the library: numpy.libs/, scipy.libs/, or another site-packages entry.
+        parts = pool["filepath"].split(os.sep)
+        owner = next((part.removesuffix(".libs") for part in parts if part.endswith(".libs")), pool["filepath"])
+        pools.append(f"{owner}: {pool['internal_api']} {pool.get('version')}, kernel {pool.get('architecture')}")
     return "; ".join(pools) or "none found"
 
 
@@ -238,6 +289,27 @@ def fit_ours(problem: Problem, solver: str, tol: float, threads: int, max_iter: 
         return model.fit(problem.Xs, problem.ys)
 
 
+def core_fit(problem: Problem, solver: str, tol: float, threads: int) -> Callable[[], object] | None:
+    """The same fit as ``fit_ours`` as a direct call of the C++ core (no Python validation), for
+    profiling only; None if the private signature has changed."""
+    weights = np.full(len(problem.Xs), 1.0 / problem.n_total)  # uniform task weights: s_t = 1/N
+
+    def run():
+        return core.fit_least_squares_f64(problem.Xs, problem.ys, weights, problem.K, float(problem.alpha), True,
+                                          False, solver, tol, 100_000, threads, None)
+
+    try:
+        result = run()
+        reference = fit_ours(problem, solver, tol, threads)
+        coef = np.asarray(result["coef"])
+        coef = coef if coef.shape == reference.coef_.shape else coef.T
+        if not np.allclose(coef, reference.coef_, rtol=1e-8, atol=1e-12):
+            return None
+    except Exception:  # noqa: BLE001 - a changed private API only drops a profiling row
+        return None
+    return run
+
+
 TOLERANCES = tuple(10.0 ** -k for k in range(4, 15))
 
 
@@ -282,7 +354,9 @@ def parse_arguments(description: str) -> argparse.Namespace:
 def main(run: Callable[..., dict], description: str) -> None:
     """Standalone entry point of a workload script: runs it and prints its section."""
     args = parse_arguments(description)
+    busy = wait_for_quiet_machine(0 if args.quick else 120)
     print("\n".join(machine_lines()))
+    print(f"* CPU used by other processes before the run: {busy:.0%}")
     print(f"* threads: {args.threads}; repeats: {args.repeats} (median)\n")
     result = run(repeats=args.repeats, threads=args.threads, quick=args.quick)
     print(result["section"])

@@ -1,93 +1,114 @@
-"""Run every Python benchmark at full size and write bench/RESULTS.md.
+"""Run every Python benchmark and write bench/RESULTS.md from that one run.
 
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run_all.py
+    bench/run_all.sh                    # = env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run_all.py
 
-(This machine sets OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE for old OpenBLAS builds;
-they slow the current numpy that serves as reference, so the command unsets both
-for the benchmark process only. The page records which BLAS kernel ran.)
+Use the wrapper: it unsets OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for the
+benchmark process only (some machines here set them for old OpenBLAS builds,
+and they make numpy's OpenBLAS, our reference, run a slower kernel). The page
+records the BLAS kernel that ran either way.
+
+Before each workload the script waits (up to --max-wait s) until other
+processes use less than 15% of the CPUs, and records what it measured.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
 import sys
+import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
 
 import bench_gram_bound  # noqa: E402
 import bench_per_task  # noqa: E402
 import bench_school  # noqa: E402
 import bench_shared_design  # noqa: E402
-from common import machine_description  # noqa: E402
-
-HEADER = """# Benchmark results
-
-Written by `bench/run_all.py` from one run; every time is a median of {repeats} repeats (after a
-warm-up), and every speed is a ratio against a reference measured in the same run with the same
-thread count. Threads: 1 (our `n_jobs=1`, numpy/scipy BLAS limited to 1 with threadpoolctl) unless
-a row says otherwise.
-
-* date: {date}
-* machine: {machine}
-* reproduce: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/run_all.py` (about {seconds:.0f} s);
-  each workload also runs alone, e.g. `python bench/bench_per_task.py --repeats 5`.
-"""
+from common import machine_lines, markdown_table, wait_for_quiet_machine  # noqa: E402
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--output", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "RESULTS.md"))
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median)")
+    parser.add_argument("--threads", type=int, default=1, help="threads (ours and BLAS) outside workload 5")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run (writes to a temp file)")
+    parser.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait for a quiet machine")
+    parser.add_argument("--output", default=None, help="page to write (default bench/RESULTS.md)")
     args = parser.parse_args()
+    if args.quick:
+        args.repeats = min(args.repeats, 2)
+    output = args.output or (os.path.join(tempfile.gettempdir(), "RESULTS_quick.md") if args.quick
+                             else os.path.join(HERE, "RESULTS.md"))
+    common = dict(repeats=args.repeats, threads=args.threads, quick=args.quick)
     start = time.perf_counter()
-    sections = []
+    results, background = {}, {}
+    workloads = [
+        ("per_task", "workload 1: per-task designs", lambda: bench_per_task.run(
+            **common, plot_path=None if args.quick else os.path.join(os.path.dirname(output),
+                                                                    "suboptimality_per_task.png"))),
+        ("gram_bound", "workloads 2 and 5: Gram-bound", lambda: bench_gram_bound.run(**common)),
+        ("shared", "workload 3: shared design", lambda: bench_shared_design.run(**common)),
+        ("school", "workload 4: School", lambda: bench_school.run(**common)),
+    ]
+    for key, label, run in workloads:
+        background[key] = wait_for_quiet_machine(0 if args.quick else args.max_wait)
+        print(f"{label} (other processes: {background[key]:.0%} of the CPUs) ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        results[key] = run()
+        print(f"  done in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    elapsed = time.perf_counter() - start
 
-    print("workload 1: per-task designs ...", file=sys.stderr)
-    result = bench_per_task.run(args.repeats, 1, plot_path=os.path.join(os.path.dirname(args.output),
-                                                                       "suboptimality_per_task.png"))
-    sections.append(
-        "## 1. Per-task designs: T=50, n_t=200, d=100, chain coupling (Laplacian + 0.1 I), α=1\n\n"
-        "Target: ours (`auto`) ≤ 0.5 × the fastest peer at a relative objective gap ≤ 1e-10 "
-        "(F* from the dense solve, F evaluated on the data in numpy). Our solvers run at tol=1e-9 "
-        "(relative KKT residual); scipy CG at rtol=1e-9 with the Grams it needs included in its time.\n\n"
-        + result["table"]
-        + f"\n\nResult: {result['ratio']:.2f} × the fastest peer ({result['fastest_peer']}).\n\n"
-        "![relative suboptimality against time](suboptimality_per_task.png)\n\n"
-        "The plot charges the statistics (Grams) evenly to the iterations; `exact` is one point."
-    )
-
-    print("workloads 2 and 5: Gram-bound ...", file=sys.stderr)
-    result = bench_gram_bound.run(args.repeats)
-    sections.append(
-        "## 2 and 5. Gram-bound: T=50, n_t=4000, d=100, chain coupling\n\n"
-        "Target 2: our whole fit ≤ 1.5 × the time numpy takes just to form the 50 Gram matrices "
-        "(the floor of any exact method). Target 5: 2 threads ≥ 1.6 × faster than 1 thread.\n\n"
-        + result["table"]
-    )
-
-    print("workload 3: shared design ...", file=sys.stderr)
-    result = bench_shared_design.run(args.repeats)
-    sections.append(
-        "## 3. Shared design: n=5000, d=300, T=100, mean coupling (μ=0.1), α=1\n\n"
-        "Target: ours ≤ 1.0 × the best numpy/scipy route, same solution. All routes include the "
-        "Gram and the right-hand sides.\n\n" + result["table"]
-    )
-
-    print("workload 4: School ...", file=sys.stderr)
-    result = bench_school.run(args.repeats)
-    sections.append(
-        "## 4. School: 139 tasks, d=28 (raw features), mean coupling (μ=0.1), α=0.01\n\n"
-        "Target: ours ≤ 0.02 × a dense numpy solve of the (dT, dT) system, same optimum.\n\n" + result["table"]
-    )
-
-    header = HEADER.format(repeats=args.repeats, date=datetime.date.today().isoformat(),
-                           machine=machine_description(), seconds=time.perf_counter() - start)
-    with open(args.output, "w", encoding="utf-8") as page:
-        page.write(header + "\n" + "\n\n".join(sections) + "\n")
-    print(f"wrote {args.output}", file=sys.stderr)
+    r1, r2, r3, r4 = results["per_task"], results["gram_bound"], results["shared"], results["school"]
+    summary = markdown_table(["workload", "measured", "target", "result"], [
+        ["1. per-task designs, T=50, n_t=200, d=100: `auto` vs fastest peer, gap ≤ 1e-10",
+         f"{r1['ratio']:.3f} × ({r1['fastest_peer']})", "≤ 0.5 ×", f"**{r1['status']}**"],
+        ["2. Gram-bound, T=50, n_t=4000, d=100: whole fit vs numpy's 50 Grams",
+         f"{r2['gram_ratio']:.2f} ×", "≤ 1.5 ×", f"**{r2['gram_status']}**"],
+        ["3. shared design, n=5000, d=300, T=100: fit(X, Y) vs fastest numpy/scipy route",
+         f"{r3['ratio']:.2f} × ({r3['fastest']})", "≤ 1.0 ×", f"**{r3['status']}**"],
+        ["4. School, 139 tasks: `auto` vs dense numpy solve", f"{r4['ratio']:.4f} ×", "≤ 0.02 ×",
+         f"**{r4['status']}**"],
+        ["5. Gram-bound fit, 2 threads vs 1 thread", f"{r2['speedup']:.2f} × faster", "≥ 1.6 × faster",
+         f"**{r2['speedup_status']}**"],
+    ])
+    busy = ", ".join(f"{key} {value:.0%}" for key, value in background.items())
+    page = "\n".join([
+        "# Benchmark results",
+        "",
+        "Written by `bench/run_all.py` from one run. Every time is the median of "
+        f"{args.repeats} timed repeats (`time.perf_counter`, after one untimed warm-up); every speed is a ratio "
+        "against a reference measured in the same run with the same thread count; methods compared with each "
+        "other are timed round-robin (fast ones for more rounds, up to 51), so that drifts of this shared "
+        "virtual machine hit them alike. Threads: "
+        f"{args.threads} (our `n_jobs={args.threads}`; numpy/scipy BLAS limited to {args.threads} with "
+        "threadpoolctl, `user_api='blas'`) except in workload 5, which compares 1 and 2.",
+        "",
+        *machine_lines(),
+        f"* CPU used by other processes just before each workload (from /proc/stat): {busy}",
+        f"* reproduce: `bench/run_all.sh` (= `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python "
+        f"bench/run_all.py --repeats {args.repeats} --threads {args.threads}`, about {elapsed:.0f} s); "
+        "each workload alone: `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python bench/bench_per_task.py` "
+        "(also `bench_gram_bound.py`, `bench_shared_design.py`, `bench_school.py`; options `--repeats`, "
+        "`--threads`, `--quick`).",
+        "",
+        "## Summary",
+        "",
+        summary,
+        "",
+        r1["section"],
+        "",
+        r2["section"],
+        "",
+        r3["section"],
+        "",
+        r4["section"],
+        "",
+    ])
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(page)
+    print(f"wrote {output} ({elapsed:.0f} s)", file=sys.stderr)
     return 0
 
 
