@@ -18,12 +18,11 @@ from ._input import TaskBlocks, check_task_matrix, check_tasks, common_float_dty
 from ._input import reject_empty_task_list, to_task_blocks
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
-from .coupling import resolve_coupling
+from .coupling import BUILDER_NAMES, resolve_coupling
 
 __all__ = ["KernelCoupledRegressor"]
 
 SOLVERS = ("auto", "exact", "cg", "bcd", "gradient")
-COUPLING_NAMES = ("identity", "mean_regularized", "chain")
 
 
 class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
@@ -104,7 +103,7 @@ class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "coupling": [StrOptions(set(COUPLING_NAMES)), "array-like"],
+        "coupling": [StrOptions(set(BUILDER_NAMES)), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "task_weights": [StrOptions({"uniform", "balanced"}), "array-like"],
         "fit_intercept": ["boolean"],

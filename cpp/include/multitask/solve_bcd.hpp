@@ -35,14 +35,13 @@ void solve_bcd(const CoupledSystem<Scalar>& system, const SolverOptions& options
   const Index d = system.n_features(), T = system.n_tasks();
   const Matrix<Scalar>& C = system.rhs();
   const double rhs_norm = C.norm();
-  const std::vector<BlockFactor<Scalar>> factors = diagonal_block_factors(system);
-
   Matrix<Scalar>& W = result.coef;
   if (rhs_norm == 0) {  // C = 0: the optimum is W = 0, whatever the start
     W.setZero();
     result.converged = true;
     return;
   }
+  const std::vector<BlockFactor<Scalar>> factors = diagonal_block_factors(system);
   Matrix<Scalar> HW(d, T);
   auto residual_and_objective = [&]() {
     system.apply(W, HW);

@@ -19,16 +19,16 @@ void solve_cg(const CoupledSystem<Scalar>& system, const SolverOptions& options,
   const Index d = system.n_features(), T = system.n_tasks();
   const Matrix<Scalar>& C = system.rhs();
   const double rhs_norm = C.norm();
-  const std::unique_ptr<Preconditioner<Scalar>> preconditioner = choose_preconditioner(system);
-  result.preconditioner = preconditioner->name();
-  auto precondition = [&](const Matrix<Scalar>& R, Matrix<Scalar>& Z) { preconditioner->apply(R, Z); };
-
   Matrix<Scalar>& W = result.coef;
   if (rhs_norm == 0) {  // C = 0: the optimum is W = 0, whatever the start
     W.setZero();
     result.converged = true;
     return;
   }
+  const std::unique_ptr<Preconditioner<Scalar>> preconditioner = choose_preconditioner(system);
+  result.preconditioner = preconditioner->name();
+  auto precondition = [&](const Matrix<Scalar>& R, Matrix<Scalar>& Z) { preconditioner->apply(R, Z); };
+
   Matrix<Scalar> R(d, T), Z(d, T), P(d, T), HP(d, T);
   auto true_residual = [&]() {
     system.apply(W, HP);
