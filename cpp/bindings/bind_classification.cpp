@@ -1,0 +1,183 @@
+// Kernel-coupled classification: fit, and the objective, gradient and
+// Hessian-vector product (for tests against finite differences). Each task's
+// design is a dense C-contiguous (n_t, d) array or a CSR tuple
+// (data, indices, indptr, n_features) with int32 indices and row pointers
+// starting at 0; either way the core maps the caller's buffers (no copy).
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <multitask/fit_classifier.hpp>
+
+#include "array_conversion.hpp"
+#include "bindings.hpp"
+
+namespace py = pybind11;
+
+namespace multitask::bindings {
+namespace {
+
+using IndexArray = py::array_t<int, py::array::c_style>;
+
+/// Python arrays that must outlive the Eigen maps over them.
+struct KeepAlive {
+  std::vector<py::object> arrays;
+};
+
+template <typename Scalar>
+SparseDesign<Scalar> sparse_block(const py::tuple& csr, Index t, KeepAlive& keep) {
+  const std::string name = "X[" + std::to_string(t) + "]";
+  require(csr.size() == 4, name + ": a sparse block is (data, indices, indptr, n_features)");
+  const auto data = checked_array<Scalar>(csr[0], name + " data");
+  if (!IndexArray::check_(csr[1]) || !IndexArray::check_(csr[2]))
+    throw InvalidArgument(name + ": indices and indptr must be C-contiguous int32 arrays");
+  const auto indices = py::reinterpret_borrow<IndexArray>(csr[1]);
+  const auto indptr = py::reinterpret_borrow<IndexArray>(csr[2]);
+  const Index n_features = csr[3].cast<Index>();
+  keep.arrays.insert(keep.arrays.end(), {data, indices, indptr});
+  const Index rows = indptr.shape(0) - 1;
+  require(rows >= 0 && indptr.data()[0] == 0, name + ": indptr must start at 0");
+  const Index nnz = indptr.data()[rows];
+  require(data.ndim() == 1 && data.shape(0) >= nnz && indices.shape(0) >= nnz,
+          name + ": data and indices must hold indptr[-1] entries");
+  return SparseDesign<Scalar>(rows, n_features, nnz, indptr.data(), indices.data(), data.data());
+}
+
+/// Builds the task views and calls body(data) with dense or sparse designs.
+template <typename Scalar, typename Body>
+auto with_classification_data(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
+                              bool fit_intercept, Body&& body) {
+  require(X_list.size() == y_list.size(), "X and y must hold the same number of tasks");
+  require(X_list.size() > 0, "at least one task is required");
+  const Index T = static_cast<Index>(X_list.size());
+  KeepAlive keep;
+  auto fill_common = [&](auto& data) {
+    for (Index t = 0; t < T; ++t) {
+      const auto y = checked_vector<Scalar>(y_list[t], "y");
+      keep.arrays.push_back(y);
+      data.y.push_back(vector_view(y));
+    }
+    data.sample_weight = sample_weight_vector<Scalar>(sample_weight, T);
+    data.fit_intercept = fit_intercept;
+  };
+  if (py::isinstance<py::tuple>(X_list[0])) {
+    ClassificationData<Scalar, SparseDesign<Scalar>> data;
+    for (Index t = 0; t < T; ++t) {
+      require(py::isinstance<py::tuple>(X_list[t]), "X must be all sparse or all dense blocks");
+      data.X.push_back(sparse_block<Scalar>(X_list[t].cast<py::tuple>(), t, keep));
+    }
+    fill_common(data);
+    return body(data);
+  }
+  ClassificationData<Scalar, DenseDesign<Scalar>> data;
+  for (Index t = 0; t < T; ++t) {
+    const auto X = checked_array<Scalar>(X_list[t], "X");
+    require(X.ndim() == 2, "each task needs a 2-D X");
+    keep.arrays.push_back(X);
+    data.X.emplace_back(X.data(), X.shape(0), X.shape(1));
+  }
+  fill_common(data);
+  return body(data);
+}
+
+template <typename Scalar>
+py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
+             const py::array_t<double>& coupling, double alpha, bool fit_intercept, const std::string& loss,
+             const std::string& solver, double tol, int max_iter, int n_threads, const py::object& warm_coef,
+             const py::object& warm_intercept) {
+  const Index T = static_cast<Index>(X_list.size());
+  const Matrix<Scalar> K = coupling_matrix<Scalar>(coupling, T);
+  const MarginLoss margin_loss = margin_loss_from_name(loss);
+  Matrix<Scalar> initial_coef;
+  Vector<Scalar> initial_intercept;
+  if (!warm_coef.is_none()) initial_coef = coef_matrix<Scalar>(warm_coef, T, "warm start coef");
+  if (!warm_intercept.is_none()) {
+    const auto b = checked_vector<Scalar>(warm_intercept, "warm start intercept");
+    initial_intercept = vector_view(b);
+  }
+  SolverOptions options;
+  options.tol = tol;
+  options.max_iter = max_iter;
+  options.n_threads = n_threads;
+  return with_classification_data<Scalar>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
+    SolverResult<Scalar> result;
+    {
+      py::gil_scoped_release release;
+      result = fit_classifier(data, margin_loss, K, static_cast<Scalar>(alpha), solver, options,
+                              warm_coef.is_none() ? nullptr : &initial_coef,
+                              warm_intercept.is_none() ? nullptr : &initial_intercept);
+    }
+    return result_dict(result);
+  });
+}
+
+/// x = [vec(W); b] from coef (T, d) and intercept (T).
+Vector<double> packed_parameters(const py::handle& coef, const py::handle& intercept, Index T) {
+  const Matrix<double> W = coef_matrix<double>(coef, T, "coef");
+  const auto b = checked_vector<double>(intercept, "intercept");
+  require(b.shape(0) == T, "intercept must have shape (n_tasks,)");
+  Vector<double> x(W.size() + T);
+  x << Eigen::Map<const Vector<double>>(W.data(), W.size()), vector_view(b);
+  return x;
+}
+
+/// (coef (T, d), intercept (T)) arrays from a packed vector.
+py::tuple unpacked_parameters(const Vector<double>& x, Index d, Index T) {
+  const Matrix<double> W = Eigen::Map<const Matrix<double>>(x.data(), d, T);
+  return py::make_tuple(coef_array(W), vector_array<double>(x.tail(T)));
+}
+
+py::tuple objective(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
+                    const py::array_t<double>& coupling, double alpha, bool fit_intercept, const std::string& loss,
+                    const py::object& coef, const py::object& intercept) {
+  const Index T = static_cast<Index>(X_list.size());
+  const Matrix<double> K = coupling_matrix<double>(coupling, T);
+  const Vector<double> x = packed_parameters(coef, intercept, T);
+  return with_classification_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
+    data.validate();
+    ClassificationObjective objective(data, margin_loss_from_name(loss), K, alpha, 1);
+    Vector<double> gradient;
+    const double value = objective.value_and_gradient(x, gradient);
+    const py::tuple parts = unpacked_parameters(gradient, data.n_features(), T);
+    return py::make_tuple(value, parts[0], parts[1]);
+  });
+}
+
+py::tuple hessian_product(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
+                          const py::array_t<double>& coupling, double alpha, bool fit_intercept,
+                          const std::string& loss, const py::object& coef, const py::object& intercept,
+                          const py::object& direction_coef, const py::object& direction_intercept) {
+  const Index T = static_cast<Index>(X_list.size());
+  const Matrix<double> K = coupling_matrix<double>(coupling, T);
+  const Vector<double> x = packed_parameters(coef, intercept, T);
+  const Vector<double> v = packed_parameters(direction_coef, direction_intercept, T);
+  return with_classification_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
+    data.validate();
+    ClassificationObjective objective(data, margin_loss_from_name(loss), K, alpha, 1);
+    Vector<double> product;
+    objective.hessian_product(x, v, product);
+    return unpacked_parameters(product, data.n_features(), T);
+  });
+}
+
+}  // namespace
+
+void bind_classification(py::module_& m) {
+  for (const char* suffix : {"f64", "f32"}) {
+    const bool is_double = std::string(suffix) == "f64";
+    m.def(("fit_classifier_" + std::string(suffix)).c_str(), is_double ? &fit<double> : &fit<float>, py::arg("X"),
+          py::arg("y"), py::arg("sample_weight"), py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"),
+          py::arg("loss"), py::arg("solver"), py::arg("tol"), py::arg("max_iter"), py::arg("n_threads"),
+          py::arg("warm_coef"), py::arg("warm_intercept"),
+          "Kernel-coupled classification (labels -1/+1) on dense or CSR task blocks; returns a dict "
+          "(coef, intercept, n_iter, converged, residual, data_passes, objective_history, solver).");
+  }
+  m.def("classification_objective", &objective, py::arg("X"), py::arg("y"), py::arg("sample_weight"),
+        py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"), py::arg("coef"),
+        py::arg("intercept"), "F(W, b) and its gradient (float64): (value, grad_coef (T, d), grad_intercept (T,)).");
+  m.def("classification_hessian_product", &hessian_product, py::arg("X"), py::arg("y"), py::arg("sample_weight"),
+        py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"), py::arg("coef"),
+        py::arg("intercept"), py::arg("direction_coef"), py::arg("direction_intercept"),
+        "Hessian of F at (coef, intercept) times a direction (float64): (hv_coef (T, d), hv_intercept (T,)).");
+}
+
+}  // namespace multitask::bindings

@@ -1,0 +1,104 @@
+// The kernel-coupled classification objective over x = [vec(W); b]
+// (W (d, T) column-major, so w_t is contiguous; b (T)):
+//
+//   F(W, b) = sum_t s_t sum_i l(y_ti, <w_t, x_ti> + b_t) + alpha/2 tr(W K W^T)
+//
+//   dF/dw_t = s_t X_t^T l'(f_t) + alpha (W K)_t,     dF/db_t = s_t 1^T l'(f_t),
+//   H [v; c]: w_t part s_t X_t^T (l''(f_t) o u_t) + alpha (V K)_t,
+//             b_t part s_t 1^T (l''(f_t) o u_t),     u_t = X_t v_t + c_t,
+//
+// with f_t = X_t w_t + b_t. Without intercepts the b part of the gradient is
+// zero, so b stays at 0. Satisfies the Objective interface of
+// accelerated_gradient.hpp; parallel over tasks, summed in task order.
+#pragma once
+
+#include <vector>
+
+#include "classification_data.hpp"
+#include "classification_loss.hpp"
+#include "parallel.hpp"
+
+namespace multitask {
+
+template <typename Scalar, typename Design>
+class ClassificationObjective {
+ public:
+  ClassificationObjective(const ClassificationData<Scalar, Design>& data, MarginLoss loss,
+                          const Matrix<Scalar>& coupling, Scalar alpha, int n_threads)
+      : data_(data), loss_(loss), coupling_(coupling), alpha_(alpha) {
+    n_threads_ = threads_for_work(4 * data.total_entries(), n_threads);
+  }
+
+  Index size() const { return data_.n_features() * data_.n_tasks() + data_.n_tasks(); }
+  long data_passes() const { return data_passes_; }
+
+  Scalar value(const Vector<Scalar>& x) { return evaluate(x, nullptr); }
+  Scalar value_and_gradient(const Vector<Scalar>& x, Vector<Scalar>& gradient_out) {
+    return evaluate(x, &gradient_out);
+  }
+
+  /// hv_out = H(x) v, the Hessian (generalised for the squared hinge) times v.
+  void hessian_product(const Vector<Scalar>& x, const Vector<Scalar>& v, Vector<Scalar>& hv_out) {
+    const Index d = data_.n_features(), T = data_.n_tasks();
+    const auto W = coef(x), V = coef(v);
+    hv_out.resize(size());
+    Eigen::Map<Matrix<Scalar>> HV(hv_out.data(), d, T);
+    HV.noalias() = alpha_ * V * coupling_;
+    parallel_for(T, n_threads_, [&](Index t) {
+      const Scalar s = data_.sample_weight[t];
+      Vector<Scalar> margins = data_.X[t] * W.col(t);
+      margins.array() += intercept(x)[t];
+      Vector<Scalar> curvature;
+      margin_loss_curvature(loss_, data_.y[t], margins, curvature);
+      Vector<Scalar> u = data_.X[t] * V.col(t);
+      if (data_.fit_intercept) u.array() += intercept(v)[t];
+      u.array() *= s * curvature.array();
+      HV.col(t) += data_.X[t].transpose() * u;
+      hv_out[d * T + t] = data_.fit_intercept ? u.sum() : Scalar(0);
+    });
+    data_passes_ += 3;
+  }
+
+ private:
+  Eigen::Map<const Matrix<Scalar>> coef(const Vector<Scalar>& x) const {
+    return {x.data(), data_.n_features(), data_.n_tasks()};
+  }
+  Eigen::Map<const Vector<Scalar>> intercept(const Vector<Scalar>& x) const {
+    return {x.data() + data_.n_features() * data_.n_tasks(), data_.n_tasks()};
+  }
+
+  Scalar evaluate(const Vector<Scalar>& x, Vector<Scalar>* gradient_out) {
+    const Index d = data_.n_features(), T = data_.n_tasks();
+    const auto W = coef(x);
+    const auto b = intercept(x);
+    const Matrix<Scalar> WK = W * coupling_;  // (d, T)
+    Vector<Scalar> task_loss(T);
+    if (gradient_out) gradient_out->resize(size());
+    parallel_for(T, n_threads_, [&](Index t) {
+      const Scalar s = data_.sample_weight[t];
+      Vector<Scalar> margins = data_.X[t] * W.col(t);
+      margins.array() += b[t];
+      if (!gradient_out) {
+        task_loss[t] = s * margin_loss_sum<Scalar>(loss_, data_.y[t], margins);
+        return;
+      }
+      Vector<Scalar> first;
+      task_loss[t] = s * margin_loss_derivative(loss_, data_.y[t], margins, first);
+      first *= s;
+      gradient_out->segment(t * d, d).noalias() = data_.X[t].transpose() * first;
+      gradient_out->segment(t * d, d) += alpha_ * WK.col(t);
+      (*gradient_out)[d * T + t] = data_.fit_intercept ? first.sum() : Scalar(0);
+    });
+    data_passes_ += gradient_out ? 2 : 1;
+    return task_loss.sum() + alpha_ / 2 * (W.cwiseProduct(WK)).sum();
+  }
+
+  const ClassificationData<Scalar, Design>& data_;
+  MarginLoss loss_;
+  const Matrix<Scalar>& coupling_;
+  Scalar alpha_;
+  int n_threads_;
+  long data_passes_ = 0;
+};
+
+}  // namespace multitask
