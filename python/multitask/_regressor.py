@@ -2,30 +2,26 @@
 
 from __future__ import annotations
 
-import warnings
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
-from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
+from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils._param_validation import StrOptions
 
+from ._base import KernelCoupledLinearModel
 from ._core import core
-from ._input import TaskBlocks, check_task_matrix, check_tasks, common_float_dtype, group_rows, is_list_form
-from ._input import reject_empty_task_list, to_task_blocks
+from ._input import check_task_matrix, common_float_dtype, to_task_blocks
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
-from .coupling import BUILDER_NAMES, resolve_coupling
+from .coupling import resolve_coupling
 
 __all__ = ["KernelCoupledRegressor"]
 
 SOLVERS = ("auto", "exact", "cg", "bcd", "gradient")
 
 
-class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
+class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
     r"""Multi-task linear regression with tasks coupled by a T x T matrix K.
 
     Minimises the kernel-coupled objective
@@ -103,15 +99,8 @@ class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "coupling": [StrOptions(set(BUILDER_NAMES)), "array-like"],
-        "alpha": [Interval(Real, 0, None, closed="left")],
-        "task_weights": [StrOptions({"uniform", "balanced"}), "array-like"],
-        "fit_intercept": ["boolean"],
+        **KernelCoupledLinearModel._parameter_constraints,
         "solver": [StrOptions(set(SOLVERS))],
-        "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_jobs": [Integral, None],
-        "warm_start": ["boolean"],
     }
 
     def __init__(
@@ -156,9 +145,7 @@ class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
         -------
         self : KernelCoupledRegressor
         """
-        reject_empty_task_list(X)
-        if tasks is None and not is_list_form(X):
-            validate_data(self, X, skip_check_array=True, reset=True)
+        self._validate_feature_names(X, tasks)
         blocks = to_task_blocks(X, y, tasks)
         self.n_features_in_ = blocks.X[0].shape[1]
         coupling = resolve_coupling(self.coupling, blocks.n_tasks)
@@ -182,32 +169,6 @@ class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
         self._store_result(result, blocks, coupling)
         return self
 
-    def _warm_start_coef(self, blocks: TaskBlocks, dtype: np.dtype) -> np.ndarray | None:
-        if not (self.warm_start and hasattr(self, "coef_")):
-            return None
-        if self.coef_.shape != (blocks.n_tasks, blocks.X[0].shape[1]):
-            return None
-        return np.ascontiguousarray(self.coef_, dtype=dtype)
-
-    def _store_result(self, result: dict, blocks: TaskBlocks, coupling: np.ndarray) -> None:
-        self.coef_ = result["coef"]
-        self.intercept_ = result["intercept"]
-        self.tasks_ = blocks.labels
-        self.coupling_ = coupling
-        self.n_iter_ = int(result["n_iter"])
-        self.solver_ = str(result["solver"])
-        self.objective_history_ = result["objective_history"]
-        self.objective_ = float(self.objective_history_[-1]) if self.objective_history_.size else float("nan")
-        self.kkt_residual_ = float(result["residual"])
-        self._input_form = blocks.form
-        if not result["converged"]:
-            warnings.warn(
-                f"solver '{self.solver_}' stopped after {self.n_iter_} iterations with relative KKT residual "
-                f"{self.kkt_residual_:.2e} > tol={self.tol:.1e}; increase max_iter or tol, or try another solver",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
-
     def predict(self, X: Any, tasks: Any = None) -> Any:
         """Predict with each task's model.
 
@@ -225,56 +186,10 @@ class KernelCoupledRegressor(RegressorMixin, BaseEstimator):
             A list for list input; (n_samples,) with ``tasks`` or for a model
             fitted on a single 1-D target; otherwise every task's prediction.
         """
-        check_is_fitted(self)
-        if tasks is not None:
-            return self._predict_long(X, tasks)
-        if is_list_form(X):
-            return self._predict_lists(X)
-        X_checked = check_task_matrix(X, "X", common_float_dtype([X]))
-        validate_data(self, X, skip_check_array=True, reset=False)  # feature count and names
-        X = X_checked
-        predictions = X @ self.coef_.T + self.intercept_
-        return predictions[:, 0] if self._input_form == "single" else predictions
+        return self._linear_predictions(X, tasks)
 
-    def _check_n_features(self, n_features: int, name: str) -> None:
-        if n_features != self.n_features_in_:
-            raise ValueError(
-                f"{name} has {n_features} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input"
-            )
-
-    def _predict_lists(self, X: list) -> list[np.ndarray]:
-        if len(X) != self.tasks_.size:
-            raise ValueError(f"X holds {len(X)} tasks but the model was fitted on {self.tasks_.size}")
-        predictions = []
-        for t, block in enumerate(X):
-            block = check_task_matrix(block, f"X[{t}]", common_float_dtype([block]))
-            self._check_n_features(block.shape[1], f"X[{t}]")
-            predictions.append(block @ self.coef_[t] + self.intercept_[t])
-        return predictions
-
-    def _predict_long(self, X: Any, tasks: Any) -> np.ndarray:
-        X = check_task_matrix(X, "X", common_float_dtype([X]))
-        self._check_n_features(X.shape[1], "X")
-        task_index = self._task_positions(check_tasks(tasks, X.shape[0]))
-        predictions = np.empty(X.shape[0], dtype=np.result_type(X.dtype, self.coef_.dtype))
-        for t, rows in enumerate(group_rows(task_index, self.tasks_.size)):
-            if rows.size:
-                predictions[rows] = X[rows] @ self.coef_[t] + self.intercept_[t]
-        return predictions
-
-    def _task_positions(self, tasks: np.ndarray) -> np.ndarray:
-        """Index into ``tasks_`` of every label; ValueError for labels not seen in fit."""
-        try:
-            positions = np.searchsorted(self.tasks_, tasks)
-            known = positions < self.tasks_.size
-            known[known] = self.tasks_[positions[known]] == tasks[known]
-        except TypeError as error:
-            raise ValueError(f"tasks has labels of another type than those seen in fit: {error}") from None
-        if not np.all(known):
-            unseen = np.unique(tasks[~known])[:5]
-            raise ValueError(f"tasks contains labels not seen in fit, e.g. {unseen.tolist()}")
-        return positions
+    def _check_design(self, X: Any, name: str) -> np.ndarray:
+        return check_task_matrix(X, name, common_float_dtype([X]))
 
     def score(self, X: Any, y: Any, tasks: Any = None, sample_weight: Any = None) -> float:
         """Coefficient of determination R^2 of the predictions, pooled over tasks.
