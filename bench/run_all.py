@@ -26,6 +26,7 @@ import bench_gram_bound  # noqa: E402
 import bench_per_task  # noqa: E402
 import bench_school  # noqa: E402
 import bench_shared_design  # noqa: E402
+import bench_classification  # noqa: E402  (issue 3: classification workloads C1-C4)
 from common import machine_lines, markdown_table, wait_for_quiet_machine  # noqa: E402
 
 
@@ -51,6 +52,8 @@ def main() -> int:
         ("gram_bound", "workloads 2 and 5: Gram-bound", lambda: bench_gram_bound.run(**common)),
         ("shared", "workload 3: shared design", lambda: bench_shared_design.run(**common)),
         ("school", "workload 4: School", lambda: bench_school.run(**common)),
+        ("classification", "classification (issue 3): C1-C4", lambda: bench_classification.run(
+            repeats=args.repeats, threads=args.threads, quick=args.quick, max_wait=args.max_wait)),
     ]
     for key, label, run in workloads:
         background[key] = wait_for_quiet_machine(0 if args.quick else args.max_wait)
@@ -105,6 +108,7 @@ def main() -> int:
         "",
         r4["section"],
         "",
+        results["classification"]["section"],
     ])
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(page)

@@ -142,3 +142,126 @@ def numerical_gradient(f, x, step=1e-6):
         e[index] = step
         grad[index] = (f(x + e) - f(x - e)) / (2 * step)
     return grad
+
+
+# --- Kernel-coupled binary classification (labels -1/+1) ---------------------
+#
+#   F(W, b) = sum_t s_t sum_i l(y_ti, <w_t, x_ti> + b_t) + alpha/2 tr(W K W^T),
+#
+# l logistic log(1 + exp(-y f)) or squared hinge max(0, 1 - y f)^2; s_t given
+# directly (omega_t / N); without intercept b is fixed at 0. Dense X_t only
+# (callers densify CSR blocks first).
+
+
+def margin_loss(loss, y, f):
+    """l(y_i, f_i) elementwise."""
+    if loss == "logistic":
+        return np.logaddexp(0.0, -y * f)
+    if loss == "squared_hinge":
+        return np.maximum(0.0, 1.0 - y * f) ** 2
+    raise ValueError(loss)
+
+
+def margin_loss_first(loss, y, f):
+    """dl/df (y_i, f_i) elementwise."""
+    if loss == "logistic":
+        return -y * 0.5 * (1.0 - np.tanh(0.5 * y * f))  # -y sigma(-y f)
+    if loss == "squared_hinge":
+        return -2.0 * y * np.maximum(0.0, 1.0 - y * f)
+    raise ValueError(loss)
+
+
+def margin_loss_second(loss, y, f):
+    """d2l/df2 (y_i, f_i): sigma(m) sigma(-m), or the generalised 2 [y f < 1]."""
+    if loss == "logistic":
+        return 0.25 * (1.0 - np.tanh(0.5 * y * f) ** 2)
+    if loss == "squared_hinge":
+        return 2.0 * (y * f < 1.0)
+    raise ValueError(loss)
+
+
+def classification_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True):
+    """F(W, b) from its definition; coef (T, d), intercept (T,) (ignored without intercept)."""
+    b = np.asarray(intercept, dtype=float) if fit_intercept else np.zeros(len(Xs))
+    value = sum(s[t] * margin_loss(loss, ys[t], Xs[t] @ coef[t] + b[t]).sum() for t in range(len(Xs)))
+    return value + 0.5 * alpha * np.sum(K * (coef @ coef.T))
+
+
+def classification_gradient(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True):
+    """(dF/dcoef (T, d), dF/dintercept (T,)); the intercept part is 0 without intercept."""
+    b = np.asarray(intercept, dtype=float) if fit_intercept else np.zeros(len(Xs))
+    grad_coef = alpha * K @ coef
+    grad_intercept = np.zeros(len(Xs))
+    for t, (X, y) in enumerate(zip(Xs, ys)):
+        first = s[t] * margin_loss_first(loss, y, X @ coef[t] + b[t])
+        grad_coef[t] += X.T @ first
+        if fit_intercept:
+            grad_intercept[t] = first.sum()
+    return grad_coef, grad_intercept
+
+
+def classification_hessian(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True):
+    """Dense Hessian over x = [coef.ravel(); intercept] (the generalised one for the squared hinge)."""
+    T, d = coef.shape
+    b = np.asarray(intercept, dtype=float) if fit_intercept else np.zeros(T)
+    H = np.zeros((T * d + T, T * d + T))
+    H[: T * d, : T * d] = alpha * np.kron(K, np.eye(d))
+    for t, (X, y) in enumerate(zip(Xs, ys)):
+        D = s[t] * margin_loss_second(loss, y, X @ coef[t] + b[t])
+        Xb = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
+        block = Xb.T @ (D[:, None] * Xb)
+        rows = list(range(t * d, (t + 1) * d)) + ([T * d + t] if fit_intercept else [])
+        H[np.ix_(rows, rows)] += block
+    return H
+
+
+def classification_solution(Xs, ys, s, K, alpha, loss, fit_intercept=True, newton_polish=True):
+    """(coef (T, d), intercept (T,), gradient norm) minimising F.
+
+    scipy L-BFGS-B on F written in numpy (tight gtol/ftol), then optionally a few
+    damped Newton steps with the dense numpy Hessian above (the objective is
+    strongly convex when alpha K is positive definite) to reach round-off.
+    """
+    from scipy.optimize import minimize
+
+    T, d = len(Xs), Xs[0].shape[1]
+
+    def split(x):
+        return x[: T * d].reshape(T, d), (x[T * d :] if fit_intercept else np.zeros(T))
+
+    def fun(x):
+        coef, intercept = split(x)
+        value = classification_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept)
+        g_coef, g_intercept = classification_gradient(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept)
+        return value, np.concatenate([g_coef.ravel(), g_intercept if fit_intercept else []])
+
+    size = T * d + (T if fit_intercept else 0)
+    result = minimize(fun, np.zeros(size), jac=True, method="L-BFGS-B",
+                      options={"maxiter": 100000, "maxfun": 200000, "gtol": 1e-14, "ftol": 1e-15, "maxcor": 30})
+    x = result.x
+    if newton_polish:
+        # Damped Newton: a step is taken when it satisfies Armijo or, once value
+        # differences are round-off, when it reduces the gradient norm.
+        value, gradient = fun(x)
+        for _ in range(100):
+            if np.linalg.norm(gradient) < 1e-16:
+                break
+            coef, intercept = split(x)
+            H = classification_hessian(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept)
+            if not fit_intercept:
+                H = H[: T * d, : T * d]
+            step = np.linalg.lstsq(H, -gradient, rcond=None)[0]
+            tau = 1.0
+            while tau > 1e-10:
+                trial_value, trial_gradient = fun(x + tau * step)
+                if trial_value <= value + 1e-4 * tau * (gradient @ step) or (
+                    np.linalg.norm(trial_gradient) < np.linalg.norm(gradient)
+                    and trial_value <= value + 1e-13 * abs(value)
+                ):
+                    break
+                tau /= 2
+            if tau <= 1e-10:
+                break
+            x, value, gradient = x + tau * step, trial_value, trial_gradient
+    coef, intercept = split(x)
+    return coef, np.array(intercept, dtype=float), float(np.linalg.norm(fun(x)[1]))

@@ -7,18 +7,20 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.sparse
 
-from multitask.cli import knn_adjacency, main
+from multitask.cli import NEWSGROUPS_ALPHAS, knn_adjacency, log1p_unit_rows, main
 
 MODELS = ("independent ridge", "pooled ridge", "mean-regularised", "graph-coupled")
+NEWSGROUPS_MODELS = ("independent", "mean-regularised")
 SOLVERS = {"exact", "cg", "bcd", "gradient"}
 
 
-def _table_rows(stdout: str) -> dict[str, list[str]]:
+def _table_rows(stdout: str, models: tuple[str, ...] = MODELS) -> dict[str, list[str]]:
     """Cells after the model name of every row of the demo table, by model."""
     rows = {}
     for line in stdout.splitlines():
-        for model in MODELS:
+        for model in models:
             if line.startswith(model + " "):
                 rows[model] = line[len(model) :].split()
     return rows
@@ -47,6 +49,40 @@ def test_demo_prints_table_of_four_models(capsys):
         assert ev_pooled[coupled] >= ev_pooled["independent ridge"] - 0.01
 
 
+@pytest.mark.parametrize("name", [None, "comp_vs_sci", "rec_vs_talk"])
+def test_newsgroups_demo_prints_table_of_two_logistic_models(name, capsys):
+    argv = ["demo", "--dataset", "newsgroups"] + ([] if name is None else ["--name", name])
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert "cross-validating" in captured.err  # progress goes to stderr
+    assert f"20 Newsgroups {name or 'comp_vs_sci'}: 2 tasks" in captured.out
+    rows = _table_rows(captured.out, NEWSGROUPS_MODELS)
+    assert set(rows) == set(NEWSGROUPS_MODELS)
+
+    mean_accuracy = {}
+    grid = {f"{alpha:.0e}" for alpha in NEWSGROUPS_ALPHAS}
+    for model, cells in rows.items():
+        alpha, cv_accuracy, task1, task2, mean, fit_ms = cells
+        assert alpha in grid
+        # Both collections are easy (about 97% test accuracy): any working logistic model gets 90%.
+        for accuracy in (cv_accuracy, task1, task2, mean):
+            assert 0.9 < float(accuracy) <= 1.0
+        assert float(mean) == pytest.approx((float(task1) + float(task2)) / 2, abs=0.0011)
+        assert float(fit_ms) >= 0.0
+        mean_accuracy[model] = float(mean)
+    assert mean_accuracy["mean-regularised"] >= mean_accuracy["independent"] - 0.02
+
+
+def test_log1p_unit_rows_keeps_structure_and_scales_rows():
+    counts = scipy.sparse.csr_array(np.array([[3.0, 0.0, 4.0], [0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]))
+    features = log1p_unit_rows(counts)
+    np.testing.assert_array_equal(features.indptr, counts.indptr)
+    np.testing.assert_array_equal(features.indices, counts.indices)
+    row = np.log1p([3.0, 4.0])
+    np.testing.assert_allclose(features.toarray(), [[row[0], 0, row[1]] / np.linalg.norm(row), [0, 0, 0], [0, 1, 0]])
+    np.testing.assert_array_equal(counts.data, [3.0, 4.0, 1.0])  # the input is left alone
+
+
 def test_module_help_exits_zero():
     result = subprocess.run(
         [sys.executable, "-m", "multitask", "--help"], capture_output=True, text=True, timeout=120, check=False
@@ -63,7 +99,16 @@ def test_unknown_subcommand_exits_nonzero():
     assert "no-such-command" in result.stderr
 
 
-@pytest.mark.parametrize("argv", [[], ["demo", "--dataset", "no-such-data"], ["demo", "--seed", "x"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["demo", "--dataset", "no-such-data"],
+        ["demo", "--seed", "x"],
+        ["demo", "--dataset", "newsgroups", "--name", "no-such-collection"],
+        ["demo", "--name", "rec_vs_talk"],  # --name applies to newsgroups only
+    ],
+)
 def test_bad_arguments_exit_with_usage_error(argv, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import scipy.sparse
 
 import multitask.coupling as coupling
 import multitask.datasets as datasets
@@ -286,3 +287,102 @@ def test_make_multitask_regression_rejects_arguments(kwargs, message):
 def test_make_multitask_regression_single_task_single_feature():
     Xs, ys, coef = datasets.make_multitask_regression(1, 5, 1, coupling=coupling.chain(1), random_state=0)
     assert len(Xs) == 1 and Xs[0].shape == (5, 1) and coef.shape == (1, 1)
+
+
+# --------------------------------------------------------------------------------------------
+# load_newsgroups
+# --------------------------------------------------------------------------------------------
+
+SHARED_NEWSGROUP = SHARED_SCHOOL.parent / "Newsgroup"
+# The table of the shared data README: per task (rows, nnz, count of label 1, count of label 2).
+NEWSGROUPS_TABLE = {
+    "comp_vs_sci": [(1875, 100922, 967, 908), (1827, 90209, 871, 956)],
+    "rec_vs_talk": [(1844, 110726, 975, 869), (1545, 78608, 860, 685)],
+}
+
+
+@pytest.fixture(scope="module", params=sorted(NEWSGROUPS_TABLE))
+def newsgroups(request):
+    return request.param, datasets.load_newsgroups(request.param)
+
+
+def test_newsgroups_sizes_match_the_readme_table(newsgroups):
+    name, data = newsgroups
+    assert len(data.X) == len(data.y) == 2
+    for X_t, y_t, (n, nnz, ones, twos) in zip(data.X, data.y, NEWSGROUPS_TABLE[name]):
+        assert X_t.shape == (n, 2000) and X_t.nnz == nnz
+        assert y_t.shape == (n,)
+        assert np.sum(y_t == 1) == ones and np.sum(y_t == 2) == twos
+
+
+def test_newsgroups_types_and_values(newsgroups):
+    _, data = newsgroups
+    for X_t, y_t in zip(data.X, data.y):
+        assert isinstance(X_t, scipy.sparse.csr_array) and X_t.dtype == np.float64
+        assert X_t.has_canonical_format
+        assert y_t.dtype == np.int8 and set(np.unique(y_t)) == {1, 2}
+        # Term counts: positive integers stored, at most 43 (the README's range 0-43).
+        np.testing.assert_array_equal(X_t.data, np.round(X_t.data))
+        assert X_t.data.min() >= 1 and X_t.data.max() <= 43
+    assert data.task_names == ["task1", "task2"]
+
+
+def test_newsgroups_long_format_stacks_the_tasks(newsgroups):
+    name, data = newsgroups
+    sizes = [row[0] for row in NEWSGROUPS_TABLE[name]]
+    assert isinstance(data.X_all, scipy.sparse.csr_array) and data.X_all.dtype == np.float64
+    assert data.X_all.shape == (sum(sizes), 2000) and data.y_all.dtype == np.int8
+    np.testing.assert_array_equal(data.tasks, np.repeat([0, 1], sizes))
+    assert data.tasks.dtype == np.int64
+    for t in range(2):
+        assert (data.X_all[data.tasks == t] != data.X[t]).nnz == 0
+        np.testing.assert_array_equal(data.y_all[data.tasks == t], data.y[t])
+
+
+def test_newsgroups_descr_cites_the_sources(newsgroups):
+    name, data = newsgroups
+    assert data.name == name
+    for source in ("MALSAR", "Gu", "ICDM 2009", "20 Newsgroups", name.replace("_", ".")):
+        assert source in data.DESCR
+
+
+@pytest.mark.skipif(not SHARED_NEWSGROUP.exists(), reason="the shared MALSAR data is not beside this checkout")
+def test_newsgroups_matches_the_shared_copy(newsgroups):
+    name, data = newsgroups
+    original = np.load(SHARED_NEWSGROUP / f"{name}.npz")
+    assert int(original["num_tasks"]) == len(data.X)
+    for t, (X_t, y_t) in enumerate(zip(data.X, data.y), start=1):
+        assert X_t.shape == tuple(original[f"task{t}_shape"])
+        np.testing.assert_array_equal(X_t.indptr, original[f"task{t}_indptr"])
+        np.testing.assert_array_equal(X_t.indices, original[f"task{t}_indices"])
+        np.testing.assert_array_equal(X_t.data, original[f"task{t}_data"])
+        assert X_t.data.dtype == original[f"task{t}_data"].dtype
+        np.testing.assert_array_equal(y_t, original[f"task{t}_y"])
+        assert y_t.dtype == original[f"task{t}_y"].dtype
+
+
+@pytest.mark.parametrize("malsar, name", [("comp.vs.sci", "comp_vs_sci"), ("rec.vs.talk", "rec_vs_talk")])
+def test_newsgroups_accepts_the_malsar_spellings(malsar, name):
+    by_malsar, by_name = datasets.load_newsgroups(malsar), datasets.load_newsgroups(name)
+    assert by_malsar.name == name
+    assert (by_malsar.X_all != by_name.X_all).nnz == 0
+    np.testing.assert_array_equal(by_malsar.y_all, by_name.y_all)
+
+
+def test_newsgroups_default_is_comp_vs_sci():
+    assert datasets.load_newsgroups().name == "comp_vs_sci"
+
+
+def test_newsgroups_returns_fresh_arrays():
+    data = datasets.load_newsgroups()
+    data.X[0].data[:] = -1.0
+    data.y[0][:] = -1
+    again = datasets.load_newsgroups()
+    assert again.X[0].data.min() >= 1 and again.y[0].min() == 1
+
+
+@pytest.mark.parametrize("name", ["comp_vs_rec", "COMP_VS_SCI", "comp-vs-sci", "", None, 1, ["comp_vs_sci"]])
+def test_load_newsgroups_rejects_unknown_name(name):
+    with pytest.raises(ValueError, match=r"name must be one of \['comp_vs_sci', 'rec_vs_talk'\]") as error:
+        datasets.load_newsgroups(name)
+    assert repr(name) in str(error.value)

@@ -8,6 +8,12 @@
 
 Every form becomes a list of per-task C-contiguous blocks of one floating dtype;
 no copy is made where the caller's layout already allows it.
+
+With ``accept_sparse=True``, X (or any element of the list) may also be a
+scipy.sparse matrix or array: it becomes a canonical int32 CSR block (see
+:mod:`multitask._sparse_input`; CSC is converted to CSR, never densified), and
+dense and sparse blocks may be mixed in the list form. With ``labels=True`` the
+targets are class labels kept in the caller's dtype instead of floats.
 """
 
 from __future__ import annotations
@@ -15,15 +21,19 @@ from __future__ import annotations
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Sequence, Union
 
 import numpy as np
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_consistent_length
 
-__all__ = ["TaskBlocks", "is_list_form", "common_float_dtype", "to_task_blocks"]
+from ._sparse_input import CSRBlock, as_canonical_csr, csr_row_range, is_sparse
+
+__all__ = ["TaskBlocks", "is_list_form", "common_float_dtype", "check_design", "check_labels", "to_task_blocks"]
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+Design = Union[np.ndarray, CSRBlock]
 
 
 @dataclass
@@ -32,10 +42,14 @@ class TaskBlocks:
 
     Attributes
     ----------
-    X : list of ndarray
-        One C-contiguous (n_t, d) block per task.
+    X : list of ndarray or csr_array or csr_matrix
+        One (n_t, d) block per task: a C-contiguous ndarray, or (sparse input
+        with ``accept_sparse=True``) a canonical CSR block with int32
+        ``indices``/``indptr`` and data of the same float dtype as the other blocks.
     y : list of ndarray
-        One C-contiguous (n_t,) target vector per task (empty list at predict time).
+        One (n_t,) target vector per task (empty list at predict time): C-contiguous
+        floats, or with ``labels=True`` the caller's labels in their own dtype
+        (possibly a strided column view for the shared form).
     form : {"lists", "long", "shared", "single"}
         The input form the data came in.
     labels : ndarray
@@ -44,7 +58,7 @@ class TaskBlocks:
         Long format only: the original row indices of each task's block.
     """
 
-    X: list[np.ndarray]
+    X: list[Design]
     y: list[np.ndarray] = field(default_factory=list)
     form: str = "lists"
     labels: np.ndarray = field(default_factory=lambda: np.empty(0))
@@ -118,6 +132,32 @@ def check_task_matrix(X: Any, name: str, dtype: type) -> np.ndarray:
         return check_array(X, dtype=dtype, order="C", ensure_2d=True, allow_nd=False, input_name=name)
 
 
+def check_design(X: Any, name: str, dtype: type, *, accept_sparse: bool = False) -> Design:
+    """One task's design: :func:`check_task_matrix`, or for sparse input a canonical CSR block.
+
+    Parameters
+    ----------
+    X : array-like or scipy.sparse matrix/array
+    name : str
+        The argument name for messages, e.g. ``"X[1]"``.
+    dtype : {numpy.float64, numpy.float32}
+    accept_sparse : bool, default=False
+        Without it sparse input raises scikit-learn's TypeError (what
+        ``check_estimator`` expects of an estimator that does not take sparse data).
+
+    Returns
+    -------
+    ndarray or csr_array or csr_matrix
+        See :func:`multitask._sparse_input.as_canonical_csr` for sparse input.
+    """
+    if not (accept_sparse and is_sparse(X)):
+        return check_task_matrix(X, name, dtype)
+    _reject_complex(X, name)
+    X = as_canonical_csr(X, name, dtype)
+    _check_finite(X.data, name)  # the stored values; implicit zeros are finite
+    return X
+
+
 def check_target(y: Any, name: str, dtype: type) -> np.ndarray:
     """A finite 1-D C-contiguous floating target vector."""
     if _is_ready(y, dtype, 1):
@@ -139,11 +179,38 @@ def check_tasks(tasks: Any, n_samples: int) -> np.ndarray:
         raise ValueError(f"tasks has {tasks.shape[0]} labels but X has {n_samples} rows")
     if tasks.dtype.kind == "c":
         raise ValueError("tasks must hold real or string labels, not complex numbers")
-    if tasks.dtype.kind == "f" and not np.all(np.isfinite(tasks)):
-        raise ValueError("tasks contains NaN or infinity")
-    if tasks.dtype.kind == "O" and any(label is None for label in tasks):
-        raise ValueError("tasks contains None")
+    _reject_missing_labels(tasks, "tasks")
     return tasks
+
+
+def _reject_missing_labels(labels: np.ndarray, name: str) -> None:
+    """Every label present: no NaN or infinity (float labels), no None (object labels)."""
+    if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
+        raise ValueError(f"{name} contains NaN or infinity")
+    if labels.dtype.kind == "O" and any(label is None for label in labels.flat):
+        raise ValueError(f"{name} contains None")
+
+
+def _label_array(y: Any, name: str) -> np.ndarray:
+    """Class labels as an ndarray of their own dtype (any shape), every label present."""
+    with _named_errors(name):  # e.g. numpy's error for ragged nested lists
+        y = np.asarray(y)
+    _reject_complex(y, name)
+    _reject_missing_labels(y, name)
+    return y
+
+
+def check_labels(y: Any, name: str) -> np.ndarray:
+    """One task's class labels: 1-D, in the caller's dtype (ints, strings, bools, objects).
+
+    Unlike :func:`check_target`, nothing is converted to float: the classifier
+    maps the labels to its classes itself. ValueError for complex, NaN,
+    infinite or None labels.
+    """
+    y = _label_array(y, name)
+    if y.ndim != 1:
+        raise ValueError(f"{name} must be 1-D, got an array of shape {y.shape}")
+    return y
 
 
 def _reject_complex(array: Any, name: str) -> None:
@@ -159,10 +226,16 @@ def group_rows(task_index: np.ndarray, n_tasks: int) -> list[np.ndarray]:
     return np.split(order, bounds)
 
 
-def take_rows(X: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """X[rows] as a C-contiguous block; a view when ``rows`` is a contiguous range."""
+def take_rows(X: Design, rows: np.ndarray) -> Design:
+    """X[rows]; without copying when ``rows`` is a contiguous range.
+
+    For a range, a dense X gives a view and a CSR X a block over views of its
+    data and indices (see :func:`multitask._sparse_input.csr_row_range`).
+    Otherwise the rows are copied (for CSR, only those rows' entries).
+    """
     if rows.size and rows[-1] - rows[0] + 1 == rows.size and np.all(np.diff(rows) == 1):
-        return X[rows[0] : rows[-1] + 1]
+        start, stop = int(rows[0]), int(rows[-1]) + 1
+        return csr_row_range(X, start, stop) if is_sparse(X) else X[start:stop]
     return X[rows]
 
 
@@ -172,26 +245,62 @@ def reject_empty_task_list(X: Any) -> None:
         raise ValueError("X is an empty list: pass one (n_t, d) matrix per task, or a 2-D array")
 
 
-def to_task_blocks(X: Any, y: Any, tasks: Any, *, require_y: bool = True) -> TaskBlocks:
-    """Normalises training data in any of the three forms (see the module docstring)."""
+def to_task_blocks(
+    X: Any, y: Any, tasks: Any, *, require_y: bool = True, accept_sparse: bool = False, labels: bool = False
+) -> TaskBlocks:
+    """Normalises training data in any of the three forms (see the module docstring).
+
+    Parameters
+    ----------
+    X : list of array-like (n_t, d), or array-like of shape (n_samples, d)
+        Dense, or with ``accept_sparse`` also scipy.sparse (any element of the list).
+    y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T)
+        Targets in the form matching ``X``.
+    tasks : array-like of shape (n_samples,) or None
+        Task label of every row (long format).
+    require_y : bool, default=True
+        Raise the "requires y" error when ``y`` is None.
+    accept_sparse : bool, default=False
+        Accept scipy.sparse X and make it canonical int32 CSR blocks (see
+        :mod:`multitask._sparse_input`); without it sparse X raises
+        scikit-learn's TypeError.
+    labels : bool, default=False
+        ``y`` holds class labels: kept in the caller's dtype (see
+        :func:`check_labels`) instead of converted to the float dtype of X.
+
+    Returns
+    -------
+    TaskBlocks
+
+    Raises
+    ------
+    ValueError
+        Naming the argument (``X``, ``X[1]``, ``y[0]``, ``tasks``...) for
+        invalid values, shapes or inconsistent lengths.
+    """
     if y is None and require_y:
         raise ValueError("requires y to be passed, but the target y is None")
     reject_empty_task_list(X)
     if tasks is not None:
-        return _long_blocks(X, y, tasks)
+        return _long_blocks(X, y, tasks, accept_sparse, labels)
     if is_list_form(X):
-        return _list_blocks(X, y)
-    return _shared_blocks(X, y)
+        return _list_blocks(X, y, accept_sparse, labels)
+    return _shared_blocks(X, y, accept_sparse, labels)
 
 
-def _list_blocks(X: Sequence[Any], y: Any) -> TaskBlocks:
+def _check_y(y: Any, name: str, dtype: type, labels: bool) -> np.ndarray:
+    """One task's targets: class labels as they are, or finite floats of the design's dtype."""
+    return check_labels(y, name) if labels else check_target(y, name, dtype)
+
+
+def _list_blocks(X: Sequence[Any], y: Any, accept_sparse: bool, labels: bool) -> TaskBlocks:
     if not isinstance(y, (list, tuple)):
         raise ValueError("X is a list of per-task matrices, so y must be a list of per-task targets")
     if len(y) != len(X):
         raise ValueError(f"X holds {len(X)} tasks but y holds {len(y)}")
     dtype = common_float_dtype(X)
-    X_blocks = [check_task_matrix(block, f"X[{t}]", dtype) for t, block in enumerate(X)]
-    y_blocks = [check_target(target, f"y[{t}]", dtype) for t, target in enumerate(y)]
+    X_blocks = [check_design(block, f"X[{t}]", dtype, accept_sparse=accept_sparse) for t, block in enumerate(X)]
+    y_blocks = [_check_y(target, f"y[{t}]", dtype, labels) for t, target in enumerate(y)]
     n_features = X_blocks[0].shape[1]
     for t, (X_t, y_t) in enumerate(zip(X_blocks, y_blocks)):
         if X_t.shape[1] != n_features:
@@ -201,26 +310,28 @@ def _list_blocks(X: Sequence[Any], y: Any) -> TaskBlocks:
     return TaskBlocks(X_blocks, y_blocks, "lists", np.arange(len(X_blocks)))
 
 
-def _long_blocks(X: Any, y: Any, tasks: Any) -> TaskBlocks:
+def _long_blocks(X: Any, y: Any, tasks: Any, accept_sparse: bool, labels: bool) -> TaskBlocks:
     dtype = common_float_dtype([X])
-    X = check_task_matrix(X, "X", dtype)
-    y = check_target(y, "y", dtype)
+    X = check_design(X, "X", dtype, accept_sparse=accept_sparse)
+    y = _check_y(y, "y", dtype, labels)
     check_consistent_length(X, y)
     tasks = check_tasks(tasks, X.shape[0])
-    labels, task_index = np.unique(tasks, return_inverse=True)
-    rows = group_rows(task_index, labels.size)
+    task_labels, task_index = np.unique(tasks, return_inverse=True)
+    rows = group_rows(task_index, task_labels.size)
     X_blocks = [take_rows(X, r) for r in rows]
     y_blocks = [np.ascontiguousarray(take_rows(y, r)) for r in rows]
-    return TaskBlocks(X_blocks, y_blocks, "long", labels, rows)
+    return TaskBlocks(X_blocks, y_blocks, "long", task_labels, rows)
 
 
-def _shared_blocks(X: Any, y: Any) -> TaskBlocks:
+def _shared_blocks(X: Any, y: Any, accept_sparse: bool, labels: bool) -> TaskBlocks:
     dtype = common_float_dtype([X])
-    X = check_task_matrix(X, "X", dtype)
-    _reject_complex(y, "y")
-    if _is_ready(y, dtype, 2):
+    X = check_design(X, "X", dtype, accept_sparse=accept_sparse)
+    if labels:
+        Y = _label_array(y, "y")
+    elif _is_ready(y, dtype, 2):
         Y = _check_finite(y, "y")
     else:
+        _reject_complex(y, "y")
         with _named_errors("y"):
             Y = check_array(y, dtype=dtype, ensure_2d=False, allow_nd=False, input_name="y")
     if Y.ndim not in (1, 2):

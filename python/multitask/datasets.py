@@ -1,7 +1,7 @@
-"""Multi-task data sets: the School benchmark and synthetic tasks with a known coupling.
+"""Multi-task data sets: the School and 20 Newsgroups benchmarks, and synthetic tasks with a known coupling.
 
-Both loaders return data in the package's list form (one array per task) or in
-long format (stacked rows plus a task id per row).
+The loaders return data in the package's list form (one array per task) and/or
+in long format (stacked rows plus a task id per row).
 """
 
 from __future__ import annotations
@@ -13,11 +13,13 @@ from typing import Any
 
 import numpy as np
 import scipy.linalg
+import scipy.sparse
 from numpy.typing import ArrayLike, NDArray
+from sklearn.utils import Bunch
 
 from .coupling import _check_positive_definite, resolve_coupling
 
-__all__ = ["load_school", "make_multitask_regression"]
+__all__ = ["load_newsgroups", "load_school", "make_multitask_regression"]
 
 FORMS = ("lists", "long")
 
@@ -28,16 +30,32 @@ def _check_form(form: Any) -> str:
     return form
 
 
+def _read_archive(filename: str) -> dict[str, NDArray[Any]]:
+    """Every array of the ``.npz`` file ``filename`` shipped in ``multitask/data``."""
+    data_file = resources.files(__package__).joinpath("data").joinpath(filename)
+    with data_file.open("rb") as handle, np.load(handle) as archive:
+        return {key: archive[key] for key in archive.files}
+
+
+def _task_slices(n_per_task: NDArray[np.integer]) -> list[slice]:
+    """The rows of every task in the stacked arrays, whose tasks come in order."""
+    ends = np.cumsum(n_per_task)
+    return [slice(int(end - size), int(end)) for size, end in zip(n_per_task, ends)]
+
+
+def _task_ids(n_per_task: NDArray[np.integer]) -> NDArray[np.int64]:
+    """The int64 task id 0..T-1 of every row of the stacked arrays."""
+    return np.repeat(np.arange(n_per_task.size, dtype=np.int64), n_per_task)
+
+
 def _read_school() -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int64]]:
     """The stacked School arrays: X (15362, 28), y (15362,), and the number of rows of each school."""
-    data_file = resources.files(__package__).joinpath("data").joinpath("school.npz")
-    with data_file.open("rb") as handle, np.load(handle) as archive:
-        # The archive stores the original MATLAB uint8 values (X column-major), so
-        # converting to float64 reproduces the published data exactly.
-        X = np.ascontiguousarray(archive["X"], dtype=np.float64)
-        y = np.ascontiguousarray(archive["y"], dtype=np.float64)
-        n_per_task = archive["n_per_task"].astype(np.int64)
-    return X, y, n_per_task
+    archive = _read_archive("school.npz")
+    # The archive stores the original MATLAB uint8 values (X column-major), so
+    # converting to float64 reproduces the published data exactly.
+    X = np.ascontiguousarray(archive["X"], dtype=np.float64)
+    y = np.ascontiguousarray(archive["y"], dtype=np.float64)
+    return X, y, archive["n_per_task"].astype(np.int64)
 
 
 def load_school(*, form: str = "lists") -> tuple[Any, ...]:
@@ -92,13 +110,158 @@ def load_school(*, form: str = "lists") -> tuple[Any, ...]:
     form = _check_form(form)
     X, y, n_per_task = _read_school()
     if form == "long":
-        tasks = np.repeat(np.arange(n_per_task.size, dtype=np.int64), n_per_task)
-        return X, y, tasks
-    bounds = np.cumsum(n_per_task)[:-1]
+        return X, y, _task_ids(n_per_task)
     # Copies, so that every task's array owns its (C-contiguous) memory.
-    Xs = [block.copy() for block in np.split(X, bounds)]
-    ys = [block.copy() for block in np.split(y, bounds)]
-    return Xs, ys
+    rows = _task_slices(n_per_task)
+    return [X[task].copy() for task in rows], [y[task].copy() for task in rows]
+
+
+# --------------------------------------------------------------------------------------------
+# 20 Newsgroups (MALSAR)
+# --------------------------------------------------------------------------------------------
+
+# Canonical name -> (MALSAR folder, MALSAR files of task 1 and task 2; note the case).
+_NEWSGROUPS = {
+    "comp_vs_sci": ("comp.vs.sci", ("task1.mat", "task2.mat")),
+    "rec_vs_talk": ("rec.vs.talk", ("Task1.mat", "Task2.mat")),
+}
+_NEWSGROUPS_ALIASES = {folder: name for name, (folder, _) in _NEWSGROUPS.items()}
+
+_NEWSGROUPS_DESCR = """\
+20 Newsgroups, {folder}: two binary text-classification tasks (MALSAR)
+{underline}
+
+{n_rows} documents in 2 tasks ({n_task_rows} rows), each a row of term counts
+over the same 2,000-term vocabulary ({nnz} non-zeros in all, counts up to
+{max_count}). Labels are 1 or 2 in both tasks (counts of 1/2: {label_counts}).
+The source gives the two classes of every task only as 1 and 2: it does not
+say which category each stands for, nor which word each column counts.
+
+Source: the MALSAR repository (J. Zhou, J. Chen and J. Ye, "MALSAR: Multi-tAsk
+Learning via StructurAl Regularization", Arizona State University, 2011),
+files data/Newsgroup/{folder}/{file1} and {file2} (``fea``: the count matrix,
+``gnd``: the label), task 1 and task 2 in that order. The tasks were built from
+the 20 Newsgroups corpus (K. Lang, "NewsWeeder: learning to filter netnews",
+ICML 1995) by Q. Gu and J. Zhou, "Learning the shared subspace for multi-task
+clustering and transductive transfer classification", ICDM 2009; MALSAR uses
+them for multi-task clustering (LSSMTC). The packaged copy equals the MALSAR
+data exactly (counts, sparsity structure, labels).
+"""
+
+
+def _check_newsgroups_name(name: Any) -> str:
+    """The canonical name (``"comp_vs_sci"`` or ``"rec_vs_talk"``) of a Newsgroups collection."""
+    if isinstance(name, str):
+        name = _NEWSGROUPS_ALIASES.get(name, name)
+        if name in _NEWSGROUPS:
+            return name
+    raise ValueError(
+        f"name must be one of {list(_NEWSGROUPS)} (or the MALSAR spellings {list(_NEWSGROUPS_ALIASES)}), "
+        f"got {name!r}"
+    )
+
+
+def load_newsgroups(name: str = "comp_vs_sci") -> Bunch:
+    """Load a two-task 20 Newsgroups collection of the MALSAR repository.
+
+    Each collection has two binary classification tasks with labels 1 and 2
+    over the same 2,000-term vocabulary; every row is one document's term
+    counts. From Gu & Zhou (ICDM 2009), as distributed in MALSAR
+    (``data/Newsgroup``); see ``DESCR`` for the sources.
+
+    ============  ====  ===========  =======  =================
+    collection    task  documents    nnz      labels 1 / 2
+    ============  ====  ===========  =======  =================
+    comp_vs_sci   1     1875         100,922  967 / 908
+    comp_vs_sci   2     1827         90,209   871 / 956
+    rec_vs_talk   1     1844         110,726  975 / 869
+    rec_vs_talk   2     1545         78,608   860 / 685
+    ============  ====  ===========  =======  =================
+
+    The source does not say which newsgroup category labels 1 and 2 stand
+    for, nor which word each of the 2,000 columns counts.
+
+    Parameters
+    ----------
+    name : {"comp_vs_sci", "rec_vs_talk"}, default="comp_vs_sci"
+        The collection; the MALSAR spellings ``"comp.vs.sci"`` and
+        ``"rec.vs.talk"`` are accepted too.
+
+    Returns
+    -------
+    data : sklearn.utils.Bunch
+        With the fields
+
+        X : list of scipy.sparse.csr_array
+            The 2 tasks' term counts, float64 of shape (n_t, 2000) (list form).
+        y : list of ndarray
+            The 2 tasks' labels, int8 of shape (n_t,), each 1 or 2.
+        X_all : scipy.sparse.csr_array
+            Both tasks' rows stacked in order, float64 of shape (n, 2000) (long format).
+        y_all : ndarray
+            Their labels, int8 of shape (n,).
+        tasks : ndarray
+            The int64 task id (0 or 1) of every row of ``X_all``.
+        task_names : list of str
+            ``["task1", "task2"]``.
+        name : str
+            The canonical name of the collection.
+        DESCR : str
+            A description of the data and its sources.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is not one of the collections (the message lists them).
+
+    Examples
+    --------
+    >>> from multitask.datasets import load_newsgroups
+    >>> data = load_newsgroups("rec_vs_talk")
+    >>> [X_t.shape for X_t in data.X]
+    [(1844, 2000), (1545, 2000)]
+    >>> data.y[1][:5].tolist(), data.task_names
+    ([1, 1, 1, 1, 1], ['task1', 'task2'])
+    """
+    name = _check_newsgroups_name(name)
+    archive = _read_archive(f"newsgroups_{name}.npz")
+    # The archive holds both tasks' rows stacked in CSR form, with the counts
+    # (all 0-43) as uint8 and the column indices (0-1999) as uint16, so the
+    # float64 matrices reproduce the MALSAR data exactly.
+    n_per_task = archive["n_per_task"].astype(np.int64)
+    X_all = scipy.sparse.csr_array(
+        (
+            archive["data"].astype(np.float64),
+            archive["indices"].astype(np.int32),
+            archive["indptr"].astype(np.int32),
+        ),
+        shape=(int(n_per_task.sum()), int(archive["n_features"])),
+    )
+    y_all = archive["y"].astype(np.int8)
+    rows = _task_slices(n_per_task)
+    folder, files = _NEWSGROUPS[name]
+    title = f"20 Newsgroups, {folder}: two binary text-classification tasks (MALSAR)"
+    descr = _NEWSGROUPS_DESCR.format(
+        folder=folder,
+        underline="=" * len(title),
+        n_rows=f"{y_all.size:,}",
+        n_task_rows=" and ".join(f"{size:,}" for size in n_per_task),
+        nnz=f"{X_all.nnz:,}",
+        max_count=int(X_all.data.max()),
+        label_counts=", ".join(f"{np.sum(y_all[task] == 1)}/{np.sum(y_all[task] == 2)}" for task in rows),
+        file1=files[0],
+        file2=files[1],
+    )
+    return Bunch(
+        X=[X_all[task] for task in rows],  # row slices of a CSR array are copies
+        y=[y_all[task].copy() for task in rows],
+        X_all=X_all,
+        y_all=y_all,
+        tasks=_task_ids(n_per_task),
+        task_names=[f"task{t + 1}" for t in range(n_per_task.size)],
+        name=name,
+        DESCR=descr,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -251,5 +414,4 @@ def make_multitask_regression(
     ys = [X_t @ w_t + noise * rng.standard_normal(X_t.shape[0]) for X_t, w_t in zip(Xs, coef)]
     if form == "lists":
         return Xs, ys, coef
-    tasks = np.repeat(np.arange(n_tasks, dtype=np.int64), sizes)
-    return np.vstack(Xs), np.concatenate(ys), tasks, coef
+    return np.vstack(Xs), np.concatenate(ys), _task_ids(np.asarray(sizes)), coef

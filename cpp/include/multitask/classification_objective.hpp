@@ -7,8 +7,8 @@
 //   H [v; c]: w_t part s_t X_t^T (l''(f_t) o u_t) + alpha (V K)_t,
 //             b_t part s_t 1^T (l''(f_t) o u_t),     u_t = X_t v_t + c_t,
 //
-// with f_t = X_t w_t + b_t. Without intercepts the b part of the gradient is
-// zero, so b stays at 0. Satisfies the Objective interface of
+// with f_t = X_t w_t + b_t. Without intercepts b is ignored (f_t = X_t w_t)
+// and its gradient is zero, so b stays at 0. Satisfies the Objective interface of
 // accelerated_gradient.hpp; parallel over tasks, summed in task order.
 #pragma once
 
@@ -47,7 +47,7 @@ class ClassificationObjective {
     parallel_for(T, n_threads_, [&](Index t) {
       const Scalar s = data_.sample_weight[t];
       Vector<Scalar> margins = data_.X[t] * W.col(t);
-      margins.array() += intercept(x)[t];
+      if (data_.fit_intercept) margins.array() += intercept(x)[t];
       Vector<Scalar> curvature;
       margin_loss_curvature(loss_, data_.y[t], margins, curvature);
       Vector<Scalar> u = data_.X[t] * V.col(t);
@@ -77,7 +77,7 @@ class ClassificationObjective {
     parallel_for(T, n_threads_, [&](Index t) {
       const Scalar s = data_.sample_weight[t];
       Vector<Scalar> margins = data_.X[t] * W.col(t);
-      margins.array() += b[t];
+      if (data_.fit_intercept) margins.array() += b[t];
       if (!gradient_out) {
         task_loss[t] = s * margin_loss_sum<Scalar>(loss_, data_.y[t], margins);
         return;

@@ -1,0 +1,306 @@
+"""KernelCoupledClassifier: binary classifiers per task, coupled by K."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from scipy.special import expit
+from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import KernelCoupledLinearModel
+from ._core import core
+from ._input import TaskBlocks, check_design, common_float_dtype, to_task_blocks
+from ._sparse_input import core_block
+from ._task_weights import per_sample_weights
+from ._threads import effective_n_threads
+from .coupling import resolve_coupling
+
+__all__ = ["KernelCoupledClassifier"]
+
+SOLVERS = ("auto", "bcd", "gradient")
+LOSSES = ("logistic", "squared_hinge")
+
+
+def _task_name(blocks: TaskBlocks, t: int) -> str:
+    return f"task {blocks.labels[t]!r}" if blocks.form == "long" else f"task {t}"
+
+
+def encode_labels(blocks: TaskBlocks, dtype: type) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The two classes shared by every task, and each task's labels as -1/+1.
+
+    ValueError when the tasks hold other than two classes in all, or a task
+    holds only one of them.
+    """
+    try:
+        classes = np.unique(np.concatenate([np.asarray(y) for y in blocks.y]))
+    except TypeError as error:  # e.g. strings mixed with numbers
+        raise ValueError(f"y mixes label types that cannot be ordered: {error}") from None
+    if classes.size != 2:
+        raise ValueError(
+            f"KernelCoupledClassifier needs exactly two classes (the same two in every task); "
+            f"y holds {classes.size} class{'es' if classes.size != 1 else ''}: {classes[:10].tolist()}"
+        )
+    signed = []
+    for t, y in enumerate(blocks.y):
+        positive = np.asarray(y) == classes[1]
+        if positive.all() or not positive.any():
+            raise ValueError(
+                f"{_task_name(blocks, t)} holds a single class ({np.asarray(y)[0]!r}): every task needs "
+                f"examples of both classes {classes.tolist()}"
+            )
+        signed.append(np.where(positive, 1.0, -1.0).astype(dtype))
+    return classes, signed
+
+
+class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
+    r"""Binary classification per task, with the task models coupled by a T x T matrix K.
+
+    Minimises the kernel-coupled objective
+
+    .. math::
+
+        F(W, b) = \frac{1}{N} \sum_t \omega_t \sum_{i \in t} \ell(y_{ti}, \langle w_t, x_{ti}\rangle + b_t)
+                  + \frac{\alpha}{2} \sum_{s,t} K_{st} \langle w_s, w_t \rangle
+
+    with labels :math:`y_{ti} \in \{-1, +1\}` (``classes_[1]`` is +1), the
+    logistic loss :math:`\log(1 + e^{-yf})` or the squared hinge
+    :math:`\max(0, 1 - yf)^2`, task weights :math:`\omega_t` and unpenalised
+    intercepts :math:`b_t`. Dense or ``scipy.sparse`` input (CSR is used as
+    it is; CSC is converted to CSR, never densified).
+
+    Parameters
+    ----------
+    coupling : {"mean_regularized", "identity", "chain"} or array-like of shape (T, T), default="mean_regularized"
+        The coupling K (see :mod:`multitask.coupling`).
+    alpha : float, default=1.0
+        Strength of the coupling penalty, >= 0. With ``coupling="identity"``
+        each task is an L2-penalised model on its own: scikit-learn
+        ``LogisticRegression(C=omega_t / (N * alpha))`` for the logistic loss
+        (``C=1/(N*alpha)`` with uniform weights).
+    loss : {"logistic", "squared_hinge"}, default="logistic"
+    task_weights : {"uniform", "balanced"} or array-like of shape (T,), default="uniform"
+        :math:`\omega_t`, as for :class:`KernelCoupledRegressor`.
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept per task.
+    solver : {"auto", "bcd", "gradient"}, default="auto"
+        "bcd": block-coordinate descent over tasks, one truncated Newton step
+        per task block with the other tasks fixed (tasks that K does not couple
+        are updated in parallel); "gradient": accelerated gradient on all
+        parameters; "auto": "bcd".
+    tol : float, default=1e-8
+        Stop when the relative KKT residual ``||grad F|| / ||grad F(0)||`` is
+        at most ``tol``.
+    max_iter : int, default=1000
+        Maximum number of sweeps ("bcd") or gradient steps ("gradient").
+    n_jobs : int, default=None
+        Threads of the C++ core (None: ``OMP_NUM_THREADS`` or every core).
+    warm_start : bool, default=False
+        Start from the previous ``coef_`` and ``intercept_`` when shapes agree.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two labels, shared by every task; ``classes_[1]`` is the positive class.
+    coef_ : ndarray of shape (T, n_features)
+    intercept_ : ndarray of shape (T,)
+    tasks_ : ndarray of shape (T,)
+    coupling_ : ndarray of shape (T, T)
+    n_iter_ : int
+    solver_ : str
+    objective_ : float
+    objective_history_ : ndarray
+    kkt_residual_ : float
+    n_features_in_ : int
+
+    Examples
+    --------
+    >>> import numpy as np, multitask as mt
+    >>> rng = np.random.default_rng(0)
+    >>> Xs = [rng.normal(size=(n, 3)) for n in (40, 60)]
+    >>> ys = [np.where(X[:, 0] > 0, "spam", "ham") for X in Xs]
+    >>> model = mt.KernelCoupledClassifier(alpha=1e-2).fit(Xs, ys)
+    >>> model.classes_.tolist()
+    ['ham', 'spam']
+    """
+
+    _accept_sparse = True
+    _parameter_constraints: dict = {
+        **KernelCoupledLinearModel._parameter_constraints,
+        "loss": [StrOptions(set(LOSSES))],
+        "solver": [StrOptions(set(SOLVERS))],
+    }
+
+    def __init__(
+        self,
+        coupling: Any = "mean_regularized",
+        alpha: float = 1.0,
+        loss: str = "logistic",
+        task_weights: Any = "uniform",
+        fit_intercept: bool = True,
+        solver: str = "auto",
+        tol: float = 1e-8,
+        max_iter: int = 1000,
+        n_jobs: int | None = None,
+        warm_start: bool = False,
+    ) -> None:
+        self.coupling = coupling
+        self.alpha = alpha
+        self.loss = loss
+        self.task_weights = task_weights
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.n_jobs = n_jobs
+        self.warm_start = warm_start
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any = None, tasks: Any = None) -> "KernelCoupledClassifier":
+        """Fit the coupled task classifiers.
+
+        Parameters
+        ----------
+        X : list of array-like or sparse (n_t, d), or array-like or sparse of shape (n_samples, d)
+            Per-task matrices, stacked rows (with ``tasks``), or one design
+            shared by every task (with a 2-D ``y``).
+        y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T)
+            Labels: the same two classes in every task (any dtype).
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of every row (long format); routed as metadata.
+
+        Returns
+        -------
+        self : KernelCoupledClassifier
+        """
+        self._validate_feature_names(X, tasks)
+        blocks = to_task_blocks(X, y, tasks, accept_sparse=True, labels=True)
+        self.n_features_in_ = blocks.X[0].shape[1]
+        dtype = blocks.X[0].dtype
+        self.classes_, signed = encode_labels(blocks, dtype)
+        coupling = resolve_coupling(self.coupling, blocks.n_tasks)
+        sample_weight = per_sample_weights(self.task_weights, [block.shape[0] for block in blocks.X])
+        warm_coef = self._warm_start_coef(blocks, dtype)
+        warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
+        fit_core = core.fit_classifier_f32 if dtype == np.float32 else core.fit_classifier_f64
+        result = fit_core(
+            [core_block(block) for block in blocks.X],
+            signed,
+            sample_weight,
+            coupling,
+            float(self.alpha),
+            bool(self.fit_intercept),
+            self.loss,
+            self.solver,
+            float(self.tol),
+            int(self.max_iter),
+            effective_n_threads(self.n_jobs),
+            warm_coef,
+            warm_intercept,
+        )
+        self._store_result(result, blocks, coupling)
+        return self
+
+    def _check_design(self, X: Any, name: str) -> Any:
+        return check_design(X, name, common_float_dtype([X]), accept_sparse=True)
+
+    def decision_function(self, X: Any, tasks: Any = None) -> Any:
+        """Decision values <w_t, x> + b_t; positive means ``classes_[1]``.
+
+        Parameters
+        ----------
+        X, tasks
+            As for :meth:`predict`.
+
+        Returns
+        -------
+        list of ndarray (n_t,), or ndarray of shape (n_samples,) or (n_samples, T)
+        """
+        return self._linear_predictions(X, tasks)
+
+    def predict(self, X: Any, tasks: Any = None) -> Any:
+        """Predict class labels with each task's model.
+
+        Parameters
+        ----------
+        X : list of array-like or sparse (n_t, d), or array-like or sparse of shape (n_samples, d)
+            Per-task matrices (one per fitted task, in order), rows labelled by
+            ``tasks``, or rows to classify for every task.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of every row; each must be one of ``tasks_``.
+
+        Returns
+        -------
+        list of ndarray (n_t,), or ndarray of shape (n_samples,) or (n_samples, T)
+            Labels from ``classes_``, in the form of the input.
+        """
+        scores = self.decision_function(X, tasks)
+        if isinstance(scores, list):
+            return [self.classes_[(s > 0).astype(int)] for s in scores]
+        return self.classes_[(scores > 0).astype(int)]
+
+    def _has_probabilities(self) -> bool:
+        if self.loss != "logistic":
+            raise AttributeError(
+                f"predict_proba is only available for loss='logistic', not loss={self.loss!r}: "
+                "the squared hinge gives no probabilities"
+            )
+        return True
+
+    @available_if(_has_probabilities)
+    def predict_proba(self, X: Any, tasks: Any = None) -> Any:
+        """Class probabilities sigma(f) of the logistic model.
+
+        Returns
+        -------
+        list of ndarray (n_t, 2), ndarray (n_samples, 2), or for a shared
+        design with several tasks a list of T arrays (n_samples, 2) (scikit-learn's
+        multi-output convention). Columns follow ``classes_``.
+        """
+        return self._per_task_pairs(self.decision_function(X, tasks), lambda s: (expit(-s), expit(s)))
+
+    @available_if(_has_probabilities)
+    def predict_log_proba(self, X: Any, tasks: Any = None) -> Any:
+        """Logarithm of :meth:`predict_proba`, computed stably."""
+        scores = self.decision_function(X, tasks)
+        return self._per_task_pairs(scores, lambda s: (-np.logaddexp(0, s), -np.logaddexp(0, -s)))
+
+    @staticmethod
+    def _per_task_pairs(scores: Any, columns: Any) -> Any:
+        """(n, 2) arrays of columns(s) per task, in the form of ``scores``."""
+        as_pairs = lambda s: np.column_stack(columns(s))  # noqa: E731
+        if isinstance(scores, list):
+            return [as_pairs(s) for s in scores]
+        if scores.ndim == 2:
+            return [as_pairs(scores[:, t]) for t in range(scores.shape[1])]
+        return as_pairs(scores)
+
+    def score(self, X: Any, y: Any, tasks: Any = None, sample_weight: Any = None) -> float:
+        """Accuracy: the fraction of correctly classified (sample, task) pairs.
+
+        For list input every task's samples are pooled; for a 2-D ``y`` every
+        entry counts (not scikit-learn's exact-match subset accuracy).
+        """
+        check_is_fitted(self)
+        predictions = self.predict(X, tasks=tasks)
+        if isinstance(predictions, list):
+            y = np.concatenate([np.asarray(target).ravel() for target in y])
+            predictions = np.concatenate(predictions)
+        y = np.asarray(y)
+        if y.shape != predictions.shape:
+            raise ValueError(f"y has shape {y.shape} but the predictions have shape {predictions.shape}")
+        correct = (predictions == y).astype(np.float64)
+        if correct.ndim == 2:
+            correct = correct.mean(axis=1)
+        return float(np.average(correct, weights=sample_weight))
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
+        return tags
