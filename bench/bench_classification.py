@@ -47,22 +47,9 @@ TOLERANCES_CLASSIFICATION = tuple(10.0 ** -k for k in range(2, 13))  # 1e-2 ... 
 REFERENCE_TOL = 1e-12
 
 
-def classifier_class():
-    """``multitask.KernelCoupledClassifier`` (the private module while it is not exported yet)."""
-    cls = getattr(mt, "KernelCoupledClassifier", None)
-    if cls is None:
-        from multitask._classifier import KernelCoupledClassifier as cls
-    return cls
-
-
-def estimator_import_note() -> str:
-    return ("`multitask.KernelCoupledClassifier`" if hasattr(mt, "KernelCoupledClassifier")
-            else "`multitask._classifier.KernelCoupledClassifier` (not yet exported by `multitask` when this ran)")
-
-
 def fit_classifier(Xs, ys, *, coupling, alpha, solver="auto", tol=1e-8, threads=1, max_iter=100_000):
     """Our estimator fitted on task lists; ConvergenceWarning silenced (callers check the gap)."""
-    model = classifier_class()(coupling=coupling, alpha=alpha, solver=solver, tol=tol, max_iter=max_iter,
+    model = mt.KernelCoupledClassifier(coupling=coupling, alpha=alpha, solver=solver, tol=tol, max_iter=max_iter,
                                n_jobs=threads)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -201,7 +188,7 @@ def run(repeats: int = 5, threads: int = 1, quick: bool = False, max_wait: float
         "## Classification (issue 3)",
         "",
         f"Written by `bench/bench_classification.py` from one run (about {elapsed:.0f} s). Estimator: "
-        f"{estimator_import_note()}, `fit` timed on task lists (its input checks included). Objective "
+        f"`multitask.KernelCoupledClassifier`, `fit` timed on task lists (its input checks included). Objective "
         "F(W, b) = (1/N) Σ_t Σ_i log(1 + exp(−y (⟨w_t, x⟩ + b_t))) + α/2 Σ_st K_st ⟨w_s, w_t⟩ (uniform task "
         "weights, intercepts unpenalised); every relative gap (F − F*)/|F*| is evaluated in numpy on the data. "
         f"Times are medians of round-robin repeats after one untimed warm-up ({repeats} repeats; the sparse "

@@ -10,9 +10,17 @@ where the T x T positive semidefinite coupling K ties the task models together.
 from __future__ import annotations
 
 from . import coupling, datasets
+from ._classifier import KernelCoupledClassifier
 from ._errors import NumericalError
 from ._regressor import KernelCoupledRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["KernelCoupledRegressor", "NumericalError", "coupling", "datasets", "__version__"]
+__all__ = [
+    "KernelCoupledClassifier",
+    "KernelCoupledRegressor",
+    "NumericalError",
+    "coupling",
+    "datasets",
+    "__version__",
+]

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import KernelCoupledLinearModel
 from ._core import core
 from ._input import TaskBlocks, check_design, common_float_dtype, to_task_blocks
-from ._sparse_input import core_block
+from ._sparse_input import as_canonical_csr, core_block, is_sparse
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
 from .coupling import resolve_coupling
@@ -32,28 +34,45 @@ def _task_name(blocks: TaskBlocks, t: int) -> str:
 def encode_labels(blocks: TaskBlocks, dtype: type) -> tuple[np.ndarray, list[np.ndarray]]:
     """The two classes shared by every task, and each task's labels as -1/+1.
 
-    ValueError when the tasks hold other than two classes in all, or a task
-    holds only one of them.
+    ValueError when the labels are continuous, when the tasks hold other than
+    two classes in all, or when a task holds only one of them.
     """
     try:
-        classes = np.unique(np.concatenate([np.asarray(y) for y in blocks.y]))
+        pooled = np.concatenate([np.asarray(y) for y in blocks.y])
+        classes = np.unique(pooled)
     except TypeError as error:  # e.g. strings mixed with numbers
         raise ValueError(f"y mixes label types that cannot be ordered: {error}") from None
-    if classes.size != 2:
+    check_classification_targets(pooled)  # "Unknown label type: continuous ..."
+    if classes.size > 2:
         raise ValueError(
-            f"KernelCoupledClassifier needs exactly two classes (the same two in every task); "
-            f"y holds {classes.size} class{'es' if classes.size != 1 else ''}: {classes[:10].tolist()}"
+            f"Only binary classification is supported: every task is a binary problem over the same two "
+            f"classes, but y holds {classes.size} classes {classes[:10].tolist()}. For one-vs-rest or "
+            f"multi-label problems make each class a task (a 2-D indicator y with a shared X)."
+        )
+    if classes.size < 2:
+        raise ValueError(
+            f"y holds one class {classes.tolist()}: every task needs examples of both of two classes"
         )
     signed = []
     for t, y in enumerate(blocks.y):
         positive = np.asarray(y) == classes[1]
         if positive.all() or not positive.any():
             raise ValueError(
-                f"{_task_name(blocks, t)} holds a single class ({np.asarray(y)[0]!r}): every task needs "
+                f"{_task_name(blocks, t)} holds a single class ({np.asarray(y)[0].item()!r}): every task needs "
                 f"examples of both classes {classes.tolist()}"
             )
         signed.append(np.where(positive, 1.0, -1.0).astype(dtype))
     return classes, signed
+
+
+def _as_core_blocks(blocks: TaskBlocks) -> list:
+    """The blocks as the core takes them: all dense, or all CSR (dense ones converted) when any is sparse."""
+    if not any(is_sparse(block) for block in blocks.X):
+        return list(blocks.X)
+    return [
+        core_block(block if is_sparse(block) else as_canonical_csr(sp.csr_array(block), f"X[{t}]", block.dtype))
+        for t, block in enumerate(blocks.X)
+    ]
 
 
 class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
@@ -187,7 +206,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
         fit_core = core.fit_classifier_f32 if dtype == np.float32 else core.fit_classifier_f64
         result = fit_core(
-            [core_block(block) for block in blocks.X],
+            _as_core_blocks(blocks),
             signed,
             sample_weight,
             coupling,
@@ -254,29 +273,35 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
     def predict_proba(self, X: Any, tasks: Any = None) -> Any:
         """Class probabilities sigma(f) of the logistic model.
 
+        Parameters
+        ----------
+        X, tasks
+            As for :meth:`predict`.
+
         Returns
         -------
-        list of ndarray (n_t, 2), ndarray (n_samples, 2), or for a shared
-        design with several tasks a list of T arrays (n_samples, 2) (scikit-learn's
-        multi-output convention). Columns follow ``classes_``.
+        list of ndarray (n_t, 2), or ndarray of shape (n_samples, 2) or (n_samples, T)
+            For list, long and single-task input the probabilities of both
+            classes, columns following ``classes_``. For a shared design with a
+            2-D ``y`` (one-vs-rest, multi-label) the probability of
+            ``classes_[1]`` for every task, as scikit-learn's multi-label
+            classifiers (e.g. ``MLPClassifier``) return it.
         """
-        return self._per_task_pairs(self.decision_function(X, tasks), lambda s: (expit(-s), expit(s)))
+        return self._probabilities(self.decision_function(X, tasks), log=False)
 
     @available_if(_has_probabilities)
     def predict_log_proba(self, X: Any, tasks: Any = None) -> Any:
-        """Logarithm of :meth:`predict_proba`, computed stably."""
-        scores = self.decision_function(X, tasks)
-        return self._per_task_pairs(scores, lambda s: (-np.logaddexp(0, s), -np.logaddexp(0, -s)))
+        """Logarithm of :meth:`predict_proba`, computed stably (same shapes)."""
+        return self._probabilities(self.decision_function(X, tasks), log=True)
 
     @staticmethod
-    def _per_task_pairs(scores: Any, columns: Any) -> Any:
-        """(n, 2) arrays of columns(s) per task, in the form of ``scores``."""
-        as_pairs = lambda s: np.column_stack(columns(s))  # noqa: E731
+    def _probabilities(scores: Any, log: bool) -> Any:
+        """P(y = +1 | f) = sigma(f) (or its log) in the output form of :meth:`predict_proba`."""
+        positive = (lambda f: -np.logaddexp(0, -f)) if log else expit  # noqa: E731
+        both = lambda f: np.column_stack((positive(-f), positive(f)))  # noqa: E731
         if isinstance(scores, list):
-            return [as_pairs(s) for s in scores]
-        if scores.ndim == 2:
-            return [as_pairs(scores[:, t]) for t in range(scores.shape[1])]
-        return as_pairs(scores)
+            return [both(f) for f in scores]
+        return positive(scores) if scores.ndim == 2 else both(scores)
 
     def score(self, X: Any, y: Any, tasks: Any = None, sample_weight: Any = None) -> float:
         """Accuracy: the fraction of correctly classified (sample, task) pairs.

@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse
 
 from . import coupling as coupling_builders
+from ._classifier import KernelCoupledClassifier
 from ._regressor import KernelCoupledRegressor
 from .datasets import load_newsgroups, load_school
 
@@ -332,8 +333,6 @@ class TaskLists:
 
 def _logistic_model(coupling: str, alpha: float, n_jobs: int | None) -> Any:
     """An unfitted logistic :class:`KernelCoupledClassifier` with coupling K and penalty ``alpha``."""
-    from ._classifier import KernelCoupledClassifier  # imported here: the regression demo does not need it
-
     return KernelCoupledClassifier(coupling=coupling, alpha=alpha, loss="logistic", n_jobs=n_jobs)
 
 
