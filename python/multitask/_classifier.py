@@ -23,7 +23,7 @@ from .coupling import resolve_coupling
 
 __all__ = ["KernelCoupledClassifier"]
 
-SOLVERS = ("auto", "bcd", "gradient")
+SOLVERS = ("auto", "bcd", "newton", "gradient")
 LOSSES = ("logistic", "squared_hinge")
 
 
@@ -105,16 +105,19 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         :math:`\omega_t`, as for :class:`KernelCoupledRegressor`.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept per task.
-    solver : {"auto", "bcd", "gradient"}, default="auto"
+    solver : {"auto", "bcd", "newton", "gradient"}, default="auto"
         "bcd": block-coordinate descent over tasks, one truncated Newton step
         per task block with the other tasks fixed (tasks that K does not couple
-        are updated in parallel); "gradient": accelerated gradient on all
-        parameters; "auto": "bcd".
+        are updated in parallel); "newton": truncated Newton on all parameters
+        at once, the coupling exact in every Hessian product; "gradient":
+        accelerated gradient on all parameters; "auto": "bcd" when K is
+        diagonal (independent tasks), otherwise "newton".
     tol : float, default=1e-8
         Stop when the relative KKT residual ``||grad F|| / ||grad F(0)||`` is
         at most ``tol``.
     max_iter : int, default=1000
-        Maximum number of sweeps ("bcd") or gradient steps ("gradient").
+        Maximum number of sweeps ("bcd"), Newton steps ("newton") or gradient
+        steps ("gradient").
     n_jobs : int, default=None
         Threads of the C++ core (None: ``OMP_NUM_THREADS`` or every core).
     warm_start : bool, default=False

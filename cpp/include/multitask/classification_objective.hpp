@@ -39,24 +39,47 @@ class ClassificationObjective {
 
   /// hv_out = H(x) v, the Hessian (generalised for the squared hinge) times v.
   void hessian_product(const Vector<Scalar>& x, const Vector<Scalar>& v, Vector<Scalar>& hv_out) {
+    prepare_curvature(x, nullptr);
+    curvature_product(v, hv_out);
+  }
+
+  /// Stores the loss curvature s_t l''(f_t) at x for curvature_product (one
+  /// pass); with diagonal_out, also the Hessian's diagonal (another pass).
+  void prepare_curvature(const Vector<Scalar>& x, Vector<Scalar>* diagonal_out) {
     const Index d = data_.n_features(), T = data_.n_tasks();
-    const auto W = coef(x), V = coef(v);
+    const auto W = coef(x);
+    const auto b = intercept(x);
+    curvature_.resize(T);
+    if (diagonal_out) diagonal_out->resize(size());
+    parallel_for(T, n_threads_, [&](Index t) {
+      Vector<Scalar> margins = data_.X[t] * W.col(t);
+      if (data_.fit_intercept) margins.array() += b[t];
+      margin_loss_curvature(loss_, data_.y[t], margins, curvature_[t]);
+      curvature_[t] *= data_.sample_weight[t];
+      if (!diagonal_out) return;
+      Vector<Scalar> column_squares;
+      weighted_column_squares<Scalar>(data_.X[t], curvature_[t], column_squares);
+      diagonal_out->segment(t * d, d) = column_squares.array() + alpha_ * coupling_(t, t);
+      (*diagonal_out)[d * T + t] = data_.fit_intercept ? curvature_[t].sum() : Scalar(0);
+    });
+    data_passes_ += diagonal_out ? 2 : 1;
+  }
+
+  /// hv_out = H v at the point of the last prepare_curvature (two passes).
+  void curvature_product(const Vector<Scalar>& v, Vector<Scalar>& hv_out) {
+    const Index d = data_.n_features(), T = data_.n_tasks();
+    const auto V = coef(v);
     hv_out.resize(size());
     Eigen::Map<Matrix<Scalar>> HV(hv_out.data(), d, T);
     HV.noalias() = alpha_ * V * coupling_;
     parallel_for(T, n_threads_, [&](Index t) {
-      const Scalar s = data_.sample_weight[t];
-      Vector<Scalar> margins = data_.X[t] * W.col(t);
-      if (data_.fit_intercept) margins.array() += intercept(x)[t];
-      Vector<Scalar> curvature;
-      margin_loss_curvature(loss_, data_.y[t], margins, curvature);
       Vector<Scalar> u = data_.X[t] * V.col(t);
       if (data_.fit_intercept) u.array() += intercept(v)[t];
-      u.array() *= s * curvature.array();
+      u.array() *= curvature_[t].array();
       HV.col(t) += data_.X[t].transpose() * u;
       hv_out[d * T + t] = data_.fit_intercept ? u.sum() : Scalar(0);
     });
-    data_passes_ += 3;
+    data_passes_ += 2;
   }
 
  private:
@@ -99,6 +122,7 @@ class ClassificationObjective {
   Scalar alpha_;
   int n_threads_;
   long data_passes_ = 0;
+  std::vector<Vector<Scalar>> curvature_;  // per task s_t l''(f_t) at the prepared point
 };
 
 }  // namespace multitask

@@ -6,18 +6,22 @@
 #include "accelerated_gradient.hpp"
 #include "classification_objective.hpp"
 #include "solve_block_newton.hpp"
+#include "solve_newton.hpp"
+#include "task_coloring.hpp"
 
 namespace multitask {
 
-/// The solver 'auto' picks: block Newton ("bcd").
+/// The solver 'auto' picks: block Newton ("bcd") when K couples no two tasks
+/// (every task is then solved on its own, all in parallel), otherwise Newton on
+/// all parameters, whose CG products carry the coupling exactly ("newton").
 template <typename Scalar, typename Design>
-std::string choose_classification_solver(const ClassificationData<Scalar, Design>&, const Matrix<Scalar>&) {
-  return "bcd";
+std::string choose_classification_solver(const ClassificationData<Scalar, Design>&, const Matrix<Scalar>& coupling) {
+  return independent_task_groups(coupling).size() == 1 ? "bcd" : "newton";
 }
 
 /// Minimises the kernel-coupled classification objective
 ///     F(W, b) = sum_t s_t sum_i l(y_ti, <w_t, x_ti> + b_t) + alpha/2 tr(W K W^T)
-/// (l: logistic or squared hinge) with solver one of "auto", "bcd", "gradient".
+/// (l: logistic or squared hinge) with solver one of "auto", "bcd", "newton", "gradient".
 /// warm_coef (d, T) and warm_intercept (T): optional start.
 template <typename Scalar, typename Design>
 SolverResult<Scalar> fit_classifier(const ClassificationData<Scalar, Design>& data, MarginLoss loss,
@@ -35,8 +39,8 @@ SolverResult<Scalar> fit_classifier(const ClassificationData<Scalar, Design>& da
           "warm start coefficients must have shape (n_features, n_tasks)");
   require(!warm_intercept || warm_intercept->size() == T, "warm start intercepts must have shape (n_tasks,)");
   if (solver == "auto") solver = choose_classification_solver(data, coupling);
-  require(solver == "bcd" || solver == "gradient",
-          "solver must be one of 'auto', 'bcd', 'gradient' for classification, got '" + solver + "'");
+  require(solver == "bcd" || solver == "newton" || solver == "gradient",
+          "solver must be one of 'auto', 'bcd', 'newton', 'gradient' for classification, got '" + solver + "'");
 
   SolverResult<Scalar> result;
   result.solver = solver;
@@ -44,14 +48,18 @@ SolverResult<Scalar> fit_classifier(const ClassificationData<Scalar, Design>& da
   result.intercept = warm_intercept && data.fit_intercept ? *warm_intercept : Vector<Scalar>::Zero(T);
 
   ClassificationObjective<Scalar, Design> objective(data, loss, coupling, alpha, options.n_threads);
-  if (solver == "gradient") {
+  if (solver == "bcd") {
+    block_newton(data, loss, coupling, alpha, options, result.coef, result.intercept, result);
+  } else {
     Vector<Scalar> x(d * T + T);
     x << Eigen::Map<const Vector<Scalar>>(result.coef.data(), d * T), result.intercept;
-    accelerated_gradient(objective, x, options, result);
+    if (solver == "newton") {
+      newton(objective, x, options, result);
+    } else {
+      accelerated_gradient(objective, x, options, result);
+    }
     result.coef = Eigen::Map<const Matrix<Scalar>>(x.data(), d, T);
     result.intercept = x.tail(T);
-  } else {
-    block_newton(data, loss, coupling, alpha, options, result.coef, result.intercept, result);
   }
   if (result.objective_history.empty()) {  // stopped before any iteration
     Vector<Scalar> x(d * T + T);

@@ -4,11 +4,10 @@
 // Block t, with the other tasks held fixed, minimises over (w_t, b_t)
 //   phi(w, b) = s_t sum_i l(y_ti, <w, x_ti> + b) + alpha K_tt/2 ||w||^2 + <c_t, w>,
 //   c_t = alpha sum_{s != t} K_ts w_s,
-// by one truncated Newton step: H p = -g solved by conjugate gradient with a
-// diagonal preconditioner to a forcing tolerance eta ||g||, eta = min(1/2,
-// sqrt(||g|| / ||grad F(0)||)) (Dembo & Steihaug 1983), then an Armijo
-// backtracking line search on phi. Tasks that do not interact through K are
-// updated in parallel (independent_task_groups), the others in turn.
+// by one truncated Newton step (truncated_newton.hpp: preconditioned CG to a
+// forcing tolerance, then an Armijo backtracking line search on phi). Tasks
+// that do not interact through K are updated in parallel
+// (independent_task_groups), the others in turn.
 //
 // State kept per task between steps, so that a step costs one pass for its
 // direction's margins, one for the new gradient and two per CG iteration:
@@ -26,13 +25,11 @@
 #include "parallel.hpp"
 #include "solver_result.hpp"
 #include "task_coloring.hpp"
+#include "truncated_newton.hpp"
 
 namespace multitask {
 
 namespace block_newton_detail {
-
-constexpr int kMaxBacktracks = 40;
-constexpr double kArmijo = 1e-4;
 
 /// Loss state of one task at its current (w_t, b_t).
 template <typename Scalar>
@@ -57,10 +54,13 @@ void refresh_gradient(const ClassificationData<Scalar, Design>& data, MarginLoss
 
 /// One truncated Newton step with line search on block t; updates w_t = W.col(t), b and
 /// the task state. `coupling_from_others` is c_t. Returns passes over X_t.
+/// The block's parameters are packed as [w; b] (d + 1); without intercept the b
+/// entries of the gradient and of every Hessian product are 0, so b stays put.
 template <typename Scalar, typename Design>
 long newton_block_step(const ClassificationData<Scalar, Design>& data, MarginLoss loss, Scalar diagonal_coupling,
                        const Vector<Scalar>& coupling_from_others, double gradient_scale, Index t,
                        Matrix<Scalar>& W, Scalar& b, TaskState<Scalar>& state) {
+  using namespace truncated_newton;
   auto w = W.col(t);
   const auto& X = data.X[t];
   const Scalar s = data.sample_weight[t];
@@ -69,83 +69,52 @@ long newton_block_step(const ClassificationData<Scalar, Design>& data, MarginLos
   const Scalar ridge = diagonal_coupling;  // alpha K_tt
 
   // Block gradient g = [g_w; g_b].
-  const Vector<Scalar> g_w = state.data_gradient + ridge * w + coupling_from_others;
-  const Scalar g_b = state.intercept_gradient;
-  const Scalar g_norm = std::sqrt(g_w.squaredNorm() + g_b * g_b);
+  Vector<Scalar> gradient(d + 1);
+  gradient << state.data_gradient + ridge * w + coupling_from_others, state.intercept_gradient;
+  const Scalar g_norm = gradient.norm();
   if (g_norm == 0) return 0;
 
-  // Block Hessian H = s X~^T D X~ + ridge (I on w, 0 on b), D = l''(f).
+  // Block Hessian H = s X~^T D X~ + ridge (I on w, 0 on b), D = l''(f); its diagonal preconditions.
   Vector<Scalar> curvature;
   margin_loss_curvature(loss, data.y[t], state.margins, curvature);
   curvature *= s;
-  Vector<Scalar> precond_w;
-  weighted_column_squares<Scalar>(X, curvature, precond_w);
-  precond_w.array() += ridge;
-  Scalar precond_b = with_intercept ? curvature.sum() : Scalar(1);
-  // Zero curvature (e.g. no active squared-hinge terms): floor the preconditioner.
-  const Scalar floor = std::max(precond_w.maxCoeff(), precond_b) * std::numeric_limits<Scalar>::epsilon() +
-                       std::numeric_limits<Scalar>::min();
-  precond_w = precond_w.cwiseMax(floor);
-  precond_b = std::max(precond_b, floor);
+  Vector<Scalar> column_squares, preconditioner(d + 1);
+  weighted_column_squares<Scalar>(X, curvature, column_squares);
+  preconditioner << column_squares.array() + ridge, with_intercept ? curvature.sum() : Scalar(1);
+  floor_preconditioner(preconditioner);
   long passes = 1;
 
   Vector<Scalar> u(X.rows());
-  auto apply_hessian = [&](const Vector<Scalar>& v_w, Scalar v_b, Vector<Scalar>& hv_w, Scalar& hv_b) {
-    u.noalias() = X * v_w;
-    if (with_intercept) u.array() += v_b;
+  auto hessian_product = [&](const Vector<Scalar>& v, Vector<Scalar>& hv) {
+    u.noalias() = X * v.head(d);
+    if (with_intercept) u.array() += v[d];
     u.array() *= curvature.array();
-    hv_w.noalias() = X.transpose() * u;
-    hv_w += ridge * v_w;
-    hv_b = with_intercept ? u.sum() : Scalar(0);
+    hv.head(d).noalias() = X.transpose() * u;
+    hv.head(d) += ridge * v.head(d);
+    hv[d] = with_intercept ? u.sum() : Scalar(0);
     passes += 2;
   };
-
-  // Preconditioned CG on H p = -g from p = 0.
-  const Scalar eta = static_cast<Scalar>(std::min(0.5, std::sqrt(g_norm / gradient_scale)));
-  Vector<Scalar> p_w = Vector<Scalar>::Zero(d), r_w = -g_w, z_w = r_w.cwiseQuotient(precond_w), q_w = z_w, hq_w(d);
-  Scalar p_b = 0, r_b = -g_b, z_b = r_b / precond_b, q_b = z_b, hq_b = 0;
-  Scalar rz = r_w.dot(z_w) + r_b * z_b;
-  const int max_cg = static_cast<int>(std::min<Index>(d + 1, 500));
-  for (int k = 0; k < max_cg; ++k) {
-    apply_hessian(q_w, q_b, hq_w, hq_b);
-    const Scalar qhq = q_w.dot(hq_w) + q_b * hq_b;
-    if (!(qhq > 0)) {  // no curvature along q: keep what we have (or the scaled gradient)
-      if (k == 0) { p_w = z_w; p_b = z_b; }
-      break;
-    }
-    const Scalar step = rz / qhq;
-    p_w += step * q_w;
-    p_b += step * q_b;
-    r_w -= step * hq_w;
-    r_b -= step * hq_b;
-    if (std::sqrt(r_w.squaredNorm() + r_b * r_b) <= eta * g_norm) break;
-    z_w = r_w.cwiseQuotient(precond_w);
-    z_b = r_b / precond_b;
-    const Scalar rz_next = r_w.dot(z_w) + r_b * z_b;
-    q_w = z_w + (rz_next / rz) * q_w;
-    q_b = z_b + (rz_next / rz) * q_b;
-    rz = rz_next;
-  }
-  if (!with_intercept) p_b = 0;
+  const Vector<Scalar> p = newton_direction(hessian_product, gradient, preconditioner, forcing_term(g_norm, gradient_scale));
+  const auto p_w = p.head(d);
+  const Scalar p_b = with_intercept ? p[d] : Scalar(0);
 
   // Armijo backtracking on phi(tau) along p; the quadratic part in closed form.
   Vector<Scalar> direction_margins = X * p_w;
   direction_margins.array() += p_b;
   ++passes;
-  const Scalar slope = g_w.dot(p_w) + g_b * p_b;  // < 0 for a descent direction
+  const Scalar slope = gradient.head(d).dot(p_w) + gradient[d] * p_b;  // < 0 for a descent direction
   if (!(slope < 0)) return passes;
   const Scalar ww = w.squaredNorm(), wp = w.dot(p_w), pp = p_w.squaredNorm();
   const Scalar cw = coupling_from_others.dot(w), cp = coupling_from_others.dot(p_w);
   auto penalty = [&](Scalar tau) { return ridge / 2 * (ww + 2 * tau * wp + tau * tau * pp) + cw + tau * cp; };
   const Scalar phi0 = state.loss + penalty(0);
-  // Differences of phi below this are round-off: accept the Newton step there.
-  const Scalar round_off = Scalar(100) * std::numeric_limits<Scalar>::epsilon() * (std::abs(state.loss) + std::abs(penalty(0)));
+  const Scalar magnitude = std::abs(state.loss) + std::abs(penalty(0));
   Scalar tau = 1;
   Vector<Scalar> trial(X.rows());
   for (int backtrack = 0;; ++backtrack) {
     trial = state.margins + tau * direction_margins;
     const Scalar phi = s * margin_loss_sum<Scalar>(loss, data.y[t], trial) + penalty(tau);
-    if (phi <= phi0 + Scalar(kArmijo) * tau * slope + round_off) break;
+    if (armijo_holds(phi, phi0, tau, slope, magnitude)) break;
     if (backtrack == kMaxBacktracks) return passes;  // no decrease found: leave the block unchanged
     tau /= 2;
   }
