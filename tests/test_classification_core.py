@@ -103,9 +103,9 @@ def fit(Xs, ys, s, K, alpha, *, loss="logistic", fit_intercept=True, solver="bcd
         n_threads=1, warm_coef=None, warm_intercept=None, sparse=False, dtype=np.float64):
     X_blocks = blocks([np.ascontiguousarray(X, dtype=dtype) for X in Xs], sparse)
     y_blocks = [np.ascontiguousarray(y, dtype=dtype) for y in ys]
-    fit_core = core.fit_classifier_f32 if dtype == np.float32 else core.fit_classifier_f64
+    fit_core = core.fit_linear_model_f32 if dtype == np.float32 else core.fit_linear_model_f64
     return fit_core(X_blocks, y_blocks, np.asarray(s, dtype=float), np.asarray(K, dtype=float), float(alpha),
-                    fit_intercept, loss, solver, tol, max_iter, n_threads, warm_coef, warm_intercept)
+                    fit_intercept, loss, 0.0, 0.0, solver, tol, max_iter, n_threads, warm_coef, warm_intercept)
 
 
 def core_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True, sparse=False):
@@ -587,7 +587,7 @@ def _valid_arguments():
 
 
 def _fit_args(Xs, ys, s, K, loss="logistic", solver="bcd", alpha=0.1):
-    return (Xs, ys, s, K, alpha, True, loss, solver, 1e-8, 100, 1, None, None)
+    return (Xs, ys, s, K, alpha, True, loss, 0.0, 0.0, solver, 1e-8, 100, 1, None, None)
 
 
 @pytest.mark.parametrize("labels", ["zero_one", "two", "nan"])
@@ -598,9 +598,9 @@ def test_labels_must_be_plus_minus_one(labels):
         labels]
     coef, intercept = np.zeros((2, 3)), np.zeros(2)
     with pytest.raises(ValueError, match=r"-1 or \+1"):
-        core.fit_classifier_f64(*_fit_args(Xs, bad, s, K))
+        core.fit_linear_model_f64(*_fit_args(Xs, bad, s, K))
     with pytest.raises(ValueError, match=r"-1 or \+1"):
-        core.fit_classifier_f32([X.astype(np.float32) for X in Xs], [y.astype(np.float32) for y in bad],
+        core.fit_linear_model_f32([X.astype(np.float32) for X in Xs], [y.astype(np.float32) for y in bad],
                                 *_fit_args(Xs, bad, s, K)[2:])
     with pytest.raises(ValueError, match=r"-1 or \+1"):
         core.classification_objective(Xs, bad, s, K, 0.1, True, "logistic", coef, intercept)
@@ -611,23 +611,23 @@ def test_labels_must_be_plus_minus_one(labels):
 def test_mismatched_lengths():
     Xs, ys, s, K = _valid_arguments()
     with pytest.raises(ValueError, match="same number of tasks"):
-        core.fit_classifier_f64(*_fit_args(Xs, ys[:1], s, K))
+        core.fit_linear_model_f64(*_fit_args(Xs, ys[:1], s, K))
     with pytest.raises(ValueError, match="same number of rows"):
-        core.fit_classifier_f64(*_fit_args(Xs, [ys[0], ys[1][:-1]], s, K))
+        core.fit_linear_model_f64(*_fit_args(Xs, [ys[0], ys[1][:-1]], s, K))
     with pytest.raises(ValueError, match="same number of features"):
-        core.fit_classifier_f64(*_fit_args([Xs[0], np.ascontiguousarray(Xs[1][:, :2])], ys, s, K))
+        core.fit_linear_model_f64(*_fit_args([Xs[0], np.ascontiguousarray(Xs[1][:, :2])], ys, s, K))
     with pytest.raises(ValueError, match="sample_weight"):
-        core.fit_classifier_f64(*_fit_args(Xs, ys, np.ones(3), K))
+        core.fit_linear_model_f64(*_fit_args(Xs, ys, np.ones(3), K))
     with pytest.raises(ValueError, match="same number of rows"):
         core.classification_objective(Xs, [ys[0], ys[1][:-1]], s, K, 0.1, True, "logistic", np.zeros((2, 3)),
                                       np.zeros(2))
 
 
-@pytest.mark.parametrize("loss", ["hinge", "log", "squared", ""])
+@pytest.mark.parametrize("loss", ["hinge", "log", "least_squares", ""])
 def test_bad_loss_name(loss):
     Xs, ys, s, K = _valid_arguments()
     with pytest.raises(ValueError, match="loss"):
-        core.fit_classifier_f64(*_fit_args(Xs, ys, s, K, loss=loss))
+        core.fit_linear_model_f64(*_fit_args(Xs, ys, s, K, loss=loss))
     with pytest.raises(ValueError, match="loss"):
         core.classification_objective(Xs, ys, s, K, 0.1, True, loss, np.zeros((2, 3)), np.zeros(2))
 
@@ -636,7 +636,7 @@ def test_bad_loss_name(loss):
 def test_bad_solver_name(solver):
     Xs, ys, s, K = _valid_arguments()
     with pytest.raises(ValueError, match="solver"):
-        core.fit_classifier_f64(*_fit_args(Xs, ys, s, K, solver=solver))
+        core.fit_linear_model_f64(*_fit_args(Xs, ys, s, K, solver=solver))
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (1, 1), (2, 3)])
@@ -644,7 +644,7 @@ def test_coupling_of_wrong_shape(shape):
     Xs, ys, s, _ = _valid_arguments()
     K = np.eye(*shape)
     with pytest.raises(ValueError, match="coupling"):
-        core.fit_classifier_f64(*_fit_args(Xs, ys, s, K))
+        core.fit_linear_model_f64(*_fit_args(Xs, ys, s, K))
     with pytest.raises(ValueError, match="coupling"):
         core.classification_objective(Xs, ys, s, K, 0.1, True, "logistic", np.zeros((2, 3)), np.zeros(2))
 
@@ -652,18 +652,19 @@ def test_coupling_of_wrong_shape(shape):
 def test_other_bad_arguments():
     Xs, ys, s, K = _valid_arguments()
     with pytest.raises(ValueError, match="alpha"):
-        core.fit_classifier_f64(*_fit_args(Xs, ys, s, K, alpha=-1.0))
+        core.fit_linear_model_f64(*_fit_args(Xs, ys, s, K, alpha=-1.0))
     with pytest.raises(ValueError, match="all sparse or all dense"):
-        core.fit_classifier_f64(*_fit_args([to_csr(Xs[0]), Xs[1]], ys, s, K))
+        core.fit_linear_model_f64(*_fit_args([to_csr(Xs[0]), Xs[1]], ys, s, K))
     data, indices, indptr, d = to_csr(Xs[0])
     with pytest.raises(ValueError, match="int32"):
-        core.fit_classifier_f64(*_fit_args([(data, indices.astype(np.int64), indptr, d), to_csr(Xs[1])], ys, s, K))
+        core.fit_linear_model_f64(*_fit_args([(data, indices.astype(np.int64), indptr, d), to_csr(Xs[1])], ys, s, K))
     with pytest.raises(ValueError, match="indptr"):
-        core.fit_classifier_f64(*_fit_args([(data, indices, indptr + 1, d), to_csr(Xs[1])], ys, s, K))
+        core.fit_linear_model_f64(*_fit_args([(data, indices, indptr + 1, d), to_csr(Xs[1])], ys, s, K))
     with pytest.raises(ValueError, match="dtype"):  # float64 labels for the float32 core
-        core.fit_classifier_f32([X.astype(np.float32) for X in Xs], ys, s, K, 0.1, True, "logistic", "bcd", 1e-6,
-                                100, 1, None, None)
+        core.fit_linear_model_f32([X.astype(np.float32) for X in Xs], ys, s, K, 0.1, True, "logistic", 0.0, 0.0, "bcd",
+                                    1e-6, 100, 1, None, None)
     with pytest.raises(ValueError, match="warm start"):
-        core.fit_classifier_f64(Xs, ys, s, K, 0.1, True, "logistic", "bcd", 1e-8, 100, 1, np.zeros((3, 3)), None)
+        core.fit_linear_model_f64(Xs, ys, s, K, 0.1, True, "logistic", 0.0, 0.0, "bcd", 1e-8, 100, 1,
+                                  np.zeros((3, 3)), None)
     with pytest.raises(ValueError, match="task weights must be positive"):
-        core.fit_classifier_f64(*_fit_args(Xs, ys, np.array([0.1, 0.0]), K))
+        core.fit_linear_model_f64(*_fit_args(Xs, ys, np.array([0.1, 0.0]), K))

@@ -101,6 +101,8 @@ py::dict result_dict(const SolverResult<Scalar>& result) {
   out["objective_history"] = py::array_t<double>(result.objective_history.size(), result.objective_history.data());
   out["solver"] = result.solver;
   out["preconditioner"] = result.preconditioner;
+  out["dual_gap"] = result.dual_gap;
+  out["n_screened"] = result.n_screened;
   return out;
 }
 

@@ -6,7 +6,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include <multitask/fit_classifier.hpp>
+#include <multitask/fit_linear_model.hpp>
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
@@ -82,11 +82,14 @@ auto with_classification_data(const py::list& X_list, const py::list& y_list, co
 template <typename Scalar>
 py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
              const py::array_t<double>& coupling, double alpha, bool fit_intercept, const std::string& loss,
-             const std::string& solver, double tol, int max_iter, int n_threads, const py::object& warm_coef,
-             const py::object& warm_intercept) {
+             double l1, double l21, const std::string& solver, double tol, int max_iter, int n_threads,
+             const py::object& warm_coef, const py::object& warm_intercept) {
   const Index T = static_cast<Index>(X_list.size());
   const Matrix<Scalar> K = coupling_matrix<Scalar>(coupling, T);
-  const MarginLoss margin_loss = margin_loss_from_name(loss);
+  const PointwiseLoss pointwise_loss = pointwise_loss_from_name(loss);
+  SparsityPenalty penalty;
+  penalty.l1 = l1;
+  penalty.l21 = l21;
   Matrix<Scalar> initial_coef;
   Vector<Scalar> initial_intercept;
   if (!warm_coef.is_none()) initial_coef = coef_matrix<Scalar>(warm_coef, T, "warm start coef");
@@ -102,7 +105,7 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
     SolverResult<Scalar> result;
     {
       py::gil_scoped_release release;
-      result = fit_classifier(data, margin_loss, K, static_cast<Scalar>(alpha), solver, options,
+      result = fit_linear_model(data, pointwise_loss, K, static_cast<Scalar>(alpha), penalty, solver, options,
                               warm_coef.is_none() ? nullptr : &initial_coef,
                               warm_intercept.is_none() ? nullptr : &initial_intercept);
     }
@@ -133,8 +136,9 @@ py::tuple objective(const py::list& X_list, const py::list& y_list, const py::ar
   const Matrix<double> K = coupling_matrix<double>(coupling, T);
   const Vector<double> x = packed_parameters(coef, intercept, T);
   return with_classification_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
-    data.validate();
-    ClassificationObjective objective(data, margin_loss_from_name(loss), K, alpha, 1);
+    const PointwiseLoss pointwise_loss = pointwise_loss_from_name(loss);
+    data.validate(takes_sign_labels(pointwise_loss));
+    ClassificationObjective objective(data, pointwise_loss, K, alpha, 1);
     Vector<double> gradient;
     const double value = objective.value_and_gradient(x, gradient);
     const py::tuple parts = unpacked_parameters(gradient, data.n_features(), T);
@@ -151,8 +155,9 @@ py::tuple hessian_product(const py::list& X_list, const py::list& y_list, const 
   const Vector<double> x = packed_parameters(coef, intercept, T);
   const Vector<double> v = packed_parameters(direction_coef, direction_intercept, T);
   return with_classification_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
-    data.validate();
-    ClassificationObjective objective(data, margin_loss_from_name(loss), K, alpha, 1);
+    const PointwiseLoss pointwise_loss = pointwise_loss_from_name(loss);
+    data.validate(takes_sign_labels(pointwise_loss));
+    ClassificationObjective objective(data, pointwise_loss, K, alpha, 1);
     Vector<double> product;
     objective.hessian_product(x, v, product);
     return unpacked_parameters(product, data.n_features(), T);
@@ -164,12 +169,14 @@ py::tuple hessian_product(const py::list& X_list, const py::list& y_list, const 
 void bind_classification(py::module_& m) {
   for (const char* suffix : {"f64", "f32"}) {
     const bool is_double = std::string(suffix) == "f64";
-    m.def(("fit_classifier_" + std::string(suffix)).c_str(), is_double ? &fit<double> : &fit<float>, py::arg("X"),
+    m.def(("fit_linear_model_" + std::string(suffix)).c_str(), is_double ? &fit<double> : &fit<float>, py::arg("X"),
           py::arg("y"), py::arg("sample_weight"), py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"),
-          py::arg("loss"), py::arg("solver"), py::arg("tol"), py::arg("max_iter"), py::arg("n_threads"),
+          py::arg("loss"), py::arg("l1"), py::arg("l21"), py::arg("solver"), py::arg("tol"), py::arg("max_iter"),
+          py::arg("n_threads"),
           py::arg("warm_coef"), py::arg("warm_intercept"),
-          "Kernel-coupled classification (labels -1/+1) on dense or CSR task blocks; returns a dict "
-          "(coef, intercept, n_iter, converged, residual, data_passes, objective_history, solver).");
+          "Kernel-coupled linear model with a pointwise loss (logistic/squared_hinge: labels -1/+1; squared) "
+          "and l1/l21 penalties on dense or CSR task blocks; returns a dict (coef, intercept, n_iter, converged, "
+          "residual, data_passes, objective_history, solver, dual_gap, n_screened).");
   }
   m.def("classification_objective", &objective, py::arg("X"), py::arg("y"), py::arg("sample_weight"),
         py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"), py::arg("coef"),

@@ -22,16 +22,16 @@ __all__ = ["KernelCoupledLinearModel"]
 class KernelCoupledLinearModel(BaseEstimator):
     """Base class: linear task models ``f_t(x) = <w_t, x> + b_t`` coupled by K.
 
-    Subclasses set ``_solvers`` and implement ``fit``; they use
+    Subclasses implement ``fit`` and ``_check_design``; they use
     :meth:`_linear_predictions` for the three input forms at predict time.
+    Dense or ``scipy.sparse`` designs, one or several targets (tasks).
     """
-
-    _solvers: tuple[str, ...] = ()
-    _accept_sparse: bool = False
 
     _parameter_constraints: dict = {
         "coupling": [StrOptions(set(BUILDER_NAMES)), "array-like"],
         "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1": [Interval(Real, 0, None, closed="left")],
+        "l21": [Interval(Real, 0, None, closed="left")],
         "task_weights": [StrOptions({"uniform", "balanced"}), "array-like"],
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -64,14 +64,30 @@ class KernelCoupledLinearModel(BaseEstimator):
         self.objective_history_ = result["objective_history"]
         self.objective_ = float(self.objective_history_[-1]) if self.objective_history_.size else float("nan")
         self.kkt_residual_ = float(result["residual"])
+        self.dual_gap_ = float(result["dual_gap"])
         self._input_form = blocks.form
         if not result["converged"]:
+            criterion = (
+                f"duality gap {self.dual_gap_:.2e} (tol bounds it relative to the objective at W = 0)"
+                if np.isfinite(self.dual_gap_)
+                else f"relative KKT residual {self.kkt_residual_:.2e}"
+            )
             warnings.warn(
-                f"solver '{self.solver_}' stopped after {self.n_iter_} iterations with relative KKT residual "
-                f"{self.kkt_residual_:.2e} > tol={self.tol:.1e}; increase max_iter or tol, or try another solver",
+                f"solver '{self.solver_}' stopped after {self.n_iter_} iterations with {criterion} "
+                f"> tol={self.tol:.1e}; increase max_iter or tol, or try another solver",
                 ConvergenceWarning,
                 stacklevel=3,
             )
+
+    def __sklearn_tags__(self):  # noqa: D105
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = True
+        tags.input_tags.sparse = True
+        return tags
+
+    def _uses_sparsity_penalty(self) -> bool:
+        return self.l1 > 0 or self.l21 > 0
 
     def _check_design(self, X: Any, name: str) -> Any:
         """A validated design block for predict (dense, or sparse when the estimator accepts it)."""

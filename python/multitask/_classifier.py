@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
@@ -16,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import KernelCoupledLinearModel
 from ._core import core
 from ._input import TaskBlocks, check_design, common_float_dtype, to_task_blocks
-from ._sparse_input import as_canonical_csr, core_block, is_sparse
+from ._sparse_input import core_blocks
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
 from .coupling import resolve_coupling
@@ -63,16 +62,6 @@ def encode_labels(blocks: TaskBlocks, dtype: type) -> tuple[np.ndarray, list[np.
             )
         signed.append(np.where(positive, 1.0, -1.0).astype(dtype))
     return classes, signed
-
-
-def _as_core_blocks(blocks: TaskBlocks) -> list:
-    """The blocks as the core takes them: all dense, or all CSR (dense ones converted) when any is sparse."""
-    if not any(is_sparse(block) for block in blocks.X):
-        return list(blocks.X)
-    return [
-        core_block(block if is_sparse(block) else as_canonical_csr(sp.csr_array(block), f"X[{t}]", block.dtype))
-        for t, block in enumerate(blocks.X)
-    ]
 
 
 class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
@@ -149,7 +138,6 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
     ['ham', 'spam']
     """
 
-    _accept_sparse = True
     _parameter_constraints: dict = {
         **KernelCoupledLinearModel._parameter_constraints,
         "loss": [StrOptions(set(LOSSES))],
@@ -160,6 +148,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         self,
         coupling: Any = "mean_regularized",
         alpha: float = 1.0,
+        l1: float = 0.0,
+        l21: float = 0.0,
         loss: str = "logistic",
         task_weights: Any = "uniform",
         fit_intercept: bool = True,
@@ -171,6 +161,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
     ) -> None:
         self.coupling = coupling
         self.alpha = alpha
+        self.l1 = l1
+        self.l21 = l21
         self.loss = loss
         self.task_weights = task_weights
         self.fit_intercept = fit_intercept
@@ -207,15 +199,17 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         sample_weight = per_sample_weights(self.task_weights, [block.shape[0] for block in blocks.X])
         warm_coef = self._warm_start_coef(blocks, dtype)
         warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
-        fit_core = core.fit_classifier_f32 if dtype == np.float32 else core.fit_classifier_f64
+        fit_core = core.fit_linear_model_f32 if dtype == np.float32 else core.fit_linear_model_f64
         result = fit_core(
-            _as_core_blocks(blocks),
+            core_blocks(blocks.X),
             signed,
             sample_weight,
             coupling,
             float(self.alpha),
             bool(self.fit_intercept),
             self.loss,
+            float(self.l1),
+            float(self.l21),
             self.solver,
             float(self.tol),
             int(self.max_iter),
@@ -328,7 +322,4 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        tags.input_tags.sparse = True
         return tags

@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._base import KernelCoupledLinearModel
 from ._core import core
-from ._input import check_task_matrix, common_float_dtype, to_task_blocks
+from ._input import check_design, common_float_dtype, to_task_blocks
+from ._sparse_input import core_blocks, is_sparse
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
 from .coupling import resolve_coupling
@@ -107,6 +108,8 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         self,
         coupling: Any = "mean_regularized",
         alpha: float = 1.0,
+        l1: float = 0.0,
+        l21: float = 0.0,
         task_weights: Any = "uniform",
         fit_intercept: bool = True,
         solver: str = "auto",
@@ -117,6 +120,8 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
     ) -> None:
         self.coupling = coupling
         self.alpha = alpha
+        self.l1 = l1
+        self.l21 = l21
         self.task_weights = task_weights
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -146,28 +151,61 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         self : KernelCoupledRegressor
         """
         self._validate_feature_names(X, tasks)
-        blocks = to_task_blocks(X, y, tasks)
+        blocks = to_task_blocks(X, y, tasks, accept_sparse=True)
         self.n_features_in_ = blocks.X[0].shape[1]
         coupling = resolve_coupling(self.coupling, blocks.n_tasks)
         sample_weight = per_sample_weights(self.task_weights, [block.shape[0] for block in blocks.X])
         dtype = blocks.X[0].dtype
-        fit_core = core.fit_least_squares_f32 if dtype == np.float32 else core.fit_least_squares_f64
-        result = fit_core(
-            blocks.X,
+        warm_coef = self._warm_start_coef(blocks, dtype)
+        if self._uses_sparsity_penalty() or any(is_sparse(block) for block in blocks.X):
+            result = self._fit_on_data(blocks, coupling, sample_weight, warm_coef)
+        else:
+            fit_core = core.fit_least_squares_f32 if dtype == np.float32 else core.fit_least_squares_f64
+            result = fit_core(
+                blocks.X,
+                blocks.y,
+                sample_weight,
+                coupling,
+                float(self.alpha),
+                bool(self.fit_intercept),
+                blocks.form in ("shared", "single"),
+                self.solver,
+                float(self.tol),
+                int(self.max_iter),
+                effective_n_threads(self.n_jobs),
+                warm_coef,
+            )
+        self._store_result(result, blocks, coupling)
+        return self
+
+    def _fit_on_data(self, blocks: Any, coupling: np.ndarray, sample_weight: np.ndarray, warm_coef: Any) -> dict:
+        """Sparse X or an l1/l21 penalty: the solvers that work on the data (squared loss)."""
+        if self.solver in ("exact", "cg"):
+            reason = "an l1/l21 penalty" if self._uses_sparsity_penalty() else "sparse X"
+            raise ValueError(
+                f"solver={self.solver!r} works on Gram statistics of dense X without sparsity penalties; with "
+                f"{reason} use solver='bcd', 'gradient' or 'auto'"
+            )
+        dtype = blocks.X[0].dtype
+        fit_core = core.fit_linear_model_f32 if dtype == np.float32 else core.fit_linear_model_f64
+        warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
+        return fit_core(
+            core_blocks(blocks.X),
             blocks.y,
             sample_weight,
             coupling,
             float(self.alpha),
             bool(self.fit_intercept),
-            blocks.form in ("shared", "single"),
+            "squared",
+            float(self.l1),
+            float(self.l21),
             self.solver,
             float(self.tol),
             int(self.max_iter),
             effective_n_threads(self.n_jobs),
-            self._warm_start_coef(blocks, dtype),
+            warm_coef,
+            warm_intercept,
         )
-        self._store_result(result, blocks, coupling)
-        return self
 
     def predict(self, X: Any, tasks: Any = None) -> Any:
         """Predict with each task's model.
@@ -188,8 +226,8 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         """
         return self._linear_predictions(X, tasks)
 
-    def _check_design(self, X: Any, name: str) -> np.ndarray:
-        return check_task_matrix(X, name, common_float_dtype([X]))
+    def _check_design(self, X: Any, name: str) -> Any:
+        return check_design(X, name, common_float_dtype([X]), accept_sparse=True)
 
     def score(self, X: Any, y: Any, tasks: Any = None, sample_weight: Any = None) -> float:
         """Coefficient of determination R^2 of the predictions, pooled over tasks.
@@ -202,9 +240,3 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             y = np.concatenate([np.asarray(target, dtype=np.float64).ravel() for target in y])
             predictions = np.concatenate(predictions)
         return float(r2_score(y, predictions, sample_weight=sample_weight))
-
-    def __sklearn_tags__(self):  # noqa: D105
-        tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = True
-        return tags

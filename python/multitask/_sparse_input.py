@@ -30,7 +30,7 @@ from typing import Any, Union
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["CSRBlock", "is_sparse", "as_canonical_csr", "check_compressed_structure", "csr_row_range", "core_block"]
+__all__ = ["CSRBlock", "is_sparse", "as_canonical_csr", "check_compressed_structure", "csr_row_range", "core_block", "core_blocks"]
 
 CSRBlock = Union[sp.csr_array, sp.csr_matrix]
 INT32_MAX = np.iinfo(np.int32).max
@@ -208,3 +208,17 @@ def core_block(block: np.ndarray | CSRBlock) -> np.ndarray | tuple[np.ndarray, n
     if is_sparse(block):
         return (block.data, block.indices, block.indptr, int(block.shape[1]))
     return block
+
+
+def core_blocks(blocks: list) -> list:
+    """The task designs as the core takes them: all dense, or all CSR when any is sparse.
+
+    Dense blocks mixed with sparse ones become CSR (a copy of their non-zeros),
+    since the core runs on one kind of design at a time.
+    """
+    if not any(is_sparse(block) for block in blocks):
+        return list(blocks)
+    return [
+        core_block(block if is_sparse(block) else as_canonical_csr(sp.csr_array(block), f"X[{t}]", block.dtype))
+        for t, block in enumerate(blocks)
+    ]

@@ -1,5 +1,6 @@
-// Accelerated (Nesterov / FISTA) gradient method with backtracking that can
-// also lengthen the step, and adaptive restart. Generic over the objective:
+// Accelerated proximal (Nesterov / FISTA) gradient method with backtracking
+// that can also lengthen the step, and adaptive restart, for f(x) + h(x) with
+// f smooth and h given by its prox (none by default). Generic over the objective:
 //
 //   struct Objective {
 //     Index size() const;                                       // number of parameters
@@ -16,22 +17,33 @@
 
 namespace multitask {
 
-/// Minimises a smooth f from x (updated in place).
+/// h = 0: plain accelerated gradient.
+struct NoProx {
+  static constexpr bool is_identity = true;
+  template <typename Scalar>
+  void apply(Vector<Scalar>&, double) const {}
+  template <typename Scalar>
+  double value(const Vector<Scalar>&) const { return 0; }
+};
+
+/// Minimises f + h from x (updated in place); Prox: apply(x, tau) sets
+/// x <- prox_{tau h}(x), value(x) = h(x) (see NoProx).
 ///
 /// Iteration k, from the extrapolated point y with gradient g:
 ///   1. L <- L * kStepGrowth^-1 (try a longer step than last time);
-///   2. x+ = y - g / L, doubling L until the quadratic upper bound holds:
+///   2. x+ = prox_{h/L}(y - g / L), doubling L until the quadratic upper bound holds:
 ///      f(x+) <= f(y) + <g, x+ - y> + L/2 ||x+ - y||^2   (Beck & Teboulle 2009);
 ///      once that predicted change is at round-off level of f, the test
 ///      uses gradients instead: <g(x+) - g, x+ - y> <= L ||x+ - y||^2;
 ///   3. restart the momentum when it points uphill, <y - x+, x+ - x> > 0
 ///      (gradient restart scheme of O'Donoghue & Candes 2015), otherwise
 ///      y = x+ + (theta_k - 1) / theta_{k+1} (x+ - x).
-/// Stopping rule: ||g(y)|| <= tol * ||grad f(0)||, the relative KKT residual at
-/// the extrapolated point; x+ (one gradient step further) is returned.
-template <typename Scalar, typename Objective>
+/// Stopping rule: L ||y - x+|| <= tol * ||grad f(0)||, the relative norm of the
+/// (proximal) gradient mapping at the extrapolated point (||g(y)|| when h = 0),
+/// a KKT residual that vanishes exactly at a minimiser; x+ is returned.
+template <typename Scalar, typename Objective, typename Prox = NoProx>
 void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverOptions& options,
-                          SolverResult<Scalar>& result) {
+                          SolverResult<Scalar>& result, const Prox& prox = Prox{}) {
   constexpr Scalar kStepGrowth = Scalar(1.25);
   constexpr int kMaxBacktracks = 80;
   const Index n = objective.size();
@@ -47,7 +59,7 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
     return;
   }
   Scalar f_y = objective.value_and_gradient(y, gradient);
-  double residual = gradient.norm() / scale;
+  double residual = Prox::is_identity ? gradient.norm() / scale : std::numeric_limits<double>::infinity();
   if (residual <= options.tol) {
     result.converged = true;
     result.residual = residual;
@@ -75,6 +87,7 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
     Scalar f_next = 0;
     for (int backtrack = 0;; ++backtrack) {
       x_next = y - gradient / lipschitz;
+      prox.apply(x_next, 1 / static_cast<double>(lipschitz));
       const Vector<Scalar> step = x_next - y;
       const Scalar linear = gradient.dot(step), quadratic = lipschitz / 2 * step.squaredNorm();
       bool accepted;
@@ -89,7 +102,8 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
       lipschitz *= 2;
     }
     ++result.n_iter;
-    result.objective_history.push_back(static_cast<double>(f_next));
+    result.objective_history.push_back(static_cast<double>(f_next) + prox.value(x_next));
+    if (!Prox::is_identity) residual = lipschitz * (x_next - y).norm() / scale;
     if (residual <= options.tol) {  // residual of the point x_next was stepped from
       x = x_next;
       result.converged = true;
@@ -105,7 +119,7 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
     }
     x = x_next;
     f_y = objective.value_and_gradient(y, gradient);
-    residual = gradient.norm() / scale;
+    if (Prox::is_identity) residual = gradient.norm() / scale;
   }
   result.residual = residual;
   result.data_passes = objective.data_passes();

@@ -1,7 +1,8 @@
-// A read-only view of multi-task binary classification data: one design
-// block per task (dense row-major or sparse CSR, mapped over the caller's
-// buffers, never copied or densified), labels in {-1, +1}, and the weight
-// s_t = omega_t / N of every sample of task t.
+// A read-only view of multi-task data for the solvers on the data themselves:
+// one design block per task (dense row-major or sparse CSR, mapped over the
+// caller's buffers, never copied or densified), labels in {-1, +1} (real
+// targets for the squared loss), and the weight s_t = omega_t / N of every
+// sample of task t.
 #pragma once
 
 #include <Eigen/SparseCore>
@@ -61,8 +62,8 @@ struct ClassificationData {
     return total;
   }
 
-  /// Checks shapes and labels; throws InvalidArgument otherwise.
-  void validate() const {
+  /// Checks shapes and, with sign_labels, that every label is -1 or +1; throws InvalidArgument otherwise.
+  void validate(bool sign_labels = true) const {
     require(!X.empty(), "at least one task is required");
     require(X.size() == y.size(), "X and y must hold the same number of tasks");
     require(sample_weight.size() == n_tasks(), "sample_weight must have one entry per task");
@@ -74,7 +75,7 @@ struct ClassificationData {
       require(X[t].rows() == y[t].size(), "X and y of " + task + " must have the same number of rows");
       require(X[t].rows() > 0, task + " has no samples");
       require(sample_weight[t] > 0, "task weights must be positive");
-      require((y[t].array().abs() == Scalar(1)).all(), "labels of " + task + " must be -1 or +1");
+      require(!sign_labels || (y[t].array().abs() == Scalar(1)).all(), "labels of " + task + " must be -1 or +1");
     }
   }
 };

@@ -23,7 +23,7 @@ namespace multitask {
 template <typename Scalar, typename Design>
 class ClassificationObjective {
  public:
-  ClassificationObjective(const ClassificationData<Scalar, Design>& data, MarginLoss loss,
+  ClassificationObjective(const ClassificationData<Scalar, Design>& data, PointwiseLoss loss,
                           const Matrix<Scalar>& coupling, Scalar alpha, int n_threads)
       : data_(data), loss_(loss), coupling_(coupling), alpha_(alpha) {
     n_threads_ = threads_for_work(4 * data.total_entries(), n_threads);
@@ -54,7 +54,7 @@ class ClassificationObjective {
     parallel_for(T, n_threads_, [&](Index t) {
       Vector<Scalar> margins = data_.X[t] * W.col(t);
       if (data_.fit_intercept) margins.array() += b[t];
-      margin_loss_curvature(loss_, data_.y[t], margins, curvature_[t]);
+      pointwise_loss_curvature(loss_, data_.y[t], margins, curvature_[t]);
       curvature_[t] *= data_.sample_weight[t];
       if (!diagonal_out) return;
       Vector<Scalar> column_squares;
@@ -102,11 +102,11 @@ class ClassificationObjective {
       Vector<Scalar> margins = data_.X[t] * W.col(t);
       if (data_.fit_intercept) margins.array() += b[t];
       if (!gradient_out) {
-        task_loss[t] = s * margin_loss_sum<Scalar>(loss_, data_.y[t], margins);
+        task_loss[t] = s * pointwise_loss_sum<Scalar>(loss_, data_.y[t], margins);
         return;
       }
       Vector<Scalar> first;
-      task_loss[t] = s * margin_loss_derivative(loss_, data_.y[t], margins, first);
+      task_loss[t] = s * pointwise_loss_derivative(loss_, data_.y[t], margins, first);
       first *= s;
       gradient_out->segment(t * d, d).noalias() = data_.X[t].transpose() * first;
       gradient_out->segment(t * d, d) += alpha_ * WK.col(t);
@@ -117,7 +117,7 @@ class ClassificationObjective {
   }
 
   const ClassificationData<Scalar, Design>& data_;
-  MarginLoss loss_;
+  PointwiseLoss loss_;
   const Matrix<Scalar>& coupling_;
   Scalar alpha_;
   int n_threads_;

@@ -42,11 +42,11 @@ struct TaskState {
 
 /// Recomputes loss and data gradient of task t from its margins (one pass).
 template <typename Scalar, typename Design>
-void refresh_gradient(const ClassificationData<Scalar, Design>& data, MarginLoss loss, Index t,
+void refresh_gradient(const ClassificationData<Scalar, Design>& data, PointwiseLoss loss, Index t,
                       TaskState<Scalar>& state) {
   const Scalar s = data.sample_weight[t];
   Vector<Scalar> first;
-  state.loss = s * margin_loss_derivative(loss, data.y[t], state.margins, first);
+  state.loss = s * pointwise_loss_derivative(loss, data.y[t], state.margins, first);
   first *= s;
   state.data_gradient.noalias() = data.X[t].transpose() * first;
   state.intercept_gradient = data.fit_intercept ? first.sum() : Scalar(0);
@@ -57,7 +57,7 @@ void refresh_gradient(const ClassificationData<Scalar, Design>& data, MarginLoss
 /// The block's parameters are packed as [w; b] (d + 1); without intercept the b
 /// entries of the gradient and of every Hessian product are 0, so b stays put.
 template <typename Scalar, typename Design>
-long newton_block_step(const ClassificationData<Scalar, Design>& data, MarginLoss loss, Scalar diagonal_coupling,
+long newton_block_step(const ClassificationData<Scalar, Design>& data, PointwiseLoss loss, Scalar diagonal_coupling,
                        const Vector<Scalar>& coupling_from_others, double gradient_scale, Index t,
                        Matrix<Scalar>& W, Scalar& b, TaskState<Scalar>& state) {
   using namespace truncated_newton;
@@ -76,7 +76,7 @@ long newton_block_step(const ClassificationData<Scalar, Design>& data, MarginLos
 
   // Block Hessian H = s X~^T D X~ + ridge (I on w, 0 on b), D = l''(f); its diagonal preconditions.
   Vector<Scalar> curvature;
-  margin_loss_curvature(loss, data.y[t], state.margins, curvature);
+  pointwise_loss_curvature(loss, data.y[t], state.margins, curvature);
   curvature *= s;
   Vector<Scalar> column_squares, preconditioner(d + 1);
   weighted_column_squares<Scalar>(X, curvature, column_squares);
@@ -113,7 +113,7 @@ long newton_block_step(const ClassificationData<Scalar, Design>& data, MarginLos
   Vector<Scalar> trial(X.rows());
   for (int backtrack = 0;; ++backtrack) {
     trial = state.margins + tau * direction_margins;
-    const Scalar phi = s * margin_loss_sum<Scalar>(loss, data.y[t], trial) + penalty(tau);
+    const Scalar phi = s * pointwise_loss_sum<Scalar>(loss, data.y[t], trial) + penalty(tau);
     if (armijo_holds(phi, phi0, tau, slope, magnitude)) break;
     if (backtrack == kMaxBacktracks) return passes;  // no decrease found: leave the block unchanged
     tau /= 2;
@@ -130,7 +130,7 @@ long newton_block_step(const ClassificationData<Scalar, Design>& data, MarginLos
 /// Minimises the kernel-coupled classification objective by block Newton
 /// sweeps over tasks from (W, b) (updated in place: W (d, T), b (T)).
 template <typename Scalar, typename Design>
-void block_newton(const ClassificationData<Scalar, Design>& data, MarginLoss loss, const Matrix<Scalar>& coupling,
+void block_newton(const ClassificationData<Scalar, Design>& data, PointwiseLoss loss, const Matrix<Scalar>& coupling,
                   Scalar alpha, const SolverOptions& options, Matrix<Scalar>& W, Vector<Scalar>& b,
                   SolverResult<Scalar>& result) {
   using namespace block_newton_detail;

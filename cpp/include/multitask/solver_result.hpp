@@ -1,6 +1,7 @@
 // Options and result shared by every solver.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,8 @@ struct SolverResult {
   std::vector<double> objective_history;  // F after each iteration
   std::string solver;                  // the solver that ran
   std::string preconditioner;          // cg only: "block_jacobi" or "kronecker"
+  double dual_gap = std::numeric_limits<double>::quiet_NaN();  // row solver only: P(W) - D at the end
+  long n_screened = 0;                 // row solver only: rows removed by gap-safe screening
 };
 
 }  // namespace multitask

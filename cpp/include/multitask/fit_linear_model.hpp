@@ -1,0 +1,95 @@
+// Entry point of the solvers on the data themselves (classification losses,
+// and the squared loss with a sparsity penalty): validation, solver choice, result.
+#pragma once
+
+#include <string>
+
+#include "accelerated_gradient.hpp"
+#include "classification_objective.hpp"
+#include "solve_block_newton.hpp"
+#include "solve_newton.hpp"
+#include "solve_row_bcd.hpp"
+#include "sparsity_penalty.hpp"
+#include "task_coloring.hpp"
+
+namespace multitask {
+
+/// The solver 'auto' picks. With a sparsity penalty: the working-set row
+/// solver for the squared loss, proximal gradient otherwise. Without: block
+/// Newton ("bcd") when K couples no two tasks (every task is then solved on its
+/// own, all in parallel), otherwise Newton on all parameters, whose CG products
+/// carry the coupling exactly ("newton").
+template <typename Scalar>
+std::string choose_linear_model_solver(PointwiseLoss loss, const SparsityPenalty& penalty,
+                                       const Matrix<Scalar>& coupling) {
+  if (penalty.active()) return loss == PointwiseLoss::squared ? "bcd" : "gradient";
+  return independent_task_groups(coupling).size() == 1 ? "bcd" : "newton";
+}
+
+/// Minimises
+///     F(W, b) = sum_t s_t sum_i l(y_ti, <w_t, x_ti> + b_t) + alpha/2 tr(W K W^T) + Omega(W)
+/// (l: pointwise loss; Omega: sparsity penalty) with solver one of "auto",
+/// "bcd" (block Newton over tasks; with a penalty, squared loss only: BCD over
+/// feature rows with working sets), "newton" (no penalty) or "gradient"
+/// (proximal with a penalty). warm_coef (d, T) and warm_intercept (T): optional start.
+template <typename Scalar, typename Design>
+SolverResult<Scalar> fit_linear_model(const ClassificationData<Scalar, Design>& data, PointwiseLoss loss,
+                                      const Matrix<Scalar>& coupling, Scalar alpha, const SparsityPenalty& penalty,
+                                      std::string solver, const SolverOptions& options,
+                                      const Matrix<Scalar>* warm_coef, const Vector<Scalar>* warm_intercept) {
+  data.validate(takes_sign_labels(loss));
+  const Index d = data.n_features(), T = data.n_tasks();
+  require(coupling.rows() == T && coupling.cols() == T, "coupling must have shape (n_tasks, n_tasks)");
+  require(alpha >= 0 && std::isfinite(static_cast<double>(alpha)), "alpha must be finite and non-negative");
+  require(penalty.l1 >= 0 && penalty.l21 >= 0 && std::isfinite(penalty.l1) && std::isfinite(penalty.l21),
+          "l1 and l21 must be finite and non-negative");
+  require(options.tol >= 0, "tol must be non-negative");
+  require(options.max_iter >= 0, "max_iter must be non-negative");
+  require(options.n_threads >= 1, "n_threads must be at least 1");
+  require(!warm_coef || (warm_coef->rows() == d && warm_coef->cols() == T),
+          "warm start coefficients must have shape (n_features, n_tasks)");
+  require(!warm_intercept || warm_intercept->size() == T, "warm start intercepts must have shape (n_tasks,)");
+  if (solver == "auto") solver = choose_linear_model_solver(loss, penalty, coupling);
+  require(solver == "bcd" || solver == "newton" || solver == "gradient",
+          "solver must be one of 'auto', 'bcd', 'newton', 'gradient' here, got '" + solver + "'");
+  if (penalty.active()) {
+    require(solver == "gradient" || (solver == "bcd" && loss == PointwiseLoss::squared),
+            "with an l1 or l21 penalty the solver must be 'gradient', or 'bcd' for the squared loss; got '" +
+                solver + "'");
+  }
+
+  SolverResult<Scalar> result;
+  result.solver = solver;
+  result.coef = warm_coef ? *warm_coef : Matrix<Scalar>::Zero(d, T);
+  result.intercept = warm_intercept && data.fit_intercept ? *warm_intercept : Vector<Scalar>::Zero(T);
+
+  if (penalty.active() && solver == "bcd") {
+    row_bcd(data, coupling, alpha, penalty, options, result.coef, result);
+    return result;
+  }
+  ClassificationObjective<Scalar, Design> objective(data, loss, coupling, alpha, options.n_threads);
+  const CoefficientProx prox{penalty, d, T};
+  if (solver == "bcd") {
+    block_newton(data, loss, coupling, alpha, options, result.coef, result.intercept, result);
+  } else {
+    Vector<Scalar> x(d * T + T);
+    x << Eigen::Map<const Vector<Scalar>>(result.coef.data(), d * T), result.intercept;
+    if (solver == "newton") {
+      newton(objective, x, options, result);
+    } else if (penalty.active()) {
+      accelerated_gradient(objective, x, options, result, prox);
+    } else {
+      accelerated_gradient(objective, x, options, result);
+    }
+    result.coef = Eigen::Map<const Matrix<Scalar>>(x.data(), d, T);
+    result.intercept = x.tail(T);
+  }
+  if (result.objective_history.empty()) {  // stopped before any iteration
+    Vector<Scalar> x(d * T + T);
+    x << Eigen::Map<const Vector<Scalar>>(result.coef.data(), d * T), result.intercept;
+    result.objective_history.push_back(static_cast<double>(objective.value(x)) + prox.value(x));
+  }
+  return result;
+}
+
+}  // namespace multitask
