@@ -105,7 +105,7 @@ def fit(Xs, ys, s, K, alpha, *, loss="logistic", fit_intercept=True, solver="bcd
     y_blocks = [np.ascontiguousarray(y, dtype=dtype) for y in ys]
     fit_core = core.fit_linear_model_f32 if dtype == np.float32 else core.fit_linear_model_f64
     return fit_core(X_blocks, y_blocks, np.asarray(s, dtype=float), np.asarray(K, dtype=float), float(alpha),
-                    fit_intercept, loss, 0.0, 0.0, solver, tol, max_iter, n_threads, warm_coef, warm_intercept)
+                    fit_intercept, loss, 0.0, 0.0, 0.0, solver, tol, max_iter, n_threads, warm_coef, warm_intercept)
 
 
 def core_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True, sparse=False):
@@ -587,7 +587,7 @@ def _valid_arguments():
 
 
 def _fit_args(Xs, ys, s, K, loss="logistic", solver="bcd", alpha=0.1):
-    return (Xs, ys, s, K, alpha, True, loss, 0.0, 0.0, solver, 1e-8, 100, 1, None, None)
+    return (Xs, ys, s, K, alpha, True, loss, 0.0, 0.0, 0.0, solver, 1e-8, 100, 1, None, None)
 
 
 @pytest.mark.parametrize("labels", ["zero_one", "two", "nan"])
@@ -661,10 +661,10 @@ def test_other_bad_arguments():
     with pytest.raises(ValueError, match="indptr"):
         core.fit_linear_model_f64(*_fit_args([(data, indices, indptr + 1, d), to_csr(Xs[1])], ys, s, K))
     with pytest.raises(ValueError, match="dtype"):  # float64 labels for the float32 core
-        core.fit_linear_model_f32([X.astype(np.float32) for X in Xs], ys, s, K, 0.1, True, "logistic", 0.0, 0.0, "bcd",
+        core.fit_linear_model_f32([X.astype(np.float32) for X in Xs], ys, s, K, 0.1, True, "logistic", 0.0, 0.0, 0.0, "bcd",
                                     1e-6, 100, 1, None, None)
     with pytest.raises(ValueError, match="warm start"):
-        core.fit_linear_model_f64(Xs, ys, s, K, 0.1, True, "logistic", 0.0, 0.0, "bcd", 1e-8, 100, 1,
+        core.fit_linear_model_f64(Xs, ys, s, K, 0.1, True, "logistic", 0.0, 0.0, 0.0, "bcd", 1e-8, 100, 1,
                                   np.zeros((3, 3)), None)
     with pytest.raises(ValueError, match="task weights must be positive"):
         core.fit_linear_model_f64(*_fit_args(Xs, ys, np.array([0.1, 0.0]), K))

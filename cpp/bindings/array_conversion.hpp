@@ -102,7 +102,9 @@ py::dict result_dict(const SolverResult<Scalar>& result) {
   out["solver"] = result.solver;
   out["preconditioner"] = result.preconditioner;
   out["dual_gap"] = result.dual_gap;
-  out["n_screened"] = result.n_screened;
+  py::array_t<bool> screened(static_cast<py::ssize_t>(result.screened.size()));
+  std::copy(result.screened.begin(), result.screened.end(), screened.mutable_data());
+  out["screened"] = screened;
   return out;
 }
 

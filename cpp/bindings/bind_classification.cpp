@@ -82,14 +82,15 @@ auto with_classification_data(const py::list& X_list, const py::list& y_list, co
 template <typename Scalar>
 py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
              const py::array_t<double>& coupling, double alpha, bool fit_intercept, const std::string& loss,
-             double l1, double l21, const std::string& solver, double tol, int max_iter, int n_threads,
-             const py::object& warm_coef, const py::object& warm_intercept) {
+             double l1, double l21, double trace_norm, const std::string& solver, double tol, int max_iter,
+             int n_threads, const py::object& warm_coef, const py::object& warm_intercept) {
   const Index T = static_cast<Index>(X_list.size());
   const Matrix<Scalar> K = coupling_matrix<Scalar>(coupling, T);
   const PointwiseLoss pointwise_loss = pointwise_loss_from_name(loss);
   SparsityPenalty penalty;
   penalty.l1 = l1;
   penalty.l21 = l21;
+  penalty.trace = trace_norm;
   Matrix<Scalar> initial_coef;
   Vector<Scalar> initial_intercept;
   if (!warm_coef.is_none()) initial_coef = coef_matrix<Scalar>(warm_coef, T, "warm start coef");
@@ -171,12 +172,12 @@ void bind_classification(py::module_& m) {
     const bool is_double = std::string(suffix) == "f64";
     m.def(("fit_linear_model_" + std::string(suffix)).c_str(), is_double ? &fit<double> : &fit<float>, py::arg("X"),
           py::arg("y"), py::arg("sample_weight"), py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"),
-          py::arg("loss"), py::arg("l1"), py::arg("l21"), py::arg("solver"), py::arg("tol"), py::arg("max_iter"),
-          py::arg("n_threads"),
+          py::arg("loss"), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"), py::arg("solver"), py::arg("tol"),
+          py::arg("max_iter"), py::arg("n_threads"),
           py::arg("warm_coef"), py::arg("warm_intercept"),
           "Kernel-coupled linear model with a pointwise loss (logistic/squared_hinge: labels -1/+1; squared) "
-          "and l1/l21 penalties on dense or CSR task blocks; returns a dict (coef, intercept, n_iter, converged, "
-          "residual, data_passes, objective_history, solver, dual_gap, n_screened).");
+          "and l1/l21/trace-norm penalties on dense or CSR task blocks; returns a dict (coef, intercept, n_iter, "
+          "converged, residual, data_passes, objective_history, solver, dual_gap, screened).");
   }
   m.def("classification_objective", &objective, py::arg("X"), py::arg("y"), py::arg("sample_weight"),
         py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"), py::arg("coef"),

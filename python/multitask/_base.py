@@ -32,6 +32,7 @@ class KernelCoupledLinearModel(BaseEstimator):
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1": [Interval(Real, 0, None, closed="left")],
         "l21": [Interval(Real, 0, None, closed="left")],
+        "trace_norm": [Interval(Real, 0, None, closed="left")],
         "task_weights": [StrOptions({"uniform", "balanced"}), "array-like"],
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -87,7 +88,7 @@ class KernelCoupledLinearModel(BaseEstimator):
         return tags
 
     def _uses_sparsity_penalty(self) -> bool:
-        return self.l1 > 0 or self.l21 > 0
+        return self.l1 > 0 or self.l21 > 0 or self.trace_norm > 0
 
     def _check_design(self, X: Any, name: str) -> Any:
         """A validated design block for predict (dense, or sparse when the estimator accepts it)."""

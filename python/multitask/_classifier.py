@@ -150,6 +150,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         alpha: float = 1.0,
         l1: float = 0.0,
         l21: float = 0.0,
+        trace_norm: float = 0.0,
         loss: str = "logistic",
         task_weights: Any = "uniform",
         fit_intercept: bool = True,
@@ -163,6 +164,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         self.alpha = alpha
         self.l1 = l1
         self.l21 = l21
+        self.trace_norm = trace_norm
         self.loss = loss
         self.task_weights = task_weights
         self.fit_intercept = fit_intercept
@@ -210,6 +212,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             self.loss,
             float(self.l1),
             float(self.l21),
+            float(self.trace_norm),
             self.solver,
             float(self.tol),
             int(self.max_iter),

@@ -110,6 +110,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         alpha: float = 1.0,
         l1: float = 0.0,
         l21: float = 0.0,
+        trace_norm: float = 0.0,
         task_weights: Any = "uniform",
         fit_intercept: bool = True,
         solver: str = "auto",
@@ -122,6 +123,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         self.alpha = alpha
         self.l1 = l1
         self.l21 = l21
+        self.trace_norm = trace_norm
         self.task_weights = task_weights
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -199,6 +201,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             "squared",
             float(self.l1),
             float(self.l21),
+            float(self.trace_norm),
             self.solver,
             float(self.tol),
             int(self.max_iter),

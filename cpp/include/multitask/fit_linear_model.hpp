@@ -14,15 +14,17 @@
 
 namespace multitask {
 
-/// The solver 'auto' picks. With a sparsity penalty: the working-set row
-/// solver for the squared loss, proximal gradient otherwise. Without: block
+/// The solver 'auto' picks. With an l1/l21 penalty: the working-set row
+/// solver for the squared loss, proximal gradient otherwise (and always for
+/// the trace norm). Without: block
 /// Newton ("bcd") when K couples no two tasks (every task is then solved on its
 /// own, all in parallel), otherwise Newton on all parameters, whose CG products
 /// carry the coupling exactly ("newton").
 template <typename Scalar>
 std::string choose_linear_model_solver(PointwiseLoss loss, const SparsityPenalty& penalty,
                                        const Matrix<Scalar>& coupling) {
-  if (penalty.active()) return loss == PointwiseLoss::squared ? "bcd" : "gradient";
+  if (penalty.active())
+    return loss == PointwiseLoss::squared && penalty.row_separable() ? "bcd" : "gradient";
   return independent_task_groups(coupling).size() == 1 ? "bcd" : "newton";
 }
 
@@ -41,8 +43,11 @@ SolverResult<Scalar> fit_linear_model(const ClassificationData<Scalar, Design>& 
   const Index d = data.n_features(), T = data.n_tasks();
   require(coupling.rows() == T && coupling.cols() == T, "coupling must have shape (n_tasks, n_tasks)");
   require(alpha >= 0 && std::isfinite(static_cast<double>(alpha)), "alpha must be finite and non-negative");
-  require(penalty.l1 >= 0 && penalty.l21 >= 0 && std::isfinite(penalty.l1) && std::isfinite(penalty.l21),
-          "l1 and l21 must be finite and non-negative");
+  require(penalty.l1 >= 0 && penalty.l21 >= 0 && penalty.trace >= 0 && std::isfinite(penalty.l1) &&
+              std::isfinite(penalty.l21) && std::isfinite(penalty.trace),
+          "l1, l21 and trace_norm must be finite and non-negative");
+  require(penalty.row_separable() || (penalty.l1 == 0 && penalty.l21 == 0),
+          "the trace-norm penalty cannot be combined with l1 or l21");
   require(options.tol >= 0, "tol must be non-negative");
   require(options.max_iter >= 0, "max_iter must be non-negative");
   require(options.n_threads >= 1, "n_threads must be at least 1");
@@ -53,9 +58,9 @@ SolverResult<Scalar> fit_linear_model(const ClassificationData<Scalar, Design>& 
   require(solver == "bcd" || solver == "newton" || solver == "gradient",
           "solver must be one of 'auto', 'bcd', 'newton', 'gradient' here, got '" + solver + "'");
   if (penalty.active()) {
-    require(solver == "gradient" || (solver == "bcd" && loss == PointwiseLoss::squared),
-            "with an l1 or l21 penalty the solver must be 'gradient', or 'bcd' for the squared loss; got '" +
-                solver + "'");
+    require(solver == "gradient" || (solver == "bcd" && loss == PointwiseLoss::squared && penalty.row_separable()),
+            "with an l1 or l21 penalty the solver must be 'gradient', or 'bcd' for the squared loss; with a "
+            "trace-norm penalty 'gradient'; got '" + solver + "'");
   }
 
   SolverResult<Scalar> result;

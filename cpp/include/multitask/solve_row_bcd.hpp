@@ -45,7 +45,7 @@ namespace multitask {
 namespace row_bcd_detail {
 
 constexpr Index kInitialWorkingSet = 10;
-constexpr double kInnerFraction = 0.01;  // inner tolerance: this fraction of the outer violation
+constexpr double kInnerFraction = 0.1;  // inner tolerance: this fraction of the outer violation
 
 /// Residuals and the smooth gradient at W, and what the gap needs.
 template <typename Scalar>
@@ -228,7 +228,7 @@ void row_bcd(const ClassificationData<Scalar, Design>& data, const Matrix<Scalar
   using namespace row_bcd_detail;
   const Index d = data.n_features(), T = data.n_tasks();
   const int n_threads = threads_for_work(4 * data.total_entries(), options.n_threads);
-  require(penalty.active(), "the row solver needs an l1 or l21 penalty");
+  require(penalty.active() && penalty.row_separable(), "the row solver needs an l1 or l21 penalty (no trace norm)");
 
   // A shared design (every task's X the same matrix, the multi-output form) is
   // read once for all tasks.
@@ -421,7 +421,7 @@ void row_bcd(const ClassificationData<Scalar, Design>& data, const Matrix<Scalar
   }
   result.intercept.resize(T);
   for (Index t = 0; t < T; ++t) result.intercept[t] = y_mean[t] - x_mean.col(t).dot(W.col(t));
-  result.n_screened = std::count(screened.begin(), screened.end(), 1);
+  result.screened = std::move(screened);
   result.data_passes = std::lround(passes);
 }
 

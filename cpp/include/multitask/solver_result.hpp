@@ -31,7 +31,7 @@ struct SolverResult {
   std::string solver;                  // the solver that ran
   std::string preconditioner;          // cg only: "block_jacobi" or "kronecker"
   double dual_gap = std::numeric_limits<double>::quiet_NaN();  // row solver only: P(W) - D at the end
-  long n_screened = 0;                 // row solver only: rows removed by gap-safe screening
+  std::vector<char> screened;          // row solver only: (d) rows removed by gap-safe screening
 };
 
 }  // namespace multitask

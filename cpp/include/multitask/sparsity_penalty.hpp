@@ -1,9 +1,11 @@
-// The sparsity penalties on the rows of W (d, T) (row j: feature j in every task):
+// The structure penalties on W (d, T) (row j: feature j in every task):
 //
-//   Omega(W) = rho_1 sum_{j,t} |W_jt| + rho_21 sum_j ||row_j(W)||_2
+//   Omega(W) = rho_1 sum_{j,t} |W_jt| + rho_21 sum_j ||row_j(W)||_2 + rho_* ||W||_*
 //
-// (l1: entries; l21: joint feature selection). Everything here is per row,
-// since Omega separates over rows:
+// (l1: entries; l21: joint feature selection; trace norm ||W||_* = sum of
+// singular values: a shared low-rank representation). The trace norm is used
+// alone (its prox is singular-value thresholding); l1 and l21 separate over
+// rows, and everything below for them is per row:
 // * prox of tau Omega on a row: soft-threshold the entries by tau rho_1, then
 //   shrink the row's norm by tau rho_21 (the prox of the sum is this
 //   composition for the sparse-group penalty);
@@ -17,23 +19,32 @@
 #include <algorithm>
 #include <cmath>
 
+#include <Eigen/SVD>
+
 #include "types.hpp"
 
 namespace multitask {
 
 struct SparsityPenalty {
-  double l1 = 0;   // rho_1
-  double l21 = 0;  // rho_21
+  double l1 = 0;     // rho_1
+  double l21 = 0;    // rho_21
+  double trace = 0;  // rho_*
 
-  bool active() const { return l1 > 0 || l21 > 0; }
+  bool active() const { return l1 > 0 || l21 > 0 || trace > 0; }
+  bool row_separable() const { return trace == 0; }
 };
 
 /// Omega(W) for W (d, T).
 template <typename Derived>
 double penalty_value(const SparsityPenalty& penalty, const Eigen::MatrixBase<Derived>& W) {
+  using Scalar = typename Derived::Scalar;
   double value = 0;
   if (penalty.l1 > 0) value += penalty.l1 * static_cast<double>(W.cwiseAbs().sum());
   if (penalty.l21 > 0) value += penalty.l21 * static_cast<double>(W.rowwise().norm().sum());
+  if (penalty.trace > 0) {
+    const Matrix<Scalar> copy = W;
+    value += penalty.trace * static_cast<double>(Eigen::BDCSVD<Matrix<Scalar>>(copy).singularValues().sum());
+  }
   return value;
 }
 
@@ -58,10 +69,19 @@ void prox_row(const SparsityPenalty& penalty, double tau, Row&& row) {
   }
 }
 
-/// W <- prox_{tau Omega}(W) for W (d, T), row by row.
+/// W <- prox_{tau Omega}(W) for W (d, T): row by row for l1/l21, singular-value
+/// thresholding W = U diag((sigma - tau rho_*)_+) V^T for the trace norm (used alone).
 template <typename Derived>
-void prox_rows(const SparsityPenalty& penalty, double tau, Eigen::MatrixBase<Derived>& W) {
+void penalty_prox(const SparsityPenalty& penalty, double tau, Eigen::MatrixBase<Derived>& W) {
+  using Scalar = typename Derived::Scalar;
   if (!penalty.active()) return;
+  if (penalty.trace > 0) {
+    const Eigen::BDCSVD<Matrix<Scalar>> svd(Matrix<Scalar>(W), Eigen::ComputeThinU | Eigen::ComputeThinV);
+    const Vector<Scalar> shrunk =
+        (svd.singularValues().array() - static_cast<Scalar>(tau * penalty.trace)).cwiseMax(Scalar(0)).matrix();
+    W = svd.matrixU() * shrunk.asDiagonal() * svd.matrixV().transpose();
+    return;
+  }
   for (Index j = 0; j < W.rows(); ++j) prox_row(penalty, tau, W.row(j));
 }
 
@@ -135,7 +155,7 @@ struct CoefficientProx {
   template <typename Scalar>
   void apply(Vector<Scalar>& x, double tau) const {
     Eigen::Map<Matrix<Scalar>> W(x.data(), n_features, n_tasks);
-    prox_rows(penalty, tau, W);
+    penalty_prox(penalty, tau, W);
   }
   template <typename Scalar>
   double value(const Vector<Scalar>& x) const {
