@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import coupling, datasets
 from ._classifier import KernelCoupledClassifier
 from ._errors import NumericalError
+from ._path import penalty_max, regularization_path
 from ._regressor import KernelCoupledRegressor
 
 __version__ = "0.1.0"
@@ -21,6 +22,8 @@ __all__ = [
     "KernelCoupledRegressor",
     "NumericalError",
     "coupling",
+    "penalty_max",
+    "regularization_path",
     "datasets",
     "__version__",
 ]
