@@ -7,15 +7,18 @@ driver that writes the "## Classification (issue 3)" section of bench/RESULTS.md
 runs, in turn (each also runs alone, see its docstring):
 
 * ``bench_classification_dense.py``  -- workloads C1 (K = I against scikit-learn) and C2 (mean-regularised
-  coupling, ``bcd`` against ``gradient``), dense Gaussian features, T=50, n_t=1000, d=200;
+  coupling, ``bcd``, ``newton`` and ``gradient``), dense Gaussian features, T=50, n_t=1000, d=200;
 * ``bench_classification_sparse.py`` -- workload C3, sparse TF-IDF-like input, T=20, n_t=2000, d=50,000:
-  fit time and peak extra memory (in child processes), and sparse against dense input at d=5,000;
+  fit time and peak extra memory (in child processes) of ``bcd``, ``newton`` and ``gradient``, and sparse
+  against dense input at d=5,000;
 * ``bench_newsgroups.py``            -- workload C4, the two MALSAR Newsgroups collections, coupled
   against independent logistic models (test accuracy, alpha from 3-fold CV).
 
 The objective is the package's F(W, b) = (1/N) sum_t omega_t sum_i log(1 + exp(-y (<w_t, x> + b_t)))
 + alpha/2 sum_st K_st <w_s, w_t> with uniform task weights; every gap here is evaluated on the data in
-numpy (``logistic_objective``), independently of the package.
+numpy (``logistic_objective``), independently of the package. Solvers: ``bcd`` (block Newton over the
+tasks), ``newton`` (truncated Newton-CG on all parameters at once), ``gradient`` (accelerated gradient);
+``auto`` picks bcd for diagonal K (e.g. ``coupling="identity"``), newton otherwise.
 
 Threads: our core gets ``n_jobs``; numpy/scipy/scikit-learn get theirs through threadpoolctl (all
 APIs, BLAS and OpenMP: scikit-learn's loss/gradient kernels are OpenMP); run with
@@ -64,17 +67,24 @@ def signed_labels(ys) -> list[np.ndarray]:
 
 def core_fit(Xs, ys, K, alpha, solver, tol, threads=1, max_iter=100_000):
     """The estimator's fit as a direct call of the C++ core (same arguments: uniform weights s_t = 1/N,
-    labels -1/+1, intercepts): its result dict (coef (T, d), intercept, n_iter, data_passes, ...), or
-    None if the private signature has changed. Used where the core's ``data_passes`` is wanted (the
-    estimator does not expose it); never timed."""
+    labels -1/+1, intercepts, no l1/l21/trace-norm penalty): its result dict (coef (T, d), intercept,
+    n_iter, data_passes, ...), or None if the private signature has changed. Used where the core's
+    ``data_passes`` is wanted (the estimator does not expose it); never timed.
+
+    The core entry point is ``fit_linear_model_f64`` (the estimator's call); ``fit_classifier_f64``, its
+    older name and signature (no penalties), is tried when that is absent."""
     import scipy.sparse as sp
 
     blocks = [(X.data, X.indices.astype(np.int32), X.indptr.astype(np.int32), X.shape[1]) if sp.issparse(X)
               else np.ascontiguousarray(X, dtype=np.float64) for X in Xs]
     weights = np.full(len(Xs), 1.0 / sum(X.shape[0] for X in Xs))
+    labels, coupling = signed_labels(ys), np.ascontiguousarray(K, dtype=float)
     try:
-        return core.fit_classifier_f64(blocks, signed_labels(ys), weights, np.ascontiguousarray(K, dtype=float),
-                                       float(alpha), True, "logistic", solver, tol, max_iter, threads, None, None)
+        if hasattr(core, "fit_linear_model_f64"):
+            return core.fit_linear_model_f64(blocks, labels, weights, coupling, float(alpha), True, "logistic",
+                                             0.0, 0.0, 0.0, solver, tol, max_iter, threads, None, None)
+        return core.fit_classifier_f64(blocks, labels, weights, coupling, float(alpha), True, "logistic", solver,
+                                       tol, max_iter, threads, None, None)
     except Exception:  # noqa: BLE001 - a changed private signature only drops the column
         return None
 
@@ -188,7 +198,10 @@ def run(repeats: int = 5, threads: int = 1, quick: bool = False, max_wait: float
         "## Classification (issue 3)",
         "",
         f"Written by `bench/bench_classification.py` from one run (about {elapsed:.0f} s). Estimator: "
-        f"`multitask.KernelCoupledClassifier`, `fit` timed on task lists (its input checks included). Objective "
+        f"`multitask.KernelCoupledClassifier`, `fit` timed on task lists (its input checks included). Solvers: "
+        "`bcd` (block Newton over the tasks), `newton` (truncated Newton-CG on all parameters at once) and "
+        "`gradient` (accelerated gradient); `auto` picks `bcd` for diagonal K (e.g. `coupling=\"identity\"`), "
+        "`newton` otherwise. Objective "
         "F(W, b) = (1/N) Σ_t Σ_i log(1 + exp(−y (⟨w_t, x⟩ + b_t))) + α/2 Σ_st K_st ⟨w_s, w_t⟩ (uniform task "
         "weights, intercepts unpenalised); every relative gap (F − F*)/|F*| is evaluated in numpy on the data. "
         f"Times are medians of round-robin repeats after one untimed warm-up ({repeats} repeats; the sparse "

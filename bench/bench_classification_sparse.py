@@ -2,7 +2,8 @@
 
 Logistic loss, ``coupling="mean_regularized"`` (K = I - 11^T/T + 0.1 I), alpha = 1e-4 (see below).
 
-* Fit time of ``solver="bcd"`` and ``solver="gradient"`` to a relative objective gap <= 1e-8 from
+* Fit time of ``solver="bcd"``, ``solver="newton"`` (what ``auto`` picks here: bcd for diagonal K,
+  newton otherwise) and ``solver="gradient"`` to a relative objective gap <= 1e-8 from
   F* (``bcd`` at tol=1e-12), each at the loosest tolerance of 1e-2 ... 1e-12 that reaches it, with
   iterations and the core's data passes; test accuracy on 1,000 held-out rows per task, coupled
   against independent (``coupling="identity"``) at the same alpha.
@@ -63,9 +64,12 @@ from multitask.coupling import mean_regularized  # noqa: E402
 ALPHA = 1e-4
 MEMORY_TARGET = 3.0
 SCAN_ALPHAS = (1e-6, 1e-5, 1e-4, 1e-3)
-# The memory children: bcd runs its whole fit; gradient is stopped after 50 steps (its buffers, a few
-# vectors of T*d + T, are allocated before the first step; only objective_history grows, 8 bytes a step).
-MEMORY_MAX_ITER = {"bcd": 100_000, "gradient": 50}
+# The solvers compared, in the order of the tables (``auto`` picks bcd for diagonal K, newton otherwise).
+SOLVERS = ("bcd", "newton", "gradient")
+# The memory children: bcd and newton run their whole fit (few iterations; they stop on tol); gradient is
+# stopped after 50 steps (its buffers, a few vectors of T*d + T, are allocated before the first step; only
+# objective_history grows, 8 bytes a step).
+MEMORY_MAX_ITER = {"bcd": 100_000, "newton": 100_000, "gradient": 50}
 
 
 # --------------------------------------------------------------------------- data
@@ -220,7 +224,7 @@ def run(repeats: int = 3, threads: int = 1, quick: bool = False, scan: bool = Fa
         # The search runs the same fits through the core (untimed), which also gives the data passes;
         # the estimator's fits are checked against it below and timed.
         found, fits = {}, {}
-        for solver in ("bcd", "gradient"):
+        for solver in SOLVERS:
             def gap_at(tol, solver=solver):
                 fits[solver] = core_fit(Xtr, ytr, K, ALPHA, solver, tol, threads)
                 if fits[solver] is None:  # the private core call changed: search with the estimator
@@ -241,7 +245,7 @@ def run(repeats: int = 3, threads: int = 1, quick: bool = False, scan: bool = Fa
         models[solver] = fit_classifier(Xtr, ytr, coupling="mean_regularized", alpha=ALPHA, solver=solver,
                                         tol=found[solver]["tol"], threads=threads)
 
-    runs = {solver: limited(threads, lambda solver=solver: timed_fit(solver)) for solver in ("bcd", "gradient")}
+    runs = {solver: limited(threads, lambda solver=solver: timed_fit(solver)) for solver in SOLVERS}
     times = round_robin(runs, repeats, warm_up=False)  # the search's last fits (the same, in the core) warmed up
     for solver, model in models.items():  # the estimator's fit is the core's: same iterations; its own gap
         if model.n_iter_ != found[solver]["n_iter"]:
@@ -262,7 +266,7 @@ def run(repeats: int = 3, threads: int = 1, quick: bool = False, scan: bool = Fa
         save_tasks(path, Xtr, ytr)
         baseline_child = run_memory_child(path, "none", ALPHA, 1e-8, 1, threads)
         memory = {solver: run_memory_child(path, solver, ALPHA, found[solver]["tol"], MEMORY_MAX_ITER[solver],
-                                           threads) for solver in ("bcd", "gradient")}
+                                           threads) for solver in SOLVERS}
     memory_budget = input_bytes + w_bytes
     for m in memory.values():
         extra = m["extra_kb"] if m["extra_kb"] is not None else m["hwm_lifetime_kb"] - baseline_child["hwm_lifetime_kb"]
@@ -309,14 +313,15 @@ def run(repeats: int = 3, threads: int = 1, quick: bool = False, scan: bool = Fa
         "search's last fits, the same computation as a direct call of the core, which also gives the data passes).",
         "",
         f"Time to a relative gap ≤ 1e-8 from F* = {optimum:.12g} (`bcd` at tol=1e-12, {reference_iter} sweeps), "
-        "each solver at the loosest tolerance of 1e-2 … 1e-12 that reaches it; data passes as in C2:",
+        "each solver at the loosest tolerance of 1e-2 … 1e-12 that reaches it; `bcd`, `newton` and `gradient` as "
+        "in C2 (`auto` picks `bcd` for diagonal K, `newton` otherwise: `newton` here); data passes as in C2:",
         "",
         markdown_table(["solver", "time (s)", "relative gap", "setting", "iterations", "data passes", "ms per pass",
                         "× `bcd`"], [
             [f"`{s}`", f"{times[s]:.2f}", f"{found[s]['gap']:.1e}", f"tol={fmt_tol(found[s]['tol'])}",
              found[s]["n_iter"], found[s]["passes"] if found[s]["passes"] is not None else "n/a",
              f"{times[s] / found[s]['passes'] * 1e3:.1f}" if found[s]["passes"] else "n/a",
-             f"{times[s] / times['bcd']:.2f}"] for s in ("bcd", "gradient")]),
+             f"{times[s] / times['bcd']:.2f}"] for s in SOLVERS]),
         "",
         f"Test accuracy ({n_test} held-out rows per task, pooled): coupled (mean-regularised, α={ALPHA:g}) "
         f"{coupled_accuracy:.3f}; independent (`coupling=\"identity\"`, same α) {independent_accuracy:.3f}.",
@@ -340,7 +345,7 @@ def run(repeats: int = 3, threads: int = 1, quick: bool = False, scan: bool = Fa
             [f"`{s}`", f"{memory[s]['fit_s']:.2f} s, {memory[s]['n_iter']} iterations"
              + (" (stopped at max_iter)" if memory[s]["n_iter"] >= MEMORY_MAX_ITER[s] else ""),
              mib(memory[s]["extra_bytes"]), mib(memory[s]["two_child_bytes"]),
-             f"{memory[s]['ratio']:.2f}", verdict(memory[s]["ratio"], MEMORY_TARGET)] for s in ("bcd", "gradient")]),
+             f"{memory[s]['ratio']:.2f}", verdict(memory[s]["ratio"], MEMORY_TARGET)] for s in SOLVERS]),
         "",
         f"**Result (memory): {memory_status}** — peak extra memory at most {worst:.2f} × (sparse input + W).",
         "",
@@ -359,7 +364,8 @@ def run(repeats: int = 3, threads: int = 1, quick: bool = False, scan: bool = Fa
     ]
     summary_rows = [
         [f"C3. sparse T={T}, n_t={n_train}, d={d:,}, mean-regularised α={ALPHA:g}: fit time to gap ≤ 1e-8, "
-         "`bcd` / `gradient`", f"{times['bcd']:.2f} / {times['gradient']:.2f} s", "(none)", "report"],
+         + " / ".join(f"`{s}`" for s in SOLVERS), " / ".join(f"{times[s]:.2f}" for s in SOLVERS) + " s", "(none)",
+         "report"],
         ["C3. the same: peak extra memory of a fit / (sparse input + W)",
          f"{worst:.2f} × ({mib(max(m['extra_bytes'] for m in memory.values()))} MiB)", f"≤ {MEMORY_TARGET:g} ×",
          f"**{memory_status}**"],

@@ -131,7 +131,7 @@ struct WorkingSetProblem {
   const Matrix<Scalar> start;     // (m, T) V0
   const Matrix<Scalar> gradient0; // (m, T) g0
 
-  static constexpr int kAndersonMemory = 5;
+  static constexpr int kAndersonMemory = 20;
 
   const Matrix<Scalar>& gram(Index t) const { return grams[grams.size() == 1 ? 0 : t]; }
 
