@@ -146,7 +146,8 @@ def regularization_path(
     Returns
     -------
     Bunch with
-        values : ndarray (n_values,), decreasing
+        penalty_values : ndarray (n_values,), decreasing (not ``values``,
+            which a dict-based Bunch reserves for its method)
         value_max : float, ``penalty_max`` (NaN when ``values`` is given)
         coef : ndarray (n_values, T, d)
         intercept : ndarray (n_values, T)
@@ -181,7 +182,7 @@ def regularization_path(
             nonzero = int(np.sum(np.any(model.coef_ != 0, axis=0)))
             print(f"[{k + 1}/{values.size}] {penalty}={value:.3e}: {nonzero} non-zero features, {model.n_iter_} iterations")
     return Bunch(
-        values=values,
+        penalty_values=values,
         value_max=value_max,
         coef=np.stack(coefs),
         intercept=np.stack(intercepts),

@@ -181,12 +181,17 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         return self
 
     def _fit_on_data(self, blocks: Any, coupling: np.ndarray, sample_weight: np.ndarray, warm_coef: Any) -> dict:
-        """Sparse X or an l1/l21 penalty: the solvers that work on the data (squared loss)."""
+        """Sparse X or a structure penalty: the solvers that work on the data (squared loss)."""
         if self.solver in ("exact", "cg"):
-            reason = "an l1/l21 penalty" if self._uses_sparsity_penalty() else "sparse X"
+            if self.trace_norm > 0:
+                reason, alternatives = "a trace-norm penalty", "solver='gradient' or 'auto'"
+            elif self._uses_sparsity_penalty():
+                reason, alternatives = "an l1/l21 penalty", "solver='bcd', 'gradient' or 'auto'"
+            else:
+                reason, alternatives = "sparse X", "solver='bcd', 'gradient' or 'auto'"
             raise ValueError(
-                f"solver={self.solver!r} works on Gram statistics of dense X without sparsity penalties; with "
-                f"{reason} use solver='bcd', 'gradient' or 'auto'"
+                f"solver={self.solver!r} works on Gram statistics of dense X without structure penalties; with "
+                f"{reason} use {alternatives}"
             )
         dtype = blocks.X[0].dtype
         fit_core = core.fit_linear_model_f32 if dtype == np.float32 else core.fit_linear_model_f64
