@@ -27,6 +27,7 @@ import bench_per_task  # noqa: E402
 import bench_school  # noqa: E402
 import bench_shared_design  # noqa: E402
 import bench_classification  # noqa: E402  (issue 3: classification workloads C1-C4)
+import bench_structure  # noqa: E402  (issue 4: structured sharing S1-S3)
 from common import machine_lines, markdown_table, wait_for_quiet_machine  # noqa: E402
 
 
@@ -54,6 +55,8 @@ def main() -> int:
         ("school", "workload 4: School", lambda: bench_school.run(**common)),
         ("classification", "classification (issue 3): C1-C4", lambda: bench_classification.run(
             repeats=args.repeats, threads=args.threads, quick=args.quick, max_wait=args.max_wait)),
+        ("structure", "structured sharing (issue 4): S1-S3", lambda: bench_structure.run(
+            repeats=args.repeats, threads=args.threads, quick=args.quick, max_wait=args.max_wait)),
     ]
     for key, label, run in workloads:
         background[key] = wait_for_quiet_machine(0 if args.quick else args.max_wait)
@@ -75,6 +78,8 @@ def main() -> int:
          f"**{r4['status']}**"],
         ["5. Gram-bound fit, 2 threads vs 1 thread", f"{r2['speedup']:.2f} × faster", "≥ 1.6 × faster",
          f"**{r2['speedup_status']}**"],
+        *results["classification"]["summary_rows"],
+        *results["structure"]["summary_rows"],
     ])
     busy = ", ".join(f"{key} {value:.0%}" for key, value in background.items())
     page = "\n".join([
@@ -109,6 +114,8 @@ def main() -> int:
         r4["section"],
         "",
         results["classification"]["section"],
+        "",
+        results["structure"]["section"],
     ])
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(page)
