@@ -14,6 +14,7 @@ from ._classifier import KernelCoupledClassifier
 from ._errors import NumericalError
 from ._path import penalty_max, regularization_path
 from ._regressor import KernelCoupledRegressor
+from ._subspace import SharedSubspaceRegressor
 
 __version__ = "0.1.0"
 
@@ -21,6 +22,7 @@ __all__ = [
     "KernelCoupledClassifier",
     "KernelCoupledRegressor",
     "NumericalError",
+    "SharedSubspaceRegressor",
     "coupling",
     "penalty_max",
     "regularization_path",
