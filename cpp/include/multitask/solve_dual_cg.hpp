@@ -22,9 +22,10 @@ struct DualIterationReport {
 /// iterates stay in {E^T c = 0}, and the preconditioner is the Jacobi diagonal
 /// G = diag(A) projected onto that subspace in the G^{-1} metric,
 ///     g = G^{-1} (r - E v),   v_t = sum_{i in t} r_i / G_i  /  sum_{i in t} 1 / G_i,
-/// so that E^T g = 0. At the solution r = A c - y = -E b, hence b = -v.
-/// Stopping rule: ||r - E v|| <= tol ||y - E v_0|| (the same quantity at c = 0;
-/// without intercepts, v = 0 and this is ||A c - y|| <= tol ||y||). When the
+/// so that E^T g = 0. The fitted part E v of the residual is moved into the
+/// intercepts, b <- b - v, so r = A c + E b - y throughout and b is exact at the
+/// solution. Stopping rule: ||r|| <= tol ||r_0|| with r_0 = E b_0 - y at c = 0
+/// (without intercepts v = 0 and this is ||A c - y|| <= tol ||y||). When the
 /// recurrence meets it, the true residual is recomputed and CG restarts from
 /// the current iterate if round-off made the two differ.
 template <typename Scalar>
@@ -57,31 +58,37 @@ DualIterationReport solve_dual_cg(const MultiTaskGramOperator<Scalar>& gram, con
   };
 
   DualIterationReport report;
-  Vector<Scalar> projected = -y;
-  remove_intercepts(projected, fitted_intercepts(projected));
-  const double initial_norm = projected.norm();
   c = Vector<Scalar>::Zero(N);
-  intercept = -fitted_intercepts(Vector<Scalar>(-y));
+  intercept = Vector<Scalar>::Zero(T);
+  // The residual r = A c + E b - y is kept G^{-1}-orthogonal to the task
+  // indicators (E^T G^{-1} r = 0) by moving its fitted part into b after every
+  // update (Gould, Hribar & Nocedal's residual update, which keeps round-off
+  // from accumulating in the component of r that the projection removes).
+  Vector<Scalar> r = -y;
+  auto move_to_intercepts = [&]() {
+    const Vector<Scalar> v = fitted_intercepts(r);
+    remove_intercepts(r, v);
+    intercept -= v;
+  };
+  move_to_intercepts();
+  const double initial_norm = r.norm();
   if (initial_norm == 0) {  // y is constant per task (or zero): c = 0 is exact
     report.converged = true;
     return report;
   }
 
-  Vector<Scalar> r(N), g(N), p(N), Ap(N);
-  Vector<Scalar> v(T);
+  Vector<Scalar> g(N), p(N), Ap(N);
   auto true_residual = [&]() {
     gram.apply(c, Ap);
     r = Ap + ridge_per_sample.cwiseProduct(c) - y;
-    v = fitted_intercepts(r);
-    Vector<Scalar> residual = r;
-    remove_intercepts(residual, v);
-    return residual.norm() / initial_norm;
+    for (Index t = 0; t < T; ++t)
+      r.segment(layout.offsets[t], layout.offsets[t + 1] - layout.offsets[t]).array() += intercept[t];
+    move_to_intercepts();
+    return r.norm() / initial_norm;
   };
-  auto precondition = [&]() {  // g = G^{-1}(r - E v); also updates v
-    v = fitted_intercepts(r);
-    g = r;
-    remove_intercepts(g, v);
-    g = g.cwiseProduct(inverse_diagonal);
+  auto precondition = [&]() {  // g = G^{-1} r, and E^T g = 0
+    move_to_intercepts();
+    g = r.cwiseProduct(inverse_diagonal);
   };
 
   report.residual = true_residual();
@@ -105,8 +112,7 @@ DualIterationReport solve_dual_cg(const MultiTaskGramOperator<Scalar>& gram, con
     r.noalias() += step * Ap;
     ++report.n_iter;
     precondition();
-    // ||r - E v|| from g: r - E v = G g.
-    report.residual = (g.cwiseQuotient(inverse_diagonal)).norm() / initial_norm;
+    report.residual = r.norm() / initial_norm;
     if (report.residual <= tol) {
       report.residual = true_residual();
       if (report.residual > tol) restart = true;
@@ -117,7 +123,6 @@ DualIterationReport solve_dual_cg(const MultiTaskGramOperator<Scalar>& gram, con
     rg = rg_next;
   }
   report.converged = report.residual <= tol;
-  intercept = -v;
   return report;
 }
 
