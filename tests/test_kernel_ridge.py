@@ -263,7 +263,8 @@ def test_precomputed_shared_design_and_float32():
     builtin = mt.MultiTaskKernelRidge(kernel="rbf", gamma=0.4, alpha=0.01).fit(X, Y)
     precomputed = mt.MultiTaskKernelRidge(kernel="precomputed", alpha=0.01).fit(rbf(X, X), Y)
     np.testing.assert_allclose(precomputed.predict(rbf(X_test, X)), builtin.predict(X_test), rtol=1e-10)
-    single = mt.MultiTaskKernelRidge(kernel="rbf", gamma=0.4, alpha=0.01).fit(X, Y[:, 0])
+    # B = I: task 0 alone, with alpha N the same (N = 30 instead of 90 samples).
+    single = mt.MultiTaskKernelRidge(kernel="rbf", gamma=0.4, alpha=0.03).fit(X, Y[:, 0])
     np.testing.assert_allclose(single.predict(X_test), builtin.predict(X_test)[:, 0], rtol=1e-10)
     low = mt.MultiTaskKernelRidge(kernel="rbf", gamma=0.4, alpha=0.01, solver="cholesky")
     low.fit(X.astype(np.float32), Y.astype(np.float32))
