@@ -177,6 +177,19 @@ def test_cg_cached_and_on_the_fly_equal_cholesky(kernel, fit_intercept, monkeypa
             np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)
 
 
+def test_blocked_cholesky_over_several_panels_and_threads():
+    """N = 700: three 256-column panels of the parallel Cholesky; the same bits for 1 and 2 threads."""
+    rng = np.random.default_rng(15)
+    Xs, ys = per_task_data(rng, sizes=[300, 250, 150])
+    B = random_coupling(rng, 3, "pd")
+    predict, c, b = dual_reference(Xs, ys, B, 1e-4, rbf)
+    fits = [mt.MultiTaskKernelRidge(kernel=rbf, task_kernel=B, alpha=1e-4, solver="cholesky", n_jobs=threads)
+            .fit(Xs, ys) for threads in (1, 2)]
+    np.testing.assert_allclose(fits[0].dual_coef_, c, rtol=1e-7, atol=1e-8 * np.abs(c).max())
+    np.testing.assert_allclose(fits[0].intercept_, b, rtol=1e-8)
+    np.testing.assert_array_equal(fits[0].dual_coef_, fits[1].dual_coef_)
+
+
 def test_cg_warns_when_it_stops_early():
     rng = np.random.default_rng(7)
     Xs, ys = per_task_data(rng)
