@@ -159,6 +159,26 @@ def test_kronecker_cholesky_cg_agree_on_shared_design(fit_intercept, task_weight
     assert mt.MultiTaskKernelRidge().fit(X, Y).solver_ == "kronecker"
 
 
+@pytest.mark.parametrize("T, task_kernel", [(3, "ones"), (14, "pd")])
+def test_kronecker_routes_against_numpy(T, task_kernel):
+    """B = 11^T: one task direction (one factorisation, the rest identity); T = 14 positive
+    definite: more than 12 directions, so K_x is reduced to tridiagonal form instead."""
+    rng = np.random.default_rng(16)
+    n = 25
+    X = rng.normal(size=(n, D))
+    Y = np.column_stack([np.cos(X @ rng.normal(size=D)) + t for t in range(T)])
+    B = np.ones((T, T)) if task_kernel == "ones" else random_coupling(rng, T, "pd")
+    weights = rng.uniform(0.5, 2.0, size=T)
+    for fit_intercept in (False, True):
+        predict, _, b = dual_reference([X] * T, list(Y.T), B, 1e-3, rbf, weights, fit_intercept)
+        model = mt.MultiTaskKernelRidge(kernel=rbf, task_kernel=B, alpha=1e-3, task_weights=weights,
+                                        fit_intercept=fit_intercept, solver="kronecker").fit(X, Y)
+        X_test = rng.normal(size=(4, D))
+        expected = np.column_stack([predict(X_test, t) for t in range(T)])
+        np.testing.assert_allclose(model.predict(X_test), expected, rtol=1e-8, atol=1e-9)
+        np.testing.assert_allclose(model.intercept_, b, rtol=1e-8, atol=1e-9)
+
+
 @pytest.mark.parametrize("kernel", ["rbf", "laplacian"])
 @pytest.mark.parametrize("fit_intercept", [False, True])
 def test_cg_cached_and_on_the_fly_equal_cholesky(kernel, fit_intercept, monkeypatch):

@@ -106,15 +106,9 @@ void solve_kernel_ridge_kronecker(const KernelRidgeProblem<Scalar>& problem, int
   const Index n = layout.n_inputs(), T = layout.n_tasks();
   Matrix<Scalar> gram;
   problem.inputs.gram_lower(gram, n_threads);
-  const KroneckerDualSolver<Scalar> solver(gram, problem.B, problem.ridge);
   const Matrix<Scalar> Y = Eigen::Map<const Matrix<Scalar>>(problem.y.data(), n, T);
-  Matrix<Scalar> C;
-  if (problem.fit_intercept) {
-    C = solver.solve_with_intercepts(Y, result.intercept);
-  } else {
-    C = solver.solve(Y);
-    result.intercept = Vector<Scalar>::Zero(T);
-  }
+  const Matrix<Scalar> C =
+      solve_kronecker_dual(gram, problem.B, problem.ridge, Y, problem.fit_intercept, n_threads, result.intercept);
   result.dual_coef = Eigen::Map<const Vector<Scalar>>(C.data(), n * T);
 }
 
