@@ -95,7 +95,8 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         "cg": matrix-free preconditioned conjugate gradient; "auto": kronecker
         for a shared design, cholesky up to N = 12,000, cg beyond.
     tol : float, default=1e-8
-        cg stops when the relative residual of the (bordered) system is at most tol.
+        cg stops when the relative residual of the (bordered) system is at most
+        tol. float32 data cannot get much below 1e-6: use a larger tol there.
     max_iter : int, default=1000
         Maximum number of cg iterations.
     n_jobs : int, default=None
