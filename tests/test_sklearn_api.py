@@ -10,7 +10,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import multitask as mt
 
 
-@parametrize_with_checks([mt.KernelCoupledRegressor(), mt.KernelCoupledClassifier(), mt.SharedSubspaceRegressor()])
+@parametrize_with_checks([mt.KernelCoupledRegressor(), mt.KernelCoupledClassifier(), mt.SharedSubspaceRegressor(),
+                          mt.MultiTaskKernelRidge()])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import coupling, datasets
 from ._classifier import KernelCoupledClassifier
 from ._errors import NumericalError
+from ._kernel_ridge import MultiTaskKernelRidge
 from ._path import penalty_max, regularization_path
 from ._regressor import KernelCoupledRegressor
 from ._subspace import SharedSubspaceRegressor
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "KernelCoupledClassifier",
     "KernelCoupledRegressor",
+    "MultiTaskKernelRidge",
     "NumericalError",
     "SharedSubspaceRegressor",
     "coupling",

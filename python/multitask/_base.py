@@ -16,10 +16,44 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._input import TaskBlocks, check_tasks, group_rows, is_list_form, reject_empty_task_list
 from .coupling import BUILDER_NAMES
 
-__all__ = ["KernelCoupledLinearModel"]
+__all__ = ["KernelCoupledLinearModel", "MultiTaskInputMixin"]
 
 
-class KernelCoupledLinearModel(BaseEstimator):
+class MultiTaskInputMixin:
+    """What every multi-task estimator needs of its input: feature-name
+    bookkeeping, feature counts and task labels at predict time.
+
+    Uses the fitted ``tasks_`` and ``n_features_in_``.
+    """
+
+    def _validate_feature_names(self, X: Any, tasks: Any) -> None:
+        """scikit-learn's feature-name bookkeeping for one-array input at fit."""
+        reject_empty_task_list(X)
+        if tasks is None and not is_list_form(X):
+            validate_data(self, X, skip_check_array=True, reset=True)
+
+    def _check_n_features(self, n_features: int, name: str) -> None:
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"{name} has {n_features} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input"
+            )
+
+    def _task_positions(self, tasks: np.ndarray) -> np.ndarray:
+        """Index into ``tasks_`` of every label; ValueError for labels not seen in fit."""
+        try:
+            positions = np.searchsorted(self.tasks_, tasks)
+            known = positions < self.tasks_.size
+            known[known] = self.tasks_[positions[known]] == tasks[known]
+        except TypeError as error:
+            raise ValueError(f"tasks has labels of another type than those seen in fit: {error}") from None
+        if not np.all(known):
+            unseen = np.unique(tasks[~known])[:5]
+            raise ValueError(f"tasks contains labels not seen in fit, e.g. {unseen.tolist()}")
+        return positions
+
+
+class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
     """Base class: linear task models ``f_t(x) = <w_t, x> + b_t`` coupled by K.
 
     Subclasses implement ``fit`` and ``_check_design``; they use
@@ -40,12 +74,6 @@ class KernelCoupledLinearModel(BaseEstimator):
         "n_jobs": [Integral, None],
         "warm_start": ["boolean"],
     }
-
-    def _validate_feature_names(self, X: Any, tasks: Any) -> None:
-        """scikit-learn's feature-name bookkeeping for one-array input at fit."""
-        reject_empty_task_list(X)
-        if tasks is None and not is_list_form(X):
-            validate_data(self, X, skip_check_array=True, reset=True)
 
     def _warm_start_coef(self, blocks: TaskBlocks, dtype: np.dtype) -> np.ndarray | None:
         if not (self.warm_start and hasattr(self, "coef_")):
@@ -106,13 +134,6 @@ class KernelCoupledLinearModel(BaseEstimator):
         predictions = np.asarray(X_checked @ self.coef_.T) + self.intercept_
         return predictions[:, 0] if self._input_form == "single" else predictions
 
-    def _check_n_features(self, n_features: int, name: str) -> None:
-        if n_features != self.n_features_in_:
-            raise ValueError(
-                f"{name} has {n_features} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input"
-            )
-
     def _predict_lists(self, X: list) -> list[np.ndarray]:
         if len(X) != self.tasks_.size:
             raise ValueError(f"X holds {len(X)} tasks but the model was fitted on {self.tasks_.size}")
@@ -132,16 +153,3 @@ class KernelCoupledLinearModel(BaseEstimator):
             if rows.size:
                 predictions[rows] = np.asarray(X[rows] @ self.coef_[t]) + self.intercept_[t]
         return predictions
-
-    def _task_positions(self, tasks: np.ndarray) -> np.ndarray:
-        """Index into ``tasks_`` of every label; ValueError for labels not seen in fit."""
-        try:
-            positions = np.searchsorted(self.tasks_, tasks)
-            known = positions < self.tasks_.size
-            known[known] = self.tasks_[positions[known]] == tasks[known]
-        except TypeError as error:
-            raise ValueError(f"tasks has labels of another type than those seen in fit: {error}") from None
-        if not np.all(known):
-            unseen = np.unique(tasks[~known])[:5]
-            raise ValueError(f"tasks contains labels not seen in fit, e.g. {unseen.tolist()}")
-        return positions

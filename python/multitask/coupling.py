@@ -295,7 +295,7 @@ def chain(n_tasks: int, ridge: float = 0.1) -> NDArray[np.float64]:
     return graph_laplacian(path, ridge=ridge)
 
 
-def from_task_kernel(B: ArrayLike) -> NDArray[np.float64]:
+def from_task_kernel(B: ArrayLike, *, name: str = "B") -> NDArray[np.float64]:
     """Coupling K = B^{-1} for a symmetric positive definite kernel B between tasks.
 
     In the multi-task kernel view (Evgeniou, Micchelli & Pontil, JMLR 2005),
@@ -313,6 +313,9 @@ def from_task_kernel(B: ArrayLike) -> NDArray[np.float64]:
     B : array-like of shape (T, T)
         Symmetric positive definite task kernel (e.g. from :func:`task_kernel`,
         plus a small ridge if that kernel is singular).
+    name : str, default="B"
+        Name of the argument in error messages (the inverse of a coupling K is
+        computed by the same function: ``from_task_kernel(K, name="coupling")``).
 
     Returns
     -------
@@ -326,14 +329,14 @@ def from_task_kernel(B: ArrayLike) -> NDArray[np.float64]:
         definite (its smallest eigenvalue is not above ``T * eps * max eigenvalue``;
         the message gives the eigenvalue).
     """
-    kernel = _as_square_matrix(B, "B")
-    _check_symmetric(kernel, "B", 1e-10)
+    kernel = _as_square_matrix(B, name)
+    _check_symmetric(kernel, name, 1e-10)
     kernel = _symmetrised(kernel)
-    _check_positive_definite(kernel, "B")
+    _check_positive_definite(kernel, name)
     try:
         factor = scipy.linalg.cho_factor(kernel, lower=True, check_finite=False)
     except np.linalg.LinAlgError:
-        raise ValueError("B must be positive definite; its Cholesky factorisation failed") from None
+        raise ValueError(f"{name} must be positive definite; its Cholesky factorisation failed") from None
     # B^{-1} = L^{-T} L^{-1}: solve B X = I with the factor.
     inverse = scipy.linalg.cho_solve(factor, np.eye(kernel.shape[0]), check_finite=False)
     return _symmetrised(inverse)

@@ -1,0 +1,124 @@
+// Multi-task kernel ridge: the dual fit, kernel expansions for predict, and
+// input kernel matrices (for tests). Python has validated and converted every
+// array (one C-contiguous float dtype), so no copy is made here; the GIL is
+// released around the core.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <multitask/kernel_ridge.hpp>
+
+#include "array_conversion.hpp"
+#include "bindings.hpp"
+
+namespace py = pybind11;
+
+namespace multitask::bindings {
+namespace {
+
+template <typename Scalar>
+using RowMap = Eigen::Map<const RowMatrix<Scalar>>;
+
+/// A checked 2-D C-contiguous array as a row-major Eigen map.
+template <typename Scalar>
+RowMap<Scalar> matrix_view(const CArray<Scalar>& array, const std::string& name) {
+  require(array.ndim() == 2, name + " must be 2-D");
+  return {array.data(), array.shape(0), array.shape(1)};
+}
+
+template <typename Scalar>
+Matrix<Scalar> task_kernel_matrix(const py::array_t<double, py::array::c_style>& B) {
+  require(B.ndim() == 2 && B.shape(0) == B.shape(1), "task_kernel must be a square matrix");
+  return Eigen::Map<const RowMatrix<double>>(B.data(), B.shape(0), B.shape(1)).template cast<Scalar>();
+}
+
+template <typename Scalar>
+py::dict fit(const py::object& X_obj, const py::object& gram_obj, const std::string& kernel_name, double gamma,
+             double coef0, int degree, const py::array_t<double, py::array::c_style>& task_kernel,
+             const std::vector<Index>& offsets, bool shared, const py::array_t<double>& ridge,
+             const py::object& y_obj, bool fit_intercept, const std::string& solver, double tol, int max_iter,
+             int n_threads, double max_cache_bytes) {
+  const bool precomputed = !gram_obj.is_none();
+  CArray<Scalar> X_array, gram_array;
+  if (precomputed)
+    gram_array = checked_array<Scalar>(gram_obj, "the precomputed kernel");
+  else
+    X_array = checked_array<Scalar>(X_obj, "X");
+  const CArray<Scalar> y = checked_array<Scalar>(y_obj, "y");
+  require(y.ndim() == 1, "y must be 1-D");
+  const InputKernel kernel =
+      precomputed ? InputKernel{} : InputKernel::from_name(kernel_name, gamma, coef0, degree);
+  const RowMap<Scalar> empty(nullptr, 0, 0);
+  KernelRidgeProblem<Scalar> problem{
+      KernelInputs<Scalar>{precomputed ? empty : matrix_view(X_array, "X"), kernel,
+                           precomputed ? matrix_view(gram_array, "the precomputed kernel") : empty},
+      task_kernel_matrix<Scalar>(task_kernel),
+      TaskLayout{offsets, shared},
+      sample_weight_vector<Scalar>(ridge, static_cast<Index>(offsets.size()) - 1),
+      Eigen::Map<const Vector<Scalar>>(y.data(), y.shape(0)),
+      fit_intercept};
+  KernelRidgeOptions options;
+  options.solver = solver;
+  options.tol = tol;
+  options.max_iter = max_iter;
+  options.n_threads = n_threads;
+  options.max_cache_bytes = max_cache_bytes;
+
+  KernelRidgeResult<Scalar> result;
+  {
+    py::gil_scoped_release release;
+    result = fit_kernel_ridge(problem, options);
+  }
+  py::dict out;
+  out["dual_coef"] = vector_array(result.dual_coef);
+  out["intercept"] = vector_array(result.intercept);
+  out["n_iter"] = result.n_iter;
+  out["converged"] = result.converged;
+  out["residual"] = result.residual;
+  out["solver"] = result.solver;
+  out["gram"] = result.gram;
+  return out;
+}
+
+/// k(X1, X2) W (n1, m), or k(X1, X2) itself when W is None.
+template <typename Scalar>
+CArray<Scalar> kernel_values(const CArray<Scalar>& X1, const CArray<Scalar>& X2, const std::string& kernel_name,
+                             double gamma, double coef0, int degree, const py::object& W_obj, int n_threads) {
+  const RowMap<Scalar> A = matrix_view(X1, "X1"), B = matrix_view(X2, "X2");
+  require(A.cols() == B.cols(), "X1 and X2 must have the same number of features");
+  const InputKernel kernel = InputKernel::from_name(kernel_name, gamma, coef0, degree);
+  Matrix<Scalar> values;
+  if (W_obj.is_none()) {
+    py::gil_scoped_release release;
+    kernel_matrix<Scalar>(kernel, A, B, values, n_threads);
+  } else {
+    const CArray<Scalar> W_array = checked_array<Scalar>(W_obj, "weights");
+    const RowMap<Scalar> W = matrix_view(W_array, "weights");
+    require(W.rows() == B.rows(), "weights must have one row per row of X2");
+    py::gil_scoped_release release;
+    kernel_expansion<Scalar>(kernel, A, B, W, values, n_threads);
+  }
+  CArray<Scalar> out({values.rows(), values.cols()});
+  Eigen::Map<RowMatrix<Scalar>>(out.mutable_data(), values.rows(), values.cols()) = values;
+  return out;
+}
+
+template <typename Scalar>
+void define(py::module_& m, const std::string& suffix) {
+  m.def(("fit_kernel_ridge_" + suffix).c_str(), &fit<Scalar>, py::arg("X"), py::arg("gram"), py::arg("kernel"),
+        py::arg("gamma"), py::arg("coef0"), py::arg("degree"), py::arg("task_kernel"), py::arg("offsets"),
+        py::arg("shared"), py::arg("ridge"), py::arg("y"), py::arg("fit_intercept"), py::arg("solver"),
+        py::arg("tol"), py::arg("max_iter"), py::arg("n_threads"), py::arg("max_cache_bytes"),
+        "Multi-task kernel ridge in the dual; returns a dict (dual_coef, intercept, n_iter, ...).");
+  m.def(("kernel_values_" + suffix).c_str(), &kernel_values<Scalar>, py::arg("X1"), py::arg("X2"),
+        py::arg("kernel"), py::arg("gamma"), py::arg("coef0"), py::arg("degree"), py::arg("weights"),
+        py::arg("n_threads"), "k(X1, X2) @ weights (n1, m), or k(X1, X2) when weights is None.");
+}
+
+}  // namespace
+
+void bind_kernel_ridge(py::module_& m) {
+  define<double>(m, "f64");
+  define<float>(m, "f32");
+}
+
+}  // namespace multitask::bindings
