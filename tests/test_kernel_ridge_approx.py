@@ -182,16 +182,20 @@ def test_random_state_reproducibility_and_float32():
         assert max_error(predictions, first) < 1e-4
 
 
-def test_refit_with_an_exact_solver_clears_the_feature_map():
+def test_refits_with_another_solver_forget_the_previous_map():
+    """random_features, then full-rank nystroem, then auto (cholesky) on one estimator: each refit
+    predicts like a fresh exact fit, nothing of the earlier feature map is used or left behind."""
     rng = np.random.default_rng(13)
     Xs, ys = per_task_data(rng)
+    tests = [rng.uniform(-2, 2, size=(3, D)) for _ in SIZES]
+    exact = mt.MultiTaskKernelRidge(gamma=GAMMA).fit(Xs, ys)
     model = mt.MultiTaskKernelRidge(gamma=GAMMA, solver="random_features", n_components=50, random_state=0)
     model.fit(Xs, ys)
-    exact = mt.MultiTaskKernelRidge(gamma=GAMMA).fit(Xs, ys)
+    model.set_params(solver="nystroem", n_components=sum(SIZES)).fit(Xs, ys)
+    assert max_error(model.predict(tests), exact.predict(tests)) < 1e-8
     model.set_params(solver="auto").fit(Xs, ys)
     assert model.solver_ == "cholesky" and model.feature_map_ is None and model.coef_ is None
     np.testing.assert_allclose(model.dual_coef_, exact.dual_coef_, rtol=1e-12)
-    tests = [rng.uniform(-2, 2, size=(3, D)) for _ in SIZES]
     assert max_error(model.predict(tests), exact.predict(tests)) < 1e-12
 
 

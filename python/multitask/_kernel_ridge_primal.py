@@ -214,7 +214,8 @@ def fit_primal(model: "MultiTaskKernelRidge", blocks: TaskBlocks, B: np.ndarray,
         task, or all N rows); the Nyström landmarks are drawn from them.
     """
     check_approximation(model)
-    model.X_fit_ = None
+    # No map of an earlier fit may reach _expansion while the new one is drawn.
+    model.X_fit_ = model.feature_map_ = None
     model.feature_map_ = _draw_map(model, inputs)
     eigenvalues, eigenvectors = np.linalg.eigh(B)
     positive = eigenvalues > TASK_KERNEL_RANK_RTOL * eigenvalues[-1]
