@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from sklearn.kernel_approximation import Nystroem
 from sklearn.metrics.pairwise import pairwise_kernels
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import multitask as mt
 from multitask._feature_maps import RandomFourierMap
@@ -220,3 +221,11 @@ def test_bad_parameters(params, match):
         Xs = [pairwise_kernels(X, X_all, metric="rbf") for X in Xs]
     with pytest.raises(ValueError, match=match):
         mt.MultiTaskKernelRidge(**params).fit(Xs, ys)
+
+
+
+@parametrize_with_checks([mt.MultiTaskKernelRidge(solver="random_features", random_state=0)])
+def test_random_features_estimator_passes_scikit_learn_checks(estimator, check):
+    """The approximate route keeps the estimator scikit-learn compatible (Nyström is left out:
+    some checks fit fewer samples than its n_components landmarks, a ValueError by design)."""
+    check(estimator)
