@@ -17,7 +17,8 @@ inputs per task from the same distribution.
 Each fit is timed as said in its row: the median of ``--repeats`` fits (after one
 untimed warm-up) where one fit takes under 20 s; otherwise the first fit is timed once.
 
-Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 python bench/bench_kernel_ridge_nystroem.py --threads 1
+Run (from bench/):
+env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OMP_NUM_THREADS=1 python bench_kernel_ridge_nystroem.py --threads 1
 (--quick: tiny sizes, a smoke test of the script).
 """
 

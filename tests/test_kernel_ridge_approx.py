@@ -117,7 +117,9 @@ def test_nystroem_features_equal_scikit_learn_on_the_same_landmarks():
     sklearn_map = Nystroem(kernel="rbf", gamma=GAMMA, n_components=25).fit(landmarks)
     Z_sklearn = sklearn_map.transform(X_test)
     np.testing.assert_allclose(Z @ Z.T, Z_sklearn @ Z_sklearn.T, rtol=0, atol=1e-8)
-    k = lambda A, C: pairwise_kernels(A, C, metric="rbf", gamma=GAMMA)  # noqa: E731
+    def k(A, C):
+        return pairwise_kernels(A, C, metric="rbf", gamma=GAMMA)
+
     reference = k(X_test, landmarks) @ np.linalg.pinv(k(landmarks, landmarks), hermitian=True) @ k(landmarks, X_test)
     np.testing.assert_allclose(Z @ Z.T, reference, rtol=0, atol=1e-8)
 

@@ -27,9 +27,9 @@ import numpy as np
 
 __all__ = [
     "FEATURE_CHUNK_ROWS",
+    "RANDOM_FEATURE_KERNELS",
     "NystroemMap",
     "RandomFourierMap",
-    "RANDOM_FEATURE_KERNELS",
     "fill_features",
     "nystroem_projection",
 ]
@@ -131,7 +131,13 @@ class RandomFourierMap:
 
     @classmethod
     def draw(
-        cls, kernel: str, gamma: float, n_features: int, n_components: int, rng: np.random.Generator | np.random.RandomState, dtype: type
+        cls,
+        kernel: str,
+        gamma: float,
+        n_features: int,
+        n_components: int,
+        rng: np.random.Generator | np.random.RandomState,
+        dtype: type,
     ) -> "RandomFourierMap":
         """Draw W and b for ``kernel`` ("rbf" or "laplacian") with scale ``gamma``.
 
@@ -160,10 +166,7 @@ class RandomFourierMap:
             # exp(-gamma |delta_j|) is the characteristic function of Cauchy(0, gamma).
             frequencies = gamma * rng.standard_cauchy(size=shape)
         else:
-            raise ValueError(
-                f"solver='random_features' needs a shift-invariant kernel, one of {RANDOM_FEATURE_KERNELS}; got "
-                f"kernel={kernel!r} (use solver='nystroem' for it)"
-            )
+            raise ValueError(f"kernel must be one of {RANDOM_FEATURE_KERNELS} for random Fourier features, got {kernel!r}")
         phases = rng.uniform(0.0, 2.0 * np.pi, size=n_components)
         return cls(np.ascontiguousarray(frequencies, dtype=dtype), phases.astype(dtype))
 
