@@ -15,14 +15,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import MultiTaskInputMixin
 from ._core import core
+from ._feature_maps import RandomFourierMap
 from ._input import TaskBlocks, check_tasks, check_task_matrix, common_float_dtype, is_list_form, to_task_blocks
+from ._kernel_ridge_primal import APPROXIMATE_SOLVERS, fit_primal
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
 from .coupling import BUILDER_NAMES, from_task_kernel, resolve_coupling, validate_coupling
 
 __all__ = ["MultiTaskKernelRidge"]
 
-SOLVERS = ("auto", "cholesky", "kronecker", "cg")
+SOLVERS = ("auto", "cholesky", "kronecker", "cg", *APPROXIMATE_SOLVERS)
 KERNELS = ("linear", "rbf", "poly", "polynomial", "laplacian", "precomputed")
 
 # cg on per-task inputs keeps the (N, N) multi-task Gram in memory up to this
@@ -89,35 +91,55 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         :math:`\omega_t`, as in :class:`KernelCoupledRegressor`.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept per task.
-    solver : {"auto", "cholesky", "kronecker", "cg"}, default="auto"
+    solver : {"auto", "cholesky", "kronecker", "cg", "nystroem", "random_features"}, default="auto"
         "cholesky": dense in-place factorisation of the (N, N) system, O(N^3/3);
         "kronecker": shared design only (``fit(X, Y)``), O(n^3 + T^3 + n^2 T);
         "cg": matrix-free preconditioned conjugate gradient; "auto": kronecker
         for a shared design, cholesky up to N = 12,000, cg beyond.
+        Approximations (never chosen by "auto"), an explicit feature map z of
+        ``n_components`` columns and then the primal kernel-coupled solver of
+        :class:`KernelCoupledRegressor` on it, O(N m^2): "nystroem" (landmarks
+        drawn from the training inputs, any kernel but precomputed) and
+        "random_features" (random Fourier features, "rbf" and "laplacian").
     tol : float, default=1e-8
         cg stops when the relative residual of the (bordered) system is at most
         tol. float32 data cannot get much below 1e-6: use a larger tol there.
+        For the approximations: tol of the core's solver on the features.
     max_iter : int, default=1000
         Maximum number of cg iterations.
     n_jobs : int, default=None
         Threads of the C++ core, as in :class:`KernelCoupledRegressor`.
+    n_components : int, default=100
+        Number m of Nyström landmarks (at most the number of training inputs)
+        or of random features, >= 1.
+    random_state : int, RandomState instance or None, default=None
+        Draws the Nyström landmarks or the random frequencies.
 
     Attributes
     ----------
-    dual_coef_ : ndarray of shape (N,) or (n_samples, T)
+    dual_coef_ : ndarray of shape (N,) or (n_samples, T), or None
         c, shaped like y at fit: (N,) for lists (tasks concatenated) and the long
         format (in the order of the rows), (n_samples, T) for a shared design.
+        None for the approximate solvers.
+    coef_ : ndarray of shape (T, r) or None
+        Approximate solvers: row t is task t's weights on the r features
+        (None for the exact solvers).
+    feature_map_ : object or None
+        Approximate solvers: the feature map (Nyström landmarks and projection,
+        or random Fourier frequencies and phases); None for the exact solvers.
     intercept_ : ndarray of shape (T,)
     task_kernel_ : ndarray of shape (T, T)
         The task kernel B used.
     tasks_ : ndarray of shape (T,)
     X_fit_ : ndarray of shape (n_inputs, n_features) or None
-        The training inputs the predictions expand over (None when precomputed).
+        The training inputs the predictions expand over (None when precomputed);
+        the landmarks for "nystroem", None for "random_features".
     solver_ : str
     n_iter_ : int
-        cg iterations (1 for the direct solvers).
+        cg iterations (1 for the direct solvers; the core's for the approximations).
     residual_ : float
-        Final relative residual of cg (NaN for the direct solvers).
+        Final relative residual of cg (NaN for the direct solvers; the core's
+        relative KKT residual for the approximations).
     n_features_in_ : int
 
     Notes
@@ -145,6 +167,8 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         "tol": [Interval(Real, 0, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_jobs": [Integral, None],
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -162,6 +186,8 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         tol: float = 1e-8,
         max_iter: int = 1000,
         n_jobs: int | None = None,
+        n_components: int = 100,
+        random_state: Any = None,
     ) -> None:
         self.kernel = kernel
         self.gamma = gamma
@@ -176,6 +202,8 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         self.tol = tol
         self.max_iter = max_iter
         self.n_jobs = n_jobs
+        self.n_components = n_components
+        self.random_state = random_state
 
     # ------------------------------------------------------------------ fit
 
@@ -208,6 +236,9 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         self.n_features_in_ = inputs.shape[1]
         B = self._resolve_task_kernel(T)
         omega_over_n = per_sample_weights(self.task_weights, n_per_task)  # s_t = omega_t / N
+        if self.solver in APPROXIMATE_SOLVERS:
+            fit_primal(self, blocks, B, omega_over_n, inputs)
+            return self
         ridge = float(self.alpha) / omega_over_n  # alpha N / omega_t
         dtype = inputs.dtype
         gram = self._training_gram(inputs, order)
@@ -303,6 +334,7 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
             weights[order] = c_sorted[:, None] * B[task_of]  # W_jt = c_j B_{task(j) t}
         # f_t(x) = sum_j k(x, x_j) W_jt + b_t over the training inputs in the caller's order.
         self._expansion_weights = np.ascontiguousarray(weights)
+        self.coef_ = self.feature_map_ = None
         self.intercept_ = result["intercept"]
         self.task_kernel_ = B
         self.tasks_ = blocks.labels
@@ -363,6 +395,8 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
 
     def _expansion(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """k(X, X_fit_) @ weights (m, w), or X @ weights for precomputed kernel values."""
+        if isinstance(getattr(self, "feature_map_", None), RandomFourierMap):
+            return self.feature_map_.expansion(X, weights)
         if self.kernel == "precomputed":
             return X @ weights
         if callable(self.kernel):

@@ -1,0 +1,251 @@
+r"""The primal route of MultiTaskKernelRidge: an explicit feature map, then the core's kernel-coupled solver.
+
+With a feature map z (``_feature_maps``: Nyström or random Fourier features) the
+multi-task kernel becomes :math:`B_{st}\,\langle z(x), z(x')\rangle`, a linear
+kernel on the features. Its kernel ridge problem is then solved in the primal
+(DESIGN §1, "the same model seen through kernels"):
+
+* **B positive definite**: exactly ``KernelCoupledRegressor`` on the features Z_t =
+  z(X_t) with coupling K = B^{-1}, the same α, task weights and intercepts. The
+  core forms the r x r Grams Z_t^T Z_t (O(N r^2)) and solves the (r T) system.
+* **B only semidefinite** (e.g. B = 11^T: every task the same function): K = B^{-1}
+  does not exist, and B^+ alone would leave the null space of B unpenalised
+  instead of forbidden. With :math:`B = L L^T`, L (T, q) from the q positive
+  eigenpairs of B, the functions of the multi-task RKHS are exactly
+  :math:`f_t(x) = z(x)^T V L_t` (L_t row t of L) with norm ‖V‖_F, V (r, q). So
+  :math:`f_t(x) = \langle \mathrm{vec} V, L_t \otimes z(x) \rangle`: ONE linear
+  model on the features ψ(x, t) = L_t ⊗ z(x) of dimension r q with a plain ridge
+  penalty (α/2)‖vec V‖², which is the core's problem with one task and coupling
+  [[1]]. Two exact transformations make the per-task parts fit that single task:
+  the unpenalised intercepts are profiled out by centring each task's features and
+  targets (for fixed V the optimal b_t is ȳ_t − z̄_t^T V L_t), and the task weights
+  s_t = ω_t / N of the squared loss are absorbed by scaling task t's rows by √s_t.
+  Then W = V L^T (r, T) and b_t = ȳ_t − z̄_t^T w_t.
+
+Memory: the features are built once, chunk by chunk, in the dtype of the input
+(float32 stays float32) and handed to the core as per-task row views, without
+further copies (N x r). The semidefinite route builds ψ in place of z when q = 1
+(B = 11^T), otherwise its N x r q matrix next to z.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+
+from ._core import core
+from ._feature_maps import RANDOM_FEATURE_KERNELS, NystroemMap, RandomFourierMap, fill_features, nystroem_projection
+from ._input import TaskBlocks
+from ._threads import effective_n_threads
+
+if TYPE_CHECKING:
+    from ._kernel_ridge import MultiTaskKernelRidge
+
+__all__ = ["APPROXIMATE_SOLVERS", "feature_function", "fit_primal", "training_features"]
+
+APPROXIMATE_SOLVERS = ("nystroem", "random_features")
+
+# Eigenvalues of B below this fraction of the largest are zero: B is then only
+# semidefinite and goes through the range of B (module docstring). Above it,
+# K = B^{-1} has a condition number below 1e10, which the core solves accurately.
+TASK_KERNEL_RANK_RTOL = 1e-10
+
+# The core's dense Cholesky on the (r T, r T) coupled system up to this size
+# (2.3e10 flops, 128 MiB in float64); its conjugate gradient beyond.
+DENSE_CORE_MAX_SIZE = 4096
+
+
+def check_approximation(model: "MultiTaskKernelRidge") -> None:
+    """ValueError for a kernel the approximate solvers cannot map to features."""
+    if model.kernel == "precomputed":
+        raise ValueError(
+            f"kernel='precomputed' cannot be used with solver={model.solver!r}: the feature map evaluates the "
+            "kernel at new points (landmarks, frequencies); pass the inputs and a kernel name or callable"
+        )
+    if model.solver == "random_features" and model.kernel not in RANDOM_FEATURE_KERNELS:
+        raise ValueError(
+            f"solver='random_features' needs a shift-invariant kernel, one of {RANDOM_FEATURE_KERNELS}; got "
+            f"kernel={model.kernel!r} (use solver='nystroem' for it)"
+        )
+
+
+def _draw_map(model: "MultiTaskKernelRidge", inputs: np.ndarray) -> NystroemMap | RandomFourierMap:
+    """The feature map of ``model.solver`` from the training inputs (n_inputs, d) in the caller's order."""
+    rng = check_random_state(model.random_state)
+    m = int(model.n_components)
+    if model.solver == "random_features":
+        return RandomFourierMap.draw(model.kernel, model._gamma_value(), inputs.shape[1], m, rng, inputs.dtype)
+    if m > inputs.shape[0]:
+        raise ValueError(
+            f"n_components={m} exceeds the {inputs.shape[0]} training inputs the Nyström landmarks are drawn from"
+        )
+    indices = np.sort(rng.choice(inputs.shape[0], size=m, replace=False))
+    landmarks = np.ascontiguousarray(inputs[indices])
+    # k(L, L) in float64 whatever the input dtype: its small eigenvalues decide the rank.
+    model.X_fit_ = landmarks
+    landmark_gram = model._expansion(landmarks.astype(np.float64), np.eye(m))
+    return NystroemMap(landmarks, indices, nystroem_projection(landmark_gram, inputs.dtype))
+
+
+def feature_function(model: "MultiTaskKernelRidge") -> Callable[[np.ndarray], np.ndarray]:
+    """rows (k, d) -> z(rows) (k, r) for the fitted ``model.feature_map_``."""
+    feature_map = model.feature_map_
+    if isinstance(feature_map, NystroemMap):
+        # k(rows, L) P through the estimator's kernel expansion (X_fit_ holds the landmarks).
+        return lambda rows: model._expansion(rows, feature_map.projection)
+    return feature_map.transform
+
+
+def training_features(model: "MultiTaskKernelRidge", blocks: TaskBlocks) -> tuple[np.ndarray, list[np.ndarray]]:
+    """z(X_t) for every task: one (N, r) array, tasks one after the other, and its per-task row views.
+
+    Parameters
+    ----------
+    model : MultiTaskKernelRidge
+        With ``feature_map_`` (and ``X_fit_`` for Nyström) set.
+    blocks : TaskBlocks
+        The training inputs per task.
+
+    Returns
+    -------
+    Z : ndarray of shape (N, r), or (n, r) for a shared design
+        In the dtype of the inputs.
+    views : list of ndarray (n_t, r)
+        C-contiguous row blocks of Z (Z itself for every task of a shared design).
+    """
+    features = feature_function(model)
+    r, dtype = model.feature_map_.n_components, blocks.X[0].dtype
+    if blocks.form in ("shared", "single"):
+        Z = fill_features(features, blocks.X[0], np.empty((blocks.X[0].shape[0], r), dtype=dtype))
+        return Z, [Z] * blocks.n_tasks
+    offsets = np.concatenate([[0], np.cumsum([block.shape[0] for block in blocks.X])])
+    Z = np.empty((offsets[-1], r), dtype=dtype)
+    views = [Z[offsets[t] : offsets[t + 1]] for t in range(blocks.n_tasks)]
+    for block, view in zip(blocks.X, views):
+        fill_features(features, block, view)
+    return Z, views
+
+
+def _core_solver(size: int, shared: bool) -> str:
+    """The core's solver for a coupled system of ``size`` unknowns: exact while small, else cg."""
+    return "auto" if shared else ("exact" if size <= DENSE_CORE_MAX_SIZE else "cg")
+
+
+def _solve_core(model: "MultiTaskKernelRidge", X: list, y: list, sample_weight: np.ndarray, coupling: np.ndarray,
+                fit_intercept: bool, shared: bool) -> dict:
+    """The core's kernel-coupled least squares (KernelCoupledRegressor's solver) on feature blocks X."""
+    fit_core = core.fit_least_squares_f32 if X[0].dtype == np.float32 else core.fit_least_squares_f64
+    return fit_core(
+        X,
+        y,
+        np.asarray(sample_weight, dtype=np.float64),
+        np.asarray(coupling, dtype=np.float64),
+        float(model.alpha),
+        bool(fit_intercept),
+        bool(shared),
+        _core_solver(X[0].shape[1] * len(X), shared),
+        float(model.tol),
+        int(model.max_iter),
+        effective_n_threads(model.n_jobs),
+        None,
+    )
+
+
+def _fit_definite(model: "MultiTaskKernelRidge", blocks: TaskBlocks, sample_weight: np.ndarray,
+                  K: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+    """B positive definite: KernelCoupledRegressor's problem on the features with coupling K = B^{-1}."""
+    _, views = training_features(model, blocks)
+    shared = blocks.form in ("shared", "single")
+    result = _solve_core(model, views, blocks.y, sample_weight, K, model.fit_intercept, shared)
+    return result["coef"], result["intercept"], result
+
+
+def _fit_semidefinite(model: "MultiTaskKernelRidge", blocks: TaskBlocks, sample_weight: np.ndarray,
+                      L: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+    """B = L L^T only semidefinite: one ridge model vec V on ψ = √s_t (L_t ⊗ z̃) (module docstring)."""
+    Z, views = training_features(model, blocks)
+    r, q, T, dtype = Z.shape[1], L.shape[1], blocks.n_tasks, Z.dtype
+    offsets = np.concatenate([[0], np.cumsum([view.shape[0] for view in views])])
+    # ψ overwrites z when q = 1 and the tasks own their rows of Z; otherwise it is a new (N, r q) array.
+    in_place = q == 1 and blocks.form not in ("shared", "single")
+    psi = Z if in_place else np.empty((offsets[-1], r * q), dtype=dtype)
+    y_psi = np.empty(offsets[-1], dtype=dtype)
+    feature_means, target_means = np.zeros((T, r)), np.zeros(T)
+    for t in range(T):
+        rows = slice(offsets[t], offsets[t + 1])
+        scale = np.sqrt(sample_weight[t])
+        if model.fit_intercept:
+            feature_means[t] = views[t].mean(axis=0, dtype=np.float64)
+            target_means[t] = blocks.y[t].mean(dtype=np.float64)
+        # Column block 0 last: in place, it is z_t itself.
+        for k in reversed(range(q)):
+            block = psi[rows, k * r : (k + 1) * r]
+            np.subtract(views[t], feature_means[t].astype(dtype), out=block)
+            block *= dtype.type(scale * L[t, k])
+        np.subtract(blocks.y[t], dtype.type(target_means[t]), out=y_psi[rows])
+        y_psi[rows] *= dtype.type(scale)
+    del Z, views  # the core reads only psi
+    result = _solve_core(model, [psi], [y_psi], np.ones(1), np.ones((1, 1)), False, False)
+    V = result["coef"][0].astype(np.float64).reshape(q, r).T  # (r, q): column k is the k-th block of vec V
+    W = V @ L.T  # (r, T): w_t = V L_t
+    intercept = target_means - np.einsum("tj,jt->t", feature_means, W)
+    return W.T.astype(dtype), intercept.astype(dtype), result
+
+
+def fit_primal(model: "MultiTaskKernelRidge", blocks: TaskBlocks, B: np.ndarray, sample_weight: np.ndarray,
+               inputs: np.ndarray) -> None:
+    """Fit ``model`` by ``model.solver`` in {"nystroem", "random_features"}; sets its fitted attributes.
+
+    Parameters
+    ----------
+    model : MultiTaskKernelRidge
+    blocks : TaskBlocks
+        Training data per task (in the core's task order).
+    B : ndarray of shape (T, T)
+        The task kernel, symmetric positive semidefinite.
+    sample_weight : ndarray of shape (T,)
+        s_t = ω_t / N.
+    inputs : ndarray of shape (n_inputs, d)
+        The distinct training inputs in the caller's order (the rows shared by every
+        task, or all N rows); the Nyström landmarks are drawn from them.
+    """
+    check_approximation(model)
+    # No map of an earlier fit may reach _expansion while the new one is drawn.
+    model.X_fit_ = model.feature_map_ = None
+    model.feature_map_ = _draw_map(model, inputs)
+    eigenvalues, eigenvectors = np.linalg.eigh(B)
+    positive = eigenvalues > TASK_KERNEL_RANK_RTOL * eigenvalues[-1]
+    if np.all(positive):
+        K = (eigenvectors / eigenvalues) @ eigenvectors.T
+        coef, intercept, result = _fit_definite(model, blocks, sample_weight, 0.5 * (K + K.T))
+    else:
+        L = eigenvectors[:, positive] * np.sqrt(eigenvalues[positive])
+        coef, intercept, result = _fit_semidefinite(model, blocks, sample_weight, L)
+    model.coef_ = coef  # (T, r): row t is w_t on the features
+    model.intercept_ = intercept
+    model.dual_coef_ = None
+    # Predictions f_t(x) = z(x) w_t + b_t; for Nyström z(x) w_t = k(x, L) (P w_t), the
+    # expansion over the landmarks that predict evaluates for every model.
+    if isinstance(model.feature_map_, NystroemMap):
+        weights = model.feature_map_.projection @ coef.T.astype(np.float64)
+    else:
+        weights = coef.T
+    model._expansion_weights = np.ascontiguousarray(weights, dtype=coef.dtype)
+    model.task_kernel_ = B
+    model.tasks_ = blocks.labels
+    model.solver_ = str(model.solver)
+    model.n_iter_ = int(result["n_iter"])
+    model.residual_ = float(result["residual"])
+    model._input_form = blocks.form
+    if not result["converged"]:
+        warnings.warn(
+            f"the core's solver '{result['solver']}' stopped after {model.n_iter_} iterations on the "
+            f"{model.solver} features with relative KKT residual {model.residual_:.2e} > tol={model.tol:.1e}; "
+            "increase max_iter or alpha, or reduce n_components",
+            ConvergenceWarning,
+            stacklevel=4,
+        )
