@@ -89,6 +89,10 @@ class SvcDualSolver {
     group_max_.resize(n_groups_);
     group_min_.resize(n_groups_);
     group_argmax_.resize(n_groups_);
+    up_offset_.resize(N);
+    low_offset_.resize(N);
+    scratch_.resize(N);
+    update_all_offsets();
   }
 
   SvcResult solve() {
@@ -154,24 +158,26 @@ class SvcDualSolver {
     return violation_;
   }
 
+  /// v_p = -y_p G_p over the positions [begin, begin + n).
+  auto signed_v(Index begin, Index n) const {
+    return -(rows_.y().segment(begin, n).array() * gradient_.segment(begin, n).array());
+  }
+
   /// m_g, M_g and argmax_{I_up} v of every group over the active set; returns the
   /// group with the largest violation m_g - M_g (-1 when no group can move).
   Index group_extremes() {
-    const auto& y = rows_.y();
     constexpr double inf = std::numeric_limits<double>::infinity();
     double worst = -inf;
     Index worst_group = -1;
     for (Index g = 0; g < n_groups_; ++g) {
-      double largest = -inf, smallest = inf;
+      const Index begin = group_begin(g), n = group_end(g) - begin;
+      // v + (0 or -inf): v where p is in I_up; v + (0 or +inf): v where p is in I_low.
+      auto up = scratch_.head(n).array();
+      up = signed_v(begin, n) + up_offset_.segment(begin, n).array();
+      const double largest = n > 0 ? up.maxCoeff() : -inf;
+      const double smallest = n > 0 ? (signed_v(begin, n) + low_offset_.segment(begin, n).array()).minCoeff() : inf;
       Index argmax = -1;
-      for (Index p = group_begin(g); p < group_end(g); ++p) {
-        const double v = -y[p] * gradient_[p];
-        if (in_up(p) && v > largest) {
-          largest = v;
-          argmax = p;
-        }
-        if (in_low(p) && v < smallest) smallest = v;
-      }
+      if (largest > -inf) argmax = begin + first_index_of(scratch_.data(), n, largest);
       group_max_[g] = largest;
       group_min_[g] = smallest;
       group_argmax_[g] = argmax;
@@ -183,6 +189,22 @@ class SvcDualSolver {
     return worst_group;
   }
 
+  static Index first_index_of(const double* values, Index n, double value) {
+    Index k = 0;
+    while (k < n - 1 && values[k] != value) ++k;
+    return k;
+  }
+
+  /// I_up / I_low membership of position p as an additive offset (0 or -inf, 0 or +inf).
+  void update_offsets(Index p) {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    up_offset_[p] = in_up(p) ? 0.0 : -inf;
+    low_offset_[p] = in_low(p) ? 0.0 : inf;
+  }
+  void update_all_offsets() {
+    for (Index p = 0; p < alpha_.size(); ++p) update_offsets(p);
+  }
+
   double select_pair() {
     const auto& y = rows_.y();
     constexpr double inf = std::numeric_limits<double>::infinity();
@@ -190,26 +212,23 @@ class SvcDualSolver {
     if (worst_group < 0) return 0.0;
     const double worst = group_max_[worst_group] - group_min_[worst_group];
     if (worst <= options_.tol) return worst;
-    // Second-order choice of j within the group.
+    // Second-order choice of j within the group: minimise -(v_i - v_p)^2 / a_ip over
+    // p in I_low with v_p < v_i (others get +inf).
     const Index i = group_argmax_[worst_group];
     const double v_i = group_max_[worst_group];
-    const float* Q_i = rows_.row(i);
-    const Vector<double>& diag = rows_.diagonal();
-    double best = inf;
-    Index j = -1;
-    for (Index p = group_begin(worst_group); p < group_end(worst_group); ++p) {
-      const double v = -y[p] * gradient_[p];
-      if (!in_low(p) || v >= v_i) continue;
-      const double gap = v_i - v;
-      const double curvature = curvature_floor(diag[i] + diag[p] - 2.0 * y[i] * y[p] * Q_i[p]);
-      const double decrease = -gap * gap / curvature;
-      if (decrease < best) {
-        best = decrease;
-        j = p;
-      }
-    }
+    const Index begin = group_begin(worst_group), n = group_end(worst_group) - begin;
+    const Eigen::Map<const Eigen::ArrayXf> Q_i(rows_.row(i) + begin, n);
+    const auto y_seg = y.segment(begin, n).array();
+    const auto curvature =
+        (rows_.diagonal()[i] + rows_.diagonal().segment(begin, n).array() - 2.0 * y[i] * y_seg * Q_i.cast<double>())
+            .max(1e-12);
+    const auto v = signed_v(begin, n);
+    const auto gap = v_i - v;
+    auto score = scratch_.head(n).array();
+    score = (v + low_offset_.segment(begin, n).array() < v_i).select(-gap * gap / curvature, inf);
+    const double best = score.minCoeff();
     i_ = i;
-    j_ = j;
+    j_ = begin + first_index_of(scratch_.data(), n, best);
     return worst;
   }
 
@@ -246,8 +265,7 @@ class SvcDualSolver {
       const double updated = std::clamp(alpha_[i] - gradient_[i] / curvature, 0.0, upper_[i]);
       const double delta = updated - alpha_[i];
       alpha_[i] = updated;
-      const float* Q_i = rows_.row(i);
-      for (Index p = 0; p < A; ++p) gradient_[p] += delta * static_cast<double>(Q_i[p]);
+      gradient_.head(A).array() += delta * Eigen::Map<const Eigen::ArrayXf>(rows_.row(i), A).cast<double>();
       return;
     }
     const auto& y = rows_.y();
@@ -264,8 +282,10 @@ class SvcDualSolver {
     alpha_[i] = length == room_i ? (y[i] > 0 ? upper_[i] : 0.0) : old_i + y[i] * length;
     alpha_[j] = length == room_j ? (y[j] > 0 ? 0.0 : upper_[j]) : old_j - y[j] * length;
     const double delta_i = alpha_[i] - old_i, delta_j = alpha_[j] - old_j;
-    for (Index p = 0; p < A; ++p)
-      gradient_[p] += delta_i * static_cast<double>(Q_i[p]) + delta_j * static_cast<double>(Q_j[p]);
+    gradient_.head(A).array() += delta_i * Eigen::Map<const Eigen::ArrayXf>(Q_i, A).cast<double>() +
+                                 delta_j * Eigen::Map<const Eigen::ArrayXf>(Q_j, A).cast<double>();
+    update_offsets(i);
+    update_offsets(j);
   }
 
   /// Leaves out the variables at a bound that cannot take part in a violating pair.
@@ -290,7 +310,7 @@ class SvcDualSolver {
           n_keep += keep[p];
         }
     }
-    if (n_keep < A) rows_.shrink_to(keep, alpha_, gradient_, upper_);
+    if (n_keep < A) rows_.shrink_to(keep, alpha_, gradient_, upper_, up_offset_, low_offset_);
   }
 
   /// Every variable active again, the gradient of the left-out ones recomputed:
@@ -303,7 +323,7 @@ class SvcDualSolver {
     const Vector<double> f = rows_.expansion_at(left_out, alpha_, options_.n_threads);
     for (Index k = 0; k < static_cast<Index>(left_out.size()); ++k)
       gradient_[left_out[k]] = rows_.y()[left_out[k]] * f[k] - 1.0;
-    rows_.unshrink(alpha_, gradient_, upper_);
+    rows_.unshrink(alpha_, gradient_, upper_, up_offset_, low_offset_);
   }
 
   /// b_g: the mean of v over the free variables of the group (where the KKT
@@ -334,6 +354,8 @@ class SvcDualSolver {
   SvcOptions options_;
   SvcKernelRows rows_;
   Vector<double> alpha_, gradient_, upper_;  // (N) per position
+  Vector<double> up_offset_, low_offset_;    // (N) per position: 0 in I_up / I_low, -inf / +inf otherwise
+  Vector<double> scratch_;                   // (N) values of the current selection
   Index n_groups_ = 1;
   std::vector<double> group_max_, group_min_;  // m_g, M_g of the last selection
   std::vector<Index> group_argmax_;

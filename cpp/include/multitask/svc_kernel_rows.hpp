@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "multitask_gram.hpp"
@@ -33,7 +34,11 @@ class SvcRowCache {
     const double capacity = bytes_ / (sizeof(float) * static_cast<double>(row_length_));
     n_slots_ = std::max<Index>(2, std::min<Index>(n_rows, static_cast<Index>(capacity)));
     const size_t needed = static_cast<size_t>(n_slots_) * static_cast<size_t>(row_length_);
-    if (arena_.size() < needed) arena_.resize(needed);
+    if (arena_size_ < needed) {
+      // Left uninitialised: a page is touched (and faulted in) only when a row is computed into it.
+      arena_.reset(new float[needed]);
+      arena_size_ = needed;
+    }
     slot_of_row_.assign(static_cast<size_t>(n_rows), -1);
     row_of_slot_.assign(static_cast<size_t>(n_slots_), -1);
     // Doubly linked LRU list over the slots: head_ the most, tail_ the least recently used.
@@ -61,7 +66,7 @@ class SvcRowCache {
       slot_of_row_[row] = slot;
     }
     move_to_front(slot);
-    return {arena_.data() + static_cast<size_t>(slot) * static_cast<size_t>(row_length_), hit};
+    return {arena_.get() + static_cast<size_t>(slot) * static_cast<size_t>(row_length_), hit};
   }
 
  private:
@@ -80,7 +85,8 @@ class SvcRowCache {
 
   double bytes_;
   Index row_length_ = 1, n_slots_ = 0, head_ = 0, tail_ = 0;
-  std::vector<float> arena_;
+  std::unique_ptr<float[]> arena_;
+  size_t arena_size_ = 0;
   std::vector<Index> slot_of_row_, row_of_slot_, previous_, next_;
 };
 
