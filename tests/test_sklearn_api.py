@@ -11,7 +11,7 @@ import multitask as mt
 
 
 @parametrize_with_checks([mt.KernelCoupledRegressor(), mt.KernelCoupledClassifier(), mt.SharedSubspaceRegressor(),
-                          mt.MultiTaskKernelRidge()])
+                          mt.MultiTaskKernelRidge(), mt.MultiTaskSVC()])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 

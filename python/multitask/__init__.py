@@ -16,6 +16,7 @@ from ._kernel_ridge import MultiTaskKernelRidge
 from ._path import penalty_max, regularization_path
 from ._regressor import KernelCoupledRegressor
 from ._subspace import SharedSubspaceRegressor
+from ._svc import MultiTaskSVC
 
 __version__ = "0.1.0"
 
@@ -23,6 +24,7 @@ __all__ = [
     "KernelCoupledClassifier",
     "KernelCoupledRegressor",
     "MultiTaskKernelRidge",
+    "MultiTaskSVC",
     "NumericalError",
     "SharedSubspaceRegressor",
     "coupling",

@@ -1,0 +1,79 @@
+// Multi-task SVM: the dual coordinate-descent fit. Python has validated and
+// converted every array (float64, C-contiguous, samples stacked task by task),
+// so no copy is made here; the GIL is released around the solver.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <multitask/svc_dual_cd.hpp>
+
+#include "array_conversion.hpp"
+#include "bindings.hpp"
+
+namespace py = pybind11;
+
+namespace multitask::bindings {
+namespace {
+
+using RowMap = Eigen::Map<const RowMatrix<double>>;
+
+RowMap matrix_view(const CArray<double>& array, const std::string& name) {
+  require(array.ndim() == 2, name + " must be 2-D");
+  return {array.data(), array.shape(0), array.shape(1)};
+}
+
+py::dict fit_svc(const py::object& X_obj, const py::object& gram_obj, const std::string& kernel_name, double gamma,
+                 double coef0, int degree, const CArray<double>& task_kernel, const std::vector<Index>& offsets,
+                 bool shared, const CArray<double>& y, const py::array_t<double>& upper,
+                 const std::string& intercept, double tol, long long max_iter, double cache_bytes, bool shrinking,
+                 int n_threads) {
+  const bool precomputed = !gram_obj.is_none();
+  const CArray<double> X_array = precomputed ? CArray<double>() : checked_array<double>(X_obj, "X");
+  const CArray<double> gram_array =
+      precomputed ? checked_array<double>(gram_obj, "the precomputed kernel") : CArray<double>();
+  require(y.ndim() == 1, "y must be 1-D");
+  require(task_kernel.ndim() == 2 && task_kernel.shape(0) == task_kernel.shape(1),
+          "task_kernel must be a square matrix");
+  const Index T = static_cast<Index>(offsets.size()) - 1;
+  const RowMap empty(nullptr, 0, 0);
+  SvcProblem problem{
+      KernelInputs<double>{precomputed ? empty : matrix_view(X_array, "X"),
+                           precomputed ? InputKernel{} : InputKernel::from_name(kernel_name, gamma, coef0, degree),
+                           precomputed ? matrix_view(gram_array, "the precomputed kernel") : empty},
+      coupling_matrix<double>(task_kernel, T),
+      TaskLayout{offsets, shared},
+      Eigen::Map<const Vector<double>>(y.data(), y.shape(0)),
+      sample_weight_vector<double>(upper, T),
+      svc_intercept_from_name(intercept)};
+  require(problem.inputs.n_inputs() == problem.layout.n_inputs(),
+          "X must have one row per input of the task layout");
+  SvcOptions options;
+  options.tol = tol;
+  options.max_iter = max_iter;
+  options.cache_bytes = cache_bytes;
+  options.shrinking = shrinking;
+  options.n_threads = n_threads;
+  SvcResult result;
+  {
+    py::gil_scoped_release release;
+    result = solve_svc_dual(problem, options);
+  }
+  py::dict out;
+  out["alpha"] = vector_array(result.alpha);
+  out["intercept"] = vector_array(result.intercept);
+  out["n_iter"] = result.n_iter;
+  out["converged"] = result.converged;
+  out["violation"] = result.violation;
+  return out;
+}
+
+}  // namespace
+
+void bind_svc(py::module_& m) {
+  m.def("fit_svc", &fit_svc, py::arg("X"), py::arg("gram"), py::arg("kernel"), py::arg("gamma"), py::arg("coef0"),
+        py::arg("degree"), py::arg("task_kernel"), py::arg("offsets"), py::arg("shared"), py::arg("y"),
+        py::arg("upper"), py::arg("intercept"), py::arg("tol"), py::arg("max_iter"), py::arg("cache_bytes"),
+        py::arg("shrinking"), py::arg("n_threads"),
+        "Multi-task SVM in the dual (float64); returns a dict (alpha, intercept, n_iter, converged, violation).");
+}
+
+}  // namespace multitask::bindings

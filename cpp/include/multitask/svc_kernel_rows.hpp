@@ -1,0 +1,301 @@
+// Rows of the SVM dual matrix Q_ij = y_i y_j B_{t(i) t(j)} k(x_i, x_j), computed
+// on demand over the active (unshrunk) samples and kept in an LRU cache.
+//
+// The solver works on samples in "position" order: positions [0, n_active) are
+// the active samples, kept in their original (task-sorted) relative order, so
+// every task owns a contiguous segment of the active prefix. A cached row holds
+// float values for the positions of the active prefix at the time it was
+// computed; when the active set changes (shrinking), the cache is emptied and
+// its arena re-cut into rows of the new, shorter length. Rows are stored as
+// float (as LIBSVM does): half the memory traffic of double, and the gradient,
+// which accumulates them, is kept in double.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "multitask_gram.hpp"
+
+namespace multitask {
+
+/// LRU cache of equally long float rows in one preallocated arena.
+class SvcRowCache {
+ public:
+  /// An arena of about `bytes` bytes (at least two rows are always kept).
+  explicit SvcRowCache(double bytes) : bytes_(bytes) {}
+
+  /// Empty the cache and cut the arena into slots of `row_length` floats for
+  /// the `n_rows` possible rows; the arena is allocated once, at its largest.
+  void reset(Index n_rows, Index row_length) {
+    row_length_ = std::max<Index>(row_length, 1);
+    const double capacity = bytes_ / (sizeof(float) * static_cast<double>(row_length_));
+    n_slots_ = std::max<Index>(2, std::min<Index>(n_rows, static_cast<Index>(capacity)));
+    const size_t needed = static_cast<size_t>(n_slots_) * static_cast<size_t>(row_length_);
+    if (arena_size_ < needed) {
+      // Left uninitialised: a page is touched (and faulted in) only when a row is computed into it.
+      arena_.reset(new float[needed]);
+      arena_size_ = needed;
+    }
+    slot_of_row_.assign(static_cast<size_t>(n_rows), -1);
+    row_of_slot_.assign(static_cast<size_t>(n_slots_), -1);
+    // Doubly linked LRU list over the slots: head_ the most, tail_ the least recently used.
+    previous_.resize(static_cast<size_t>(n_slots_));
+    next_.resize(static_cast<size_t>(n_slots_));
+    for (Index s = 0; s < n_slots_; ++s) {
+      previous_[s] = s - 1;
+      next_[s] = s + 1 < n_slots_ ? s + 1 : -1;
+    }
+    head_ = 0;
+    tail_ = n_slots_ - 1;
+  }
+
+  Index n_slots() const { return n_slots_; }
+
+  /// The slot holding `row` and whether it was already there. A miss takes the
+  /// least recently used slot, whose contents the caller must then compute.
+  std::pair<float*, bool> lookup(Index row) {
+    Index slot = slot_of_row_[row];
+    const bool hit = slot >= 0;
+    if (!hit) {
+      slot = tail_;
+      if (row_of_slot_[slot] >= 0) slot_of_row_[row_of_slot_[slot]] = -1;
+      row_of_slot_[slot] = row;
+      slot_of_row_[row] = slot;
+    }
+    move_to_front(slot);
+    return {arena_.get() + static_cast<size_t>(slot) * static_cast<size_t>(row_length_), hit};
+  }
+
+ private:
+  void move_to_front(Index slot) {
+    if (slot == head_) return;
+    next_[previous_[slot]] = next_[slot];
+    if (next_[slot] >= 0)
+      previous_[next_[slot]] = previous_[slot];
+    else
+      tail_ = previous_[slot];
+    previous_[slot] = -1;
+    next_[slot] = head_;
+    previous_[head_] = slot;
+    head_ = slot;
+  }
+
+  double bytes_;
+  Index row_length_ = 1, n_slots_ = 0, head_ = 0, tail_ = 0;
+  std::unique_ptr<float[]> arena_;
+  size_t arena_size_ = 0;
+  std::vector<Index> slot_of_row_, row_of_slot_, previous_, next_;
+};
+
+/// The samples of an SVM problem in position order and the rows of Q over the
+/// active prefix. Samples are stacked task by task (layout); sample i uses the
+/// input u(i): i itself for per-task inputs, i mod n for a shared design.
+class SvcKernelRows {
+ public:
+  SvcKernelRows(const KernelInputs<double>& inputs, const Matrix<double>& B, const TaskLayout& layout,
+                const Vector<double>& y, double cache_bytes)
+      : inputs_(inputs), B_(B), layout_(layout), cache_(cache_bytes) {
+    const Index N = layout.n_samples();
+    const std::vector<Index> task = layout.task_of();
+    sample_.resize(N);
+    task_.resize(N);
+    input_.resize(N);
+    y_ = y;
+    const Index n = layout.n_inputs();
+    for (Index i = 0; i < N; ++i) {
+      sample_[i] = i;
+      task_[i] = task[i];
+      input_[i] = layout.shared ? i % n : i;
+    }
+    // Per-task inputs with a kernel: the active inputs, copied in position order
+    // so that a row is one pass over contiguous memory. A shared design keeps its
+    // n inputs: one kernel row over them serves all T tasks.
+    if (!inputs_.precomputed()) {
+      positioned_X_ = inputs_.X;  // (n_u, d), column-major
+      if (inputs_.kernel.kind == KernelKind::rbf) positioned_sq_ = positioned_X_.rowwise().squaredNorm();
+    }
+    diagonal_.resize(N);
+    const Vector<double> k_diag =
+        inputs_.precomputed() ? Vector<double>(inputs_.gram.diagonal()) : kernel_diagonal<double>(inputs_.kernel, inputs_.X);
+    for (Index i = 0; i < N; ++i) diagonal_[i] = B_(task_[i], task_[i]) * k_diag[input_[i]];
+    values_.resize(n);
+    set_active(N);
+  }
+
+  Index n_active() const { return n_active_; }
+  /// Original sample index, task, label and input of every position (N).
+  const std::vector<Index>& sample() const { return sample_; }
+  const std::vector<Index>& task() const { return task_; }
+  const Vector<double>& y() const { return y_; }
+  /// Q_ii of every position (N).
+  const Vector<double>& diagonal() const { return diagonal_; }
+  /// The active positions of task t: [task_begin(t), task_begin(t + 1)).
+  Index task_begin(Index t) const { return task_begin_[t]; }
+
+  /// Row p of Q over the active positions [0, n_active), as float.
+  const float* row(Index p) {
+    auto [values, hit] = cache_.lookup(p);
+    if (!hit) compute_row(p, values);
+    return values;
+  }
+
+  /// Keep the positions with keep[p] (p < n_active) active, moved to the front in
+  /// their order, followed by the others; permutes `arrays` (each of length N,
+  /// position-indexed) alike. Empties the cache.
+  template <typename... Arrays>
+  void shrink_to(const std::vector<char>& keep, Arrays&... arrays) {
+    const Index N = static_cast<Index>(sample_.size());
+    std::vector<Index> order;
+    order.reserve(N);
+    for (Index p = 0; p < n_active_; ++p)
+      if (keep[p]) order.push_back(p);
+    const Index n_keep = static_cast<Index>(order.size());
+    for (Index p = 0; p < N; ++p)
+      if (p >= n_active_ || !keep[p]) order.push_back(p);
+    reorder(order, arrays...);
+    set_active(n_keep);
+  }
+
+  /// Every position active again, back in the original (task-sorted) order so
+  /// that tasks are contiguous; permutes `arrays` alike. Empties the cache.
+  template <typename... Arrays>
+  void unshrink(Arrays&... arrays) {
+    const Index N = static_cast<Index>(sample_.size());
+    std::vector<Index> order(static_cast<size_t>(N));
+    for (Index p = 0; p < N; ++p) order[sample_[p]] = p;
+    reorder(order, arrays...);
+    set_active(N);
+  }
+
+  /// The decision values without intercept, f_t(x_u(p)) = sum_j y_j a_j B_{t t(j)} k(x_u(p), x_u(j)),
+  /// at the positions `targets` (each at its own task): out[k] for targets[k].
+  /// `alpha` (N, position-indexed). The kernel expansion of input_kernels.hpp over
+  /// the inputs of the support vectors, in parallel.
+  Vector<double> expansion_at(const std::vector<Index>& targets, const Vector<double>& alpha, int n_threads) const {
+    const Index T = layout_.n_tasks(), n_u = layout_.n_inputs();
+    // W_ut = sum_{j: u(j) = u} y_j a_j B_{t(j) t}: the expansion weights of every input.
+    Matrix<double> W = Matrix<double>::Zero(n_u, T);
+    const Index N = static_cast<Index>(sample_.size());
+    for (Index p = 0; p < N; ++p)
+      if (alpha[p] != 0) W.row(input_[p]) += (y_[p] * alpha[p]) * B_.row(task_[p]);
+    std::vector<Index> support;
+    for (Index u = 0; u < n_u; ++u)
+      if (W.row(u).squaredNorm() > 0) support.push_back(u);
+    const Index m = static_cast<Index>(targets.size());
+    Vector<double> out = Vector<double>::Zero(m);
+    if (support.empty() || m == 0) return out;
+    std::vector<Index> target_inputs(static_cast<size_t>(m));
+    for (Index k = 0; k < m; ++k) target_inputs[k] = input_[targets[k]];
+    const Matrix<double> W_support = W(support, Eigen::all);
+    Matrix<double> F;  // (m, T)
+    if (inputs_.precomputed()) {
+      const RowMatrix<double> rows = inputs_.gram(target_inputs, support);
+      F.resize(m, T);
+      parallel_product<double>(rows, W_support, F, n_threads);
+    } else {
+      const RowMatrix<double> X_targets = inputs_.X(target_inputs, Eigen::all);
+      const RowMatrix<double> X_support = inputs_.X(support, Eigen::all);
+      kernel_expansion<double>(inputs_.kernel, X_targets, X_support, W_support, F, n_threads);
+    }
+    for (Index k = 0; k < m; ++k) out[k] = F(k, task_[targets[k]]);
+    return out;
+  }
+
+ private:
+  void set_active(Index n_active) {
+    n_active_ = n_active;
+    const Index T = layout_.n_tasks();
+    task_begin_.assign(static_cast<size_t>(T + 1), n_active);
+    for (Index p = n_active - 1; p >= 0; --p) task_begin_[task_[p]] = p;
+    for (Index t = T - 1; t >= 0; --t) task_begin_[t] = std::min(task_begin_[t], task_begin_[t + 1]);
+    cache_.reset(static_cast<Index>(sample_.size()), n_active);
+  }
+
+  /// values_[q] = k(x, row q of positioned_X_) for q < count. The rbf exponent
+  /// -gamma ||x - x_q||^2 is formed in double as kernel_block forms it and
+  /// exponentiated in float: the row is stored as float anyway, and the float exp
+  /// is twice as fast (its error is below the rounding of the stored value).
+  template <typename Row>
+  void kernel_row(const Row& x, Index count) {
+    Eigen::Map<RowMatrix<double>> values(values_.data(), 1, count);
+    const auto rows = positioned_X_.topRows(count);
+    if (inputs_.kernel.kind != KernelKind::rbf) {
+      kernel_block<double>(inputs_.kernel, x, rows, Vector<double>(), Vector<double>(), values);
+      return;
+    }
+    InputKernel inner_product;
+    inner_product.kind = KernelKind::linear;
+    kernel_block<double>(inner_product, x, rows, Vector<double>(), Vector<double>(), values);
+    const double x_sq = x.squaredNorm();
+    auto exponent = values.array();
+    exponent = -inputs_.kernel.gamma *
+               (x_sq + positioned_sq_.head(count).transpose().array() - 2.0 * exponent).max(0.0);
+    exponent = exponent.template cast<float>().exp().template cast<double>();
+  }
+
+  /// out[q] = y_p y_q B_{t(p) t(q)} k(x_u(p), x_u(q)) for the active positions q.
+  void compute_row(Index p, float* out) {
+    const Index A = n_active_, T = layout_.n_tasks();
+    const Index u = input_[p];
+    // kernel_values[q] = k(x_u(p), x_u(q)): over the active positions (per-task
+    // inputs), or over all n inputs and read through u(q) (shared, precomputed).
+    const double* kernel_values;
+    bool by_input = true;
+    if (inputs_.precomputed()) {
+      kernel_values = inputs_.gram.row(u).data();
+    } else if (layout_.shared) {
+      kernel_row(positioned_X_.row(u), positioned_X_.rows());
+      kernel_values = values_.data();
+    } else {
+      kernel_row(inputs_.X.row(u), A);
+      if (inputs_.kernel.kind == KernelKind::rbf || inputs_.kernel.kind == KernelKind::laplacian)
+        values_[p] = 1.0;  // distance 0 exactly, as kernel_diagonal has it
+      kernel_values = values_.data();
+      by_input = false;
+    }
+    // Scale by y_p y_q B_{t(p) t(q)}, one task segment at a time (constant B there).
+    for (Index t = 0; t < T; ++t) {
+      const double scale = y_[p] * B_(task_[p], t);
+      const Index begin = task_begin_[t], end = task_begin_[t + 1];
+      if (by_input)
+        for (Index q = begin; q < end; ++q)
+          out[q] = static_cast<float>(scale * y_[q] * kernel_values[input_[q]]);
+      else
+        for (Index q = begin; q < end; ++q) out[q] = static_cast<float>(scale * y_[q] * kernel_values[q]);
+    }
+  }
+
+  /// Position k takes what position order[k] held.
+  template <typename... Arrays>
+  void reorder(const std::vector<Index>& order, Arrays&... arrays) {
+    permute(order, sample_, task_, input_, y_, diagonal_, arrays...);
+    if (!inputs_.precomputed() && !layout_.shared) {
+      positioned_X_ = Matrix<double>(positioned_X_(order, Eigen::all));
+      if (positioned_sq_.size()) positioned_sq_ = Vector<double>(positioned_sq_(order));
+    }
+  }
+
+  template <typename First, typename... Rest>
+  static void permute(const std::vector<Index>& order, First& first, Rest&... rest) {
+    First copy = first;
+    for (size_t k = 0; k < order.size(); ++k) first[static_cast<Index>(k)] = copy[order[k]];
+    if constexpr (sizeof...(Rest) > 0) permute(order, rest...);
+  }
+
+  KernelInputs<double> inputs_;
+  Matrix<double> B_;  // (T, T)
+  TaskLayout layout_;
+  SvcRowCache cache_;
+  std::vector<Index> sample_, task_, input_;  // (N) per position
+  Vector<double> y_, diagonal_;               // (N) per position: labels +-1, Q_pp
+  Matrix<double> positioned_X_;  // per-task inputs: (N, d) in position order; shared: the (n, d) inputs
+  Vector<double> positioned_sq_; // rbf: squared norms of positioned_X_'s rows
+  std::vector<Index> task_begin_;  // (T + 1) task segments of the active prefix
+  std::vector<double> values_;     // kernel values of the row being computed
+  Index n_active_ = 0;
+};
+
+}  // namespace multitask
