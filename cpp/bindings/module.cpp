@@ -13,4 +13,5 @@ PYBIND11_MODULE(MULTITASK_MODULE_NAME, m) {
   multitask::bindings::bind_classification(m);
   multitask::bindings::bind_penalties(m);
   multitask::bindings::bind_kernel_ridge(m);
+  multitask::bindings::bind_kernel_ridge_path(m);
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from numbers import Integral, Real
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
@@ -42,6 +42,19 @@ def _check_symmetric_gram(gram: np.ndarray, rtol: float = 1e-10) -> None:
             f"the training kernel matrix must be symmetric; its largest asymmetry is {asymmetry:.3g} "
             f"(largest entry {scale:.3g})"
         )
+
+
+class DualProblem(NamedTuple):
+    """The dual system of a fit except alpha (its ridge is ``alpha * unit_ridge``), in the core's order."""
+
+    blocks: TaskBlocks
+    B: np.ndarray  # (T, T) task kernel
+    inputs: np.ndarray  # training inputs in the caller's order
+    order: np.ndarray  # permutation sorting the inputs task by task
+    shared: bool
+    gram: np.ndarray | None  # input Gram for precomputed/callable kernels, else None
+    offsets: np.ndarray  # (T + 1) task offsets
+    unit_ridge: np.ndarray  # (T) N / omega_t
 
 
 class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
@@ -196,6 +209,25 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         -------
         self : MultiTaskKernelRidge
         """
+        problem = self._dual_problem(X, y, tasks)
+        dtype = problem.inputs.dtype
+        fit_core = core.fit_kernel_ridge_f32 if dtype == np.float32 else core.fit_kernel_ridge_f64
+        result = fit_core(
+            *self._core_arguments(problem, dtype),
+            float(self.alpha) * problem.unit_ridge,
+            np.ascontiguousarray(np.concatenate(problem.blocks.y), dtype=dtype),
+            bool(self.fit_intercept),
+            self.solver,
+            float(self.tol),
+            int(self.max_iter),
+            effective_n_threads(self.n_jobs),
+            float(CG_CACHE_BYTES),
+        )
+        self._store_result(result, problem)
+        return self
+
+    def _dual_problem(self, X: Any, y: Any, tasks: Any) -> DualProblem:
+        """Validate the data and set ``n_features_in_``; the dual system's pieces that do not depend on alpha."""
         self._validate_feature_names(X, tasks)
         blocks = to_task_blocks(X, y, tasks)
         T = blocks.n_tasks
@@ -206,34 +238,31 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         inputs = blocks.X[0] if shared else self._stacked_rows(blocks, X)
         order = np.concatenate(blocks.rows) if blocks.form == "long" else np.arange(inputs.shape[0])
         self.n_features_in_ = inputs.shape[1]
-        B = self._resolve_task_kernel(T)
-        omega_over_n = per_sample_weights(self.task_weights, n_per_task)  # s_t = omega_t / N
-        ridge = float(self.alpha) / omega_over_n  # alpha N / omega_t
-        dtype = inputs.dtype
-        gram = self._training_gram(inputs, order)
-        offsets = np.concatenate([[0], np.cumsum(n_per_task)]).astype(np.int64)
-        fit_core = core.fit_kernel_ridge_f32 if dtype == np.float32 else core.fit_kernel_ridge_f64
-        result = fit_core(
-            None if gram is not None else np.ascontiguousarray(inputs[order]),
-            gram,
+        return DualProblem(
+            blocks=blocks,
+            B=self._resolve_task_kernel(T),
+            inputs=inputs,
+            order=order,
+            shared=shared,
+            gram=self._training_gram(inputs, order),
+            offsets=np.concatenate([[0], np.cumsum(n_per_task)]).astype(np.int64),
+            # alpha N / omega_t at alpha = 1 (s_t = omega_t / N)
+            unit_ridge=1.0 / per_sample_weights(self.task_weights, n_per_task),
+        )
+
+    def _core_arguments(self, problem: DualProblem, dtype: type) -> tuple:
+        """The core's leading arguments (X, gram, kernel, gamma, coef0, degree, B, offsets, shared)."""
+        return (
+            None if problem.gram is not None else np.ascontiguousarray(problem.inputs[problem.order], dtype=dtype),
+            None if problem.gram is None else np.ascontiguousarray(problem.gram, dtype=dtype),
             self._kernel_name(),
             self._gamma_value(),
             float(self.coef0),
             int(self.degree),
-            B,
-            offsets.tolist(),
-            shared,
-            ridge,
-            np.ascontiguousarray(np.concatenate(blocks.y), dtype=dtype),
-            bool(self.fit_intercept),
-            self.solver,
-            float(self.tol),
-            int(self.max_iter),
-            effective_n_threads(self.n_jobs),
-            float(CG_CACHE_BYTES),
+            problem.B,
+            problem.offsets.tolist(),
+            problem.shared,
         )
-        self._store_result(result, blocks, B, inputs, order, shared)
-        return self
 
     def _stacked_rows(self, blocks: TaskBlocks, X: Any) -> np.ndarray:
         """All training rows in the caller's order: the list concatenated, or X itself (long format)."""
@@ -285,13 +314,12 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
             )
         return values
 
-    def _store_result(
-        self, result: dict, blocks: TaskBlocks, B: np.ndarray, inputs: np.ndarray, order: np.ndarray, shared: bool
-    ) -> None:
+    def _store_result(self, result: dict, problem: DualProblem) -> None:
+        blocks, B, order = problem.blocks, problem.B, problem.order
         T = blocks.n_tasks
         c_sorted = result["dual_coef"]
         n_per_task = [block.shape[0] for block in blocks.X]
-        if shared:
+        if problem.shared:
             C = c_sorted.reshape(T, -1).T  # (n, T): column t is c_t
             self.dual_coef_ = C[:, 0] if blocks.form == "single" else C
             weights = C @ B  # W_jt = sum_s c_sj B_st
@@ -306,7 +334,7 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         self.intercept_ = result["intercept"]
         self.task_kernel_ = B
         self.tasks_ = blocks.labels
-        self.X_fit_ = None if self.kernel == "precomputed" else inputs
+        self.X_fit_ = None if self.kernel == "precomputed" else problem.inputs
         self.solver_ = str(result["solver"])
         self.n_iter_ = int(result["n_iter"])
         self.residual_ = float(result["residual"])
