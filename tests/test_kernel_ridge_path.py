@@ -22,12 +22,19 @@ def assert_same_model(path_model, fitted):
 
 @pytest.mark.parametrize("method", ["tridiagonal", "per_alpha"])
 @pytest.mark.parametrize(
-    "fit_intercept, task_weights", [(True, "uniform"), (True, [0.5, 2.0, 1.0, 3.0]), (False, "balanced")]
+    "fit_intercept, task_weights, task_kernel",
+    [(True, "uniform", "pd"), (True, [0.5, 2.0, 1.0, 3.0], "singular"), (False, "balanced", "pd"),
+     (False, "uniform", "singular")],
 )
-def test_per_task_inputs_equal_separate_fits_and_numpy(method, fit_intercept, task_weights):
+def test_per_task_inputs_equal_separate_fits_and_numpy(method, fit_intercept, task_weights, task_kernel):
+    """B positive definite, or singular PSD (rank 2 of 4: M is singular, the ridge makes A definite)."""
     rng = np.random.default_rng(0)
     Xs, ys = per_task_data(rng, SIZES)
-    B = np.linalg.inv(random_coupling(rng, len(SIZES), "pd"))
+    if task_kernel == "pd":
+        B = np.linalg.inv(random_coupling(rng, len(SIZES), "pd"))
+    else:
+        A = rng.normal(size=(len(SIZES), 2))
+        B = A @ A.T
     estimator = mt.MultiTaskKernelRidge(kernel="rbf", gamma=0.4, task_kernel=B, task_weights=task_weights,
                                         fit_intercept=fit_intercept, solver="cholesky")
     path = mt.kernel_ridge_path(estimator, Xs, ys, alphas=ALPHAS, method=method)
