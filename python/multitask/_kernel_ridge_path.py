@@ -75,8 +75,10 @@ def kernel_ridge_path(
         "tridiagonal": one reduction, then every alpha in O(N^2);
         "per_alpha": a Cholesky factorisation per alpha (per task direction for
         a shared design), the kernel matrix computed once, cheaper for a few
-        alphas; "auto": tridiagonal when it replaces more than 12
-        factorisations (n_alphas, times T for a shared design).
+        alphas; "auto": tridiagonal when it replaces more factorisations
+        (n_alphas, times T for a shared design) than the reduction is worth,
+        n_threads * m / 150 for an (m, m) matrix (measured on one thread: the
+        reduction is memory-bound and sequential, the factorisation parallel).
 
     Returns
     -------
