@@ -77,7 +77,7 @@ def kernel_ridge_path(
         a shared design), the kernel matrix computed once, cheaper for a few
         alphas; "auto": tridiagonal when it replaces more factorisations
         (n_alphas, times T for a shared design) than the reduction is worth,
-        n_threads * m / 150 for an (m, m) matrix (measured on one thread: the
+        n_threads * m / 250 for an (m, m) matrix (measured on one thread: the
         reduction is memory-bound and sequential, the factorisation parallel).
 
     Returns

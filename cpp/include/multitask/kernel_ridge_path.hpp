@@ -7,8 +7,8 @@
 // after one reduction of the kernel matrix that does not depend on alpha.
 //
 // Per-task inputs. With D = diag(rho)^{-1/2}, A(alpha) = D^{-1} (G + alpha I) D^{-1}
-// for G = D M D (N, N). Reduce G = P Tr P^T once (Householder tridiagonalisation,
-// (4/3) N^3 flops, no eigenvectors); then A(alpha)^{-1} v = D P (Tr + alpha I)^{-1} P^T D v,
+// for G = D M D (N, N). Reduce G = P Tr P^T once (blocked Householder
+// tridiagonalisation, (4/3) N^3 flops, no eigenvectors); then A(alpha)^{-1} v = D P (Tr + alpha I)^{-1} P^T D v,
 // and each alpha costs one O(N) LDL^T factorisation of Tr + alpha I, O(N T) solves
 // of the T + 1 transformed right-hand sides P^T D [y, E] (formed once, O(N^2 T)),
 // a T x T Schur complement for the intercepts, and its share of one final
@@ -28,11 +28,12 @@
 // solve_kronecker_dual), but computes the kernel matrix once.
 #pragma once
 
-#include <Eigen/Eigenvalues>
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
+#include "blocked_tridiagonalization.hpp"
 #include "kernel_ridge.hpp"
 
 namespace multitask {
@@ -45,11 +46,12 @@ struct KernelRidgePath {
 };
 
 /// The reduction of an n x n matrix costs about n / reduction_cost_divisor
-/// Cholesky factorisations of it on one thread: measured 8, 14 and 19 at n = 1000,
-/// 2000 and 3000 (AVX-512). The Householder reduction is sequential and bound by
-/// memory bandwidth (it streams the trailing matrix twice per column), the blocked
-/// factorisation is neither, so the ratio grows with n and with the thread count.
-constexpr double reduction_cost_divisor = 150;
+/// Cholesky factorisations of it on one thread: measured 6, 7.5 and 11 at n = 1000,
+/// 2000 and 3000 (AVX-512). The Householder reduction is sequential and, even
+/// blocked, bound by memory bandwidth (a symmetric matrix-vector product with the
+/// trailing matrix per column); the blocked factorisation is neither, so the
+/// ratio grows with n and with the thread count.
+constexpr double reduction_cost_divisor = 250;
 
 namespace detail {
 
@@ -58,18 +60,30 @@ inline NumericalError path_not_definite() {
                         "positive semidefinite (or alpha is at round-off level)");
 }
 
-/// The reduction G = P Tr P^T of the symmetric G (n, n), both triangles given.
+/// The reduction G = P Tr P^T of the symmetric G (n, n), lower triangle given
+/// (blocked_tridiagonalization.hpp), done in G's storage.
 struct TridiagonalReduction {
-  Eigen::Tridiagonalization<Matrix<ExactScalar>> householder;
-  Vector<ExactScalar> main;  // (n) diagonal of Tr
-  Vector<ExactScalar> off;   // (n - 1) sub-diagonal of Tr
+  Matrix<ExactScalar> reflectors;  // (n, n) the reflectors below the sub-diagonal
+  Vector<ExactScalar> tau;         // (n - 1)
+  Vector<ExactScalar> main;        // (n) diagonal of Tr
+  Vector<ExactScalar> off;         // (n - 1) sub-diagonal of Tr
 
-  explicit TridiagonalReduction(const Matrix<ExactScalar>& G)
-      : householder(G), main(householder.diagonal()), off(householder.subDiagonal()) {}
+  explicit TridiagonalReduction(Matrix<ExactScalar> G) : reflectors(std::move(G)) {
+    tridiagonalize_blocked(reflectors, tau);
+    main = reflectors.diagonal();
+    off = reflectors.diagonal(-1);
+  }
   /// P^T X for X (n, m).
-  Matrix<ExactScalar> to_basis(const Matrix<ExactScalar>& X) const { return householder.matrixQ().adjoint() * X; }
+  Matrix<ExactScalar> to_basis(const Matrix<ExactScalar>& X) const { return P().adjoint() * X; }
   /// P X for X (n, m).
-  Matrix<ExactScalar> from_basis(const Matrix<ExactScalar>& X) const { return householder.matrixQ() * X; }
+  Matrix<ExactScalar> from_basis(const Matrix<ExactScalar>& X) const { return P() * X; }
+
+ private:
+  Eigen::HouseholderSequence<Matrix<ExactScalar>, Vector<ExactScalar>> P() const {
+    return Eigen::HouseholderSequence<Matrix<ExactScalar>, Vector<ExactScalar>>(reflectors, tau)
+        .setLength(reflectors.rows() - 1)
+        .setShift(1);
+  }
 };
 
 /// Per-task inputs, one reduction of G = D M D (see the file comment).
@@ -92,12 +106,11 @@ void path_tridiagonal_per_task(const KernelRidgeProblem<Scalar>& problem, const 
   const TridiagonalReduction reduction = [&] {
     Matrix<Scalar> M;
     multitask_gram_lower(problem.inputs, problem.B, layout, M, n_threads);
-    Matrix<Work> G = M.template cast<Work>();
+    Matrix<Work> G = M.template cast<Work>();  // lower triangle used
     M.resize(0, 0);
-    G.template triangularView<Eigen::StrictlyUpper>() = G.transpose();
     G.array().colwise() *= scale.array();
     G.array().rowwise() *= scale.transpose().array();
-    return TridiagonalReduction(G);
+    return TridiagonalReduction(std::move(G));
   }();
   const Matrix<Work> transformed = reduction.to_basis(rhs);  // P^T D [y, E]  (N, n_rhs)
 
@@ -141,10 +154,9 @@ void path_tridiagonal_shared(const KernelRidgeProblem<Scalar>& problem, const Ve
   const TridiagonalReduction reduction = [&] {
     Matrix<Scalar> gram;
     problem.inputs.gram_lower(gram, n_threads);
-    Matrix<Work> K = gram.template cast<Work>();
+    Matrix<Work> K = gram.template cast<Work>();  // lower triangle used
     gram.resize(0, 0);
-    K.template triangularView<Eigen::StrictlyUpper>() = K.transpose();
-    return TridiagonalReduction(K);
+    return TridiagonalReduction(std::move(K));
   }();
   Matrix<Work> rhs(n, T + 1);  // [Y R_1^{-1/2} V, 1_n]
   rhs.leftCols(T) = Eigen::Map<const Matrix<Scalar>>(problem.y.data(), n, T).template cast<Work>() *
