@@ -9,6 +9,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "kernel_ridge_problem.hpp"
 
 namespace py = pybind11;
 
@@ -16,46 +17,13 @@ namespace multitask::bindings {
 namespace {
 
 template <typename Scalar>
-using RowMap = Eigen::Map<const RowMatrix<Scalar>>;
-
-/// A checked 2-D C-contiguous array as a row-major Eigen map.
-template <typename Scalar>
-RowMap<Scalar> matrix_view(const CArray<Scalar>& array, const std::string& name) {
-  require(array.ndim() == 2, name + " must be 2-D");
-  return {array.data(), array.shape(0), array.shape(1)};
-}
-
-template <typename Scalar>
-Matrix<Scalar> task_kernel_matrix(const py::array_t<double, py::array::c_style>& B) {
-  require(B.ndim() == 2 && B.shape(0) == B.shape(1), "task_kernel must be a square matrix");
-  return Eigen::Map<const RowMatrix<double>>(B.data(), B.shape(0), B.shape(1)).template cast<Scalar>();
-}
-
-template <typename Scalar>
 py::dict fit(const py::object& X_obj, const py::object& gram_obj, const std::string& kernel_name, double gamma,
              double coef0, int degree, const py::array_t<double, py::array::c_style>& task_kernel,
              const std::vector<Index>& offsets, bool shared, const py::array_t<double>& ridge,
              const py::object& y_obj, bool fit_intercept, const std::string& solver, double tol, int max_iter,
              int n_threads, double max_cache_bytes) {
-  const bool precomputed = !gram_obj.is_none();
-  CArray<Scalar> X_array, gram_array;
-  if (precomputed)
-    gram_array = checked_array<Scalar>(gram_obj, "the precomputed kernel");
-  else
-    X_array = checked_array<Scalar>(X_obj, "X");
-  const CArray<Scalar> y = checked_array<Scalar>(y_obj, "y");
-  require(y.ndim() == 1, "y must be 1-D");
-  const InputKernel kernel =
-      precomputed ? InputKernel{} : InputKernel::from_name(kernel_name, gamma, coef0, degree);
-  const RowMap<Scalar> empty(nullptr, 0, 0);
-  KernelRidgeProblem<Scalar> problem{
-      KernelInputs<Scalar>{precomputed ? empty : matrix_view(X_array, "X"), kernel,
-                           precomputed ? matrix_view(gram_array, "the precomputed kernel") : empty},
-      task_kernel_matrix<Scalar>(task_kernel),
-      TaskLayout{offsets, shared},
-      sample_weight_vector<Scalar>(ridge, static_cast<Index>(offsets.size()) - 1),
-      Eigen::Map<const Vector<Scalar>>(y.data(), y.shape(0)),
-      fit_intercept};
+  const KernelRidgeProblem<Scalar> problem = kernel_ridge_problem<Scalar>(
+      X_obj, gram_obj, kernel_name, gamma, coef0, degree, task_kernel, offsets, shared, ridge, y_obj, fit_intercept);
   KernelRidgeOptions options;
   options.solver = solver;
   options.tol = tol;

@@ -14,4 +14,5 @@ PYBIND11_MODULE(MULTITASK_MODULE_NAME, m) {
   multitask::bindings::bind_penalties(m);
   multitask::bindings::bind_kernel_ridge(m);
   multitask::bindings::bind_svc(m);
+  multitask::bindings::bind_kernel_ridge_path(m);
 }

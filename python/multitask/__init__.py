@@ -13,6 +13,7 @@ from . import coupling, datasets
 from ._classifier import KernelCoupledClassifier
 from ._errors import NumericalError
 from ._kernel_ridge import MultiTaskKernelRidge
+from ._kernel_ridge_path import kernel_ridge_path
 from ._path import penalty_max, regularization_path
 from ._regressor import KernelCoupledRegressor
 from ._subspace import SharedSubspaceRegressor
@@ -28,6 +29,7 @@ __all__ = [
     "NumericalError",
     "SharedSubspaceRegressor",
     "coupling",
+    "kernel_ridge_path",
     "penalty_max",
     "regularization_path",
     "datasets",

@@ -11,16 +11,12 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import MultiTaskInputMixin
 from ._core import core
-from ._feature_maps import RandomFourierMap
-from ._input import TaskBlocks, check_tasks, check_task_matrix, common_float_dtype, is_list_form, to_task_blocks
+from ._kernel_expansion import DualProblem, KernelExpansionMixin
 from ._kernel_ridge_primal import APPROXIMATE_SOLVERS, fit_primal
-from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
-from .coupling import BUILDER_NAMES, from_task_kernel, resolve_coupling, validate_coupling
+from .coupling import BUILDER_NAMES
 
 __all__ = ["MultiTaskKernelRidge"]
 
@@ -32,21 +28,7 @@ KERNELS = ("linear", "rbf", "poly", "polynomial", "laplacian", "precomputed")
 CG_CACHE_BYTES = 2**30
 
 
-def _check_symmetric_gram(gram: np.ndarray, rtol: float = 1e-10) -> None:
-    """ValueError unless max |G_ij - G_ji| <= rtol max |G_ij|; in row blocks (no (N, N) temporaries)."""
-    asymmetry, scale = 0.0, 0.0
-    for start in range(0, gram.shape[0], 1024):
-        rows = gram[start : start + 1024]
-        asymmetry = max(asymmetry, float(np.max(np.abs(rows - gram[:, start : start + 1024].T))))
-        scale = max(scale, float(np.max(np.abs(rows))))
-    if asymmetry > rtol * scale:
-        raise ValueError(
-            f"the training kernel matrix must be symmetric; its largest asymmetry is {asymmetry:.3g} "
-            f"(largest entry {scale:.3g})"
-        )
-
-
-class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
+class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
     r"""Kernel ridge regression with the multi-task kernel :math:`B_{st}\,k(x, x')`.
 
     Task t predicts :math:`f_t(x) = \sum_{(s,j)} c_{sj} B_{ts} k(x_{sj}, x) + b_t`,
@@ -224,38 +206,16 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         -------
         self : MultiTaskKernelRidge
         """
-        self._validate_feature_names(X, tasks)
-        blocks = to_task_blocks(X, y, tasks)
-        T = blocks.n_tasks
-        n_per_task = np.array([block.shape[0] for block in blocks.X])
-        shared = blocks.form in ("shared", "single")
-        # Training inputs in the caller's order (the columns of a precomputed kernel) and
-        # the permutation `order` that sorts them task by task (the core's order).
-        inputs = blocks.X[0] if shared else self._stacked_rows(blocks, X)
-        order = np.concatenate(blocks.rows) if blocks.form == "long" else np.arange(inputs.shape[0])
-        self.n_features_in_ = inputs.shape[1]
-        B = self._resolve_task_kernel(T)
-        omega_over_n = per_sample_weights(self.task_weights, n_per_task)  # s_t = omega_t / N
+        problem = self._dual_problem(X, y, tasks)
         if self.solver in APPROXIMATE_SOLVERS:
-            fit_primal(self, blocks, B, omega_over_n, inputs)
+            fit_primal(self, problem.blocks, problem.B, 1.0 / problem.unit_ridge, problem.inputs)
             return self
-        ridge = float(self.alpha) / omega_over_n  # alpha N / omega_t
-        dtype = inputs.dtype
-        gram = self._training_gram(inputs, order)
-        offsets = np.concatenate([[0], np.cumsum(n_per_task)]).astype(np.int64)
+        dtype = problem.inputs.dtype
         fit_core = core.fit_kernel_ridge_f32 if dtype == np.float32 else core.fit_kernel_ridge_f64
         result = fit_core(
-            None if gram is not None else np.ascontiguousarray(inputs[order]),
-            gram,
-            self._kernel_name(),
-            self._gamma_value(),
-            float(self.coef0),
-            int(self.degree),
-            B,
-            offsets.tolist(),
-            shared,
-            ridge,
-            np.ascontiguousarray(np.concatenate(blocks.y), dtype=dtype),
+            *self._core_arguments(problem, dtype),
+            float(self.alpha) * problem.unit_ridge,
+            np.ascontiguousarray(np.concatenate(problem.blocks.y), dtype=dtype),
             bool(self.fit_intercept),
             self.solver,
             float(self.tol),
@@ -263,86 +223,19 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
             effective_n_threads(self.n_jobs),
             float(CG_CACHE_BYTES),
         )
-        self._store_result(result, blocks, B, inputs, order, shared)
+        self._store_result(result, problem)
         return self
 
-    def _stacked_rows(self, blocks: TaskBlocks, X: Any) -> np.ndarray:
-        """All training rows in the caller's order: the list concatenated, or X itself (long format)."""
-        if blocks.form == "long":
-            return check_task_matrix(X, "X", blocks.X[0].dtype)
-        return np.vstack(blocks.X)
+    def _needs_training_gram(self) -> bool:
+        # The approximate solvers never form the Gram (they reject precomputed kernels).
+        return self.solver not in APPROXIMATE_SOLVERS
 
-    def _resolve_task_kernel(self, n_tasks: int) -> np.ndarray:
-        """B from ``task_kernel``, or K^{-1} from ``coupling``, or I."""
-        if self.task_kernel is not None and self.coupling is not None:
-            raise ValueError("give either task_kernel (B) or coupling (K, then B = K^-1), not both")
-        if self.coupling is not None:
-            K = resolve_coupling(self.coupling, n_tasks)
-            return from_task_kernel(K, name="coupling")
-        if self.task_kernel is None:
-            return np.eye(n_tasks)
-        return validate_coupling(self.task_kernel, n_tasks, name="task_kernel")
-
-    def _kernel_name(self) -> str:
-        return self.kernel if isinstance(self.kernel, str) and self.kernel != "precomputed" else "linear"
-
-    def _gamma_value(self) -> float:
-        return 1.0 / self.n_features_in_ if self.gamma is None else float(self.gamma)
-
-    def _training_gram(self, inputs: np.ndarray, order: np.ndarray) -> np.ndarray | None:
-        """The input Gram in the core's order for precomputed and callable kernels; None otherwise."""
-        if self.kernel == "precomputed":
-            n = inputs.shape[0]
-            if inputs.shape[1] != n:
-                raise ValueError(
-                    f"kernel='precomputed' needs X of kernel values against the {n} training inputs, one column "
-                    f"each (shape ({n}, {n}) in all), got {inputs.shape[1]} columns"
-                )
-            sorted_already = np.array_equal(order, np.arange(n))
-            gram = inputs if sorted_already else inputs[np.ix_(order, order)]
-        elif callable(self.kernel):
-            sorted_inputs = inputs[order]
-            gram = self._callable_values(sorted_inputs, sorted_inputs, inputs.dtype)
-        else:
-            return None
-        _check_symmetric_gram(gram)
-        return np.ascontiguousarray(gram)
-
-    def _callable_values(self, X1: np.ndarray, X2: np.ndarray, dtype: type) -> np.ndarray:
-        values = np.asarray(self.kernel(X1, X2), dtype=dtype)
-        if values.shape != (X1.shape[0], X2.shape[0]):
-            raise ValueError(
-                f"kernel returned an array of shape {values.shape}, expected ({X1.shape[0]}, {X2.shape[0]})"
-            )
-        return values
-
-    def _store_result(
-        self, result: dict, blocks: TaskBlocks, B: np.ndarray, inputs: np.ndarray, order: np.ndarray, shared: bool
-    ) -> None:
-        T = blocks.n_tasks
-        c_sorted = result["dual_coef"]
-        n_per_task = [block.shape[0] for block in blocks.X]
-        if shared:
-            C = c_sorted.reshape(T, -1).T  # (n, T): column t is c_t
-            self.dual_coef_ = C[:, 0] if blocks.form == "single" else C
-            weights = C @ B  # W_jt = sum_s c_sj B_st
-        else:
-            self.dual_coef_ = np.empty_like(c_sorted)
-            self.dual_coef_[order] = c_sorted
-            task_of = np.repeat(np.arange(T), n_per_task)
-            weights = np.empty((c_sorted.size, T), dtype=c_sorted.dtype)
-            weights[order] = c_sorted[:, None] * B[task_of]  # W_jt = c_j B_{task(j) t}
-        # f_t(x) = sum_j k(x, x_j) W_jt + b_t over the training inputs in the caller's order.
-        self._expansion_weights = np.ascontiguousarray(weights)
+    def _store_result(self, result: dict, problem: DualProblem) -> None:
+        self._store_expansion(result["dual_coef"], result["intercept"], problem)
         self.coef_ = self.feature_map_ = None
-        self.intercept_ = result["intercept"]
-        self.task_kernel_ = B
-        self.tasks_ = blocks.labels
-        self.X_fit_ = None if self.kernel == "precomputed" else inputs
         self.solver_ = str(result["solver"])
         self.n_iter_ = int(result["n_iter"])
         self.residual_ = float(result["residual"])
-        self._input_form = blocks.form
         if not result["converged"]:
             warnings.warn(
                 f"solver 'cg' stopped after {self.n_iter_} iterations with relative residual {self.residual_:.2e} "
@@ -369,50 +262,7 @@ class MultiTaskKernelRidge(MultiTaskInputMixin, RegressorMixin, BaseEstimator):
         list of ndarray (m_t,), or ndarray of shape (m,) or (m, T)
             In the form of the input, as ``KernelCoupledRegressor.predict``.
         """
-        check_is_fitted(self)
-        if tasks is not None:
-            X = self._checked_test_rows(X, "X")
-            task_index = self._task_positions(check_tasks(tasks, X.shape[0]))
-            predictions = self._expansion(X, self._expansion_weights)
-            return predictions[np.arange(X.shape[0]), task_index] + self.intercept_[task_index]
-        if is_list_form(X):
-            if len(X) != self.tasks_.size:
-                raise ValueError(f"X holds {len(X)} tasks but the model was fitted on {self.tasks_.size}")
-            return [
-                self._expansion(self._checked_test_rows(block, f"X[{t}]"), self._expansion_weights[:, [t]])[:, 0]
-                + self.intercept_[t]
-                for t, block in enumerate(X)
-            ]
-        X_checked = self._checked_test_rows(X, "X")
-        validate_data(self, X, skip_check_array=True, reset=False)
-        predictions = self._expansion(X_checked, self._expansion_weights) + self.intercept_
-        return predictions[:, 0] if self._input_form == "single" else predictions
-
-    def _checked_test_rows(self, X: Any, name: str) -> np.ndarray:
-        X = check_task_matrix(X, name, common_float_dtype([X]))
-        self._check_n_features(X.shape[1], name)
-        return X
-
-    def _expansion(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """k(X, X_fit_) @ weights (m, w), or X @ weights for precomputed kernel values."""
-        if isinstance(getattr(self, "feature_map_", None), RandomFourierMap):
-            return self.feature_map_.expansion(X, weights)
-        if self.kernel == "precomputed":
-            return X @ weights
-        if callable(self.kernel):
-            return self._callable_values(X, self.X_fit_, weights.dtype) @ weights
-        dtype = np.result_type(X.dtype, self.X_fit_.dtype)
-        values = core.kernel_values_f32 if dtype == np.float32 else core.kernel_values_f64
-        return values(
-            np.ascontiguousarray(X, dtype=dtype),
-            np.ascontiguousarray(self.X_fit_, dtype=dtype),
-            self._kernel_name(),
-            self._gamma_value(),
-            float(self.coef0),
-            int(self.degree),
-            np.ascontiguousarray(weights, dtype=dtype),
-            effective_n_threads(self.n_jobs),
-        )
+        return self._expansion_values(X, tasks)
 
     def score(self, X: Any, y: Any, tasks: Any = None, sample_weight: Any = None) -> float:
         """R^2 of the predictions, pooled over tasks (lists, long format) or averaged over the columns of Y."""

@@ -11,12 +11,10 @@ from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import MultiTaskInputMixin
 from ._classifier import KernelCoupledClassifier, encode_labels
 from ._core import core
-from ._input import to_task_blocks
+from ._kernel_expansion import KernelExpansionMixin
 from ._kernel_ridge import MultiTaskKernelRidge
-from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
 
 __all__ = ["MultiTaskSVC"]
@@ -29,7 +27,7 @@ def _default_max_iter(n_samples: int) -> int:
     return max(10_000_000, 100 * n_samples)
 
 
-class MultiTaskSVC(ClassifierMixin, MultiTaskInputMixin, BaseEstimator):
+class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
     r"""Support vector classification, binary per task, with the multi-task kernel :math:`B_{st}\,k(x, x')`.
 
     Task t predicts the sign of :math:`f_t(x) = \sum_j y_j a_j B_{t\,t(j)} k(x_j, x) + b_t`,
@@ -181,16 +179,8 @@ class MultiTaskSVC(ClassifierMixin, MultiTaskInputMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # The model is a kernel expansion like MultiTaskKernelRidge's with dual
-    # coefficients c_i = y_i a_i: its input handling (the three forms, kernels,
-    # task kernel) and its expansion at predict time are reused as they are.
-    _stacked_rows = MultiTaskKernelRidge._stacked_rows
-    _resolve_task_kernel = MultiTaskKernelRidge._resolve_task_kernel
-    _kernel_name = MultiTaskKernelRidge._kernel_name
-    _gamma_value = MultiTaskKernelRidge._gamma_value
-    _training_gram = MultiTaskKernelRidge._training_gram
-    _callable_values = MultiTaskKernelRidge._callable_values
-    _checked_test_rows = MultiTaskKernelRidge._checked_test_rows
-    _expansion = MultiTaskKernelRidge._expansion
+    # coefficients c_i = y_i a_i (KernelExpansionMixin); the dual is solved in float64.
+    _solves_in_float64 = True
     score = KernelCoupledClassifier.score
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -211,34 +201,14 @@ class MultiTaskSVC(ClassifierMixin, MultiTaskInputMixin, BaseEstimator):
         -------
         self : MultiTaskSVC
         """
-        self._validate_feature_names(X, tasks)
-        blocks = to_task_blocks(X, y, tasks, labels=True)
-        blocks.X = [np.asarray(block, dtype=np.float64) for block in blocks.X]  # the dual is solved in float64
-        T = blocks.n_tasks
-        n_per_task = np.array([block.shape[0] for block in blocks.X])
-        self.classes_, signed = encode_labels(blocks, np.float64)
-        shared = blocks.form in ("shared", "single")
-        inputs = blocks.X[0] if shared else self._stacked_rows(blocks, X).astype(np.float64, copy=False)
-        order = np.concatenate(blocks.rows) if blocks.form == "long" else np.arange(inputs.shape[0])
-        self.n_features_in_ = inputs.shape[1]
-        B = self._resolve_task_kernel(T)
-        upper = per_sample_weights(self.task_weights, n_per_task) / float(self.alpha)  # C_t = omega_t / (alpha N)
-        gram = self._training_gram(inputs, order)
-        offsets = np.concatenate([[0], np.cumsum(n_per_task)]).astype(np.int64)
+        problem = self._dual_problem(X, y, tasks, labels=True)
+        self.classes_, signed = encode_labels(problem.blocks, np.float64)
         y_signed = np.concatenate(signed)
-        n_samples = int(offsets[-1])
+        n_samples = int(problem.offsets[-1])
         result = core.fit_svc(
-            None if gram is not None else np.ascontiguousarray(inputs[order]),
-            gram,
-            self._kernel_name(),
-            self._gamma_value(),
-            float(self.coef0),
-            int(self.degree),
-            np.ascontiguousarray(B, dtype=np.float64),
-            offsets.tolist(),
-            shared,
+            *self._core_arguments(problem, np.float64),
             y_signed,
-            upper,
+            1.0 / (float(self.alpha) * problem.unit_ridge),  # C_t = omega_t / (alpha N)
             self._intercept_mode(),
             float(self.tol),
             _default_max_iter(n_samples) if self.max_iter is None else int(self.max_iter),
@@ -246,16 +216,11 @@ class MultiTaskSVC(ClassifierMixin, MultiTaskInputMixin, BaseEstimator):
             bool(self.shrinking),
             effective_n_threads(self.n_jobs),
         )
-        signed_coef = y_signed * result["alpha"]  # c_i = y_i a_i, core (task-sorted) order
-        MultiTaskKernelRidge._store_result(
-            self,
-            {**result, "dual_coef": signed_coef, "solver": "dual_cd", "residual": result["violation"], "converged": True},
-            blocks,
-            B,
-            inputs,
-            order,
-            shared,
-        )
+        self._store_expansion(y_signed * result["alpha"], result["intercept"], problem)  # c_i = y_i a_i
+        self.solver_ = "dual_cd"
+        self.n_iter_ = int(result["n_iter"])
+        self.residual_ = float(result["violation"])
+        blocks, order = problem.blocks, problem.order
         support_sorted = np.flatnonzero(result["alpha"] > 0)
         self.support_ = support_sorted if blocks.form != "long" else np.sort(order[support_sorted])
         if not result["converged"]:
@@ -288,7 +253,7 @@ class MultiTaskSVC(ClassifierMixin, MultiTaskInputMixin, BaseEstimator):
         list of ndarray (m_t,), or ndarray of shape (m,) or (m, T)
             In the form of the input.
         """
-        return MultiTaskKernelRidge.predict(self, X, tasks)
+        return self._expansion_values(X, tasks)
 
     def predict(self, X: Any, tasks: Any = None) -> Any:
         """Predict class labels with each task's decision function.

@@ -53,17 +53,16 @@ struct KernelRidgeOptions {
   Index max_cholesky_samples = 12000;  // "auto": cholesky up to this N, cg beyond
 };
 
-/// Dense solver: A formed (lower triangle), factorised in place by the parallel
-/// blocked Cholesky, O(N^3 / 3). Intercepts by the Schur complement: with
-/// c_0 = A^{-1} y and Z = A^{-1} E (T more right-hand sides),
+/// Dense solve of the (bordered) system with A = M + diag(ridge) given the lower
+/// triangle of M in A (overwritten by the factor): A factorised in place by the
+/// parallel blocked Cholesky, O(N^3 / 3). Intercepts by the Schur complement:
+/// with c_0 = A^{-1} y and Z = A^{-1} E (T more right-hand sides),
 /// b = (E^T Z)^{-1} E^T c_0 and c = c_0 - Z b.
 template <typename Scalar>
-void solve_kernel_ridge_cholesky(const KernelRidgeProblem<Scalar>& problem, int n_threads,
-                                 KernelRidgeResult<Scalar>& result) {
+void solve_bordered_cholesky(Matrix<Scalar>& A, const KernelRidgeProblem<Scalar>& problem, int n_threads,
+                             KernelRidgeResult<Scalar>& result) {
   const TaskLayout& layout = problem.layout;
   const Index N = layout.n_samples(), T = layout.n_tasks();
-  Matrix<Scalar> A;
-  multitask_gram_lower(problem.inputs, problem.B, layout, A, n_threads);
   for (Index t = 0; t < T; ++t)
     A.diagonal().segment(layout.offsets[t], layout.offsets[t + 1] - layout.offsets[t]).array() += problem.ridge[t];
   // A pivot L_ii^2 at round-off level of the largest diagonal entry: singular to working precision.
@@ -93,6 +92,15 @@ void solve_kernel_ridge_cholesky(const KernelRidgeProblem<Scalar>& problem, int 
   if (factor.info() != Eigen::Success) throw NumericalError("the intercept system is not positive definite");
   result.intercept = factor.solve(sums).template cast<Scalar>();
   result.dual_coef.noalias() -= rhs.rightCols(T) * result.intercept;
+}
+
+/// Dense solver: M formed (lower triangle), then solve_bordered_cholesky.
+template <typename Scalar>
+void solve_kernel_ridge_cholesky(const KernelRidgeProblem<Scalar>& problem, int n_threads,
+                                 KernelRidgeResult<Scalar>& result) {
+  Matrix<Scalar> A;
+  multitask_gram_lower(problem.inputs, problem.B, problem.layout, A, n_threads);
+  solve_bordered_cholesky(A, problem, n_threads, result);
 }
 
 /// Shared design: the Kronecker solver (kronecker_dual.hpp) on C (n, T), the
@@ -137,11 +145,9 @@ void solve_kernel_ridge_cg(const KernelRidgeProblem<Scalar>& problem, const Kern
   result.residual = report.residual;
 }
 
-/// Checks the problem's shapes and runs the solver of `options.solver`
-/// ("auto": kronecker for a shared design, cholesky up to max_cholesky_samples, cg beyond).
+/// InvalidArgument unless the problem's shapes are consistent and every ridge is > 0.
 template <typename Scalar>
-KernelRidgeResult<Scalar> fit_kernel_ridge(const KernelRidgeProblem<Scalar>& problem,
-                                           const KernelRidgeOptions& options) {
+void check_kernel_ridge_problem(const KernelRidgeProblem<Scalar>& problem) {
   const TaskLayout& layout = problem.layout;
   const Index T = layout.n_tasks();
   require(T >= 1 && layout.offsets.front() == 0, "task offsets must start at 0");
@@ -153,7 +159,15 @@ KernelRidgeResult<Scalar> fit_kernel_ridge(const KernelRidgeProblem<Scalar>& pro
   require(problem.inputs.n_inputs() == layout.n_inputs(), "the kernel inputs do not match the samples");
   require(!problem.inputs.precomputed() || problem.inputs.gram.cols() == problem.inputs.gram.rows(),
           "a precomputed kernel must be square");
+}
 
+/// Checks the problem's shapes and runs the solver of `options.solver`
+/// ("auto": kronecker for a shared design, cholesky up to max_cholesky_samples, cg beyond).
+template <typename Scalar>
+KernelRidgeResult<Scalar> fit_kernel_ridge(const KernelRidgeProblem<Scalar>& problem,
+                                           const KernelRidgeOptions& options) {
+  check_kernel_ridge_problem(problem);
+  const TaskLayout& layout = problem.layout;
   std::string solver = options.solver;
   if (solver == "auto")
     solver = layout.shared ? "kronecker" : (layout.n_samples() <= options.max_cholesky_samples ? "cholesky" : "cg");

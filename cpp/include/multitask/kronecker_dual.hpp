@@ -16,6 +16,51 @@ namespace multitask {
 /// factorisations' time at n = 2000, 14 at n = 1000).
 constexpr Index kronecker_cholesky_directions = 12;
 
+/// The task directions of a shared design: B' = R^{-1/2} B R^{-1/2} = V diag(beta) V^T
+/// (T x T eigendecomposition) for B (T, T) symmetric PSD and R^{-1/2} = diag(inv_sqrt_ridge);
+/// eigenvalues at round-off level of the largest are set to exactly 0 (B is PSD).
+struct TaskDirections {
+  Matrix<ExactScalar> V;     // (T, T) orthonormal eigenvectors
+  Vector<ExactScalar> beta;  // (T) eigenvalues, >= 0
+
+  template <typename Scalar>
+  TaskDirections(const Matrix<Scalar>& B, const Vector<ExactScalar>& inv_sqrt_ridge) {
+    using Work = ExactScalar;
+    const Matrix<Work> B_scaled =
+        inv_sqrt_ridge.asDiagonal() * B.template cast<Work>() * inv_sqrt_ridge.asDiagonal();
+    Eigen::SelfAdjointEigenSolver<Matrix<Work>> task_eigen(B_scaled);
+    if (task_eigen.info() != Eigen::Success) throw NumericalError("eigendecomposition of the task kernel failed");
+    V = task_eigen.eigenvectors();
+    const Work tiny = Work(B.rows()) * std::numeric_limits<Work>::epsilon() *
+                      task_eigen.eigenvalues().cwiseAbs().maxCoeff();
+    beta = task_eigen.eigenvalues().unaryExpr([tiny](Work value) { return value > tiny ? value : Work(0); });
+  }
+};
+
+/// Exact intercepts of the shared-design system in its task directions (see
+/// solve_kronecker_dual): given z_k = (beta_k K_x + I)^{-1} y^_k in Z (n, T) and
+/// q_k = (beta_k K_x + I)^{-1} a in Q (n, T), a = 1_n in the working basis, the
+/// Schur complement S = R^{-1/2} V diag(h) V^T R^{-1/2} with h_k = a^T q_k gives
+/// b = S^{-1} R^{-1/2} V (a^T z_k)_k; z_k is corrected in place by
+/// -(V^T R^{-1/2} b)_k q_k. Returns b (T).
+inline Vector<ExactScalar> kronecker_intercepts(const Matrix<ExactScalar>& V,               // (T, T)
+                                                const Vector<ExactScalar>& inv_sqrt_ridge,  // (T)
+                                                const Vector<ExactScalar>& a,               // (n)
+                                                const Matrix<ExactScalar>& Q,               // (n, T)
+                                                Matrix<ExactScalar>& Z) {                   // (n, T)
+  using Work = ExactScalar;
+  const Vector<Work> h = Q.transpose() * a;  // (T)
+  const Vector<Work> u = Z.transpose() * a;  // (T) a^T z_k
+  const Matrix<Work> S =
+      inv_sqrt_ridge.asDiagonal() * V * h.asDiagonal() * V.transpose() * inv_sqrt_ridge.asDiagonal();
+  const Eigen::LLT<Matrix<Work>> schur(S);
+  if (schur.info() != Eigen::Success) throw NumericalError("the intercept system is not positive definite");
+  const Vector<Work> b = schur.solve(inv_sqrt_ridge.asDiagonal() * (V * u));
+  const Vector<Work> w = V.transpose() * inv_sqrt_ridge.asDiagonal() * b;
+  Z -= Q * w.asDiagonal();
+  return b;
+}
+
 /// Solves (B (x) K_x + R (x) I_n) vec(C) = vec(Y) for C, Y (n, T), with K_x (n, n)
 /// (lower triangle given) and B (T, T) symmetric positive semidefinite and
 /// R = diag(r), r > 0 (the ridge alpha N / omega_t of each task). In matrix form:
@@ -46,13 +91,9 @@ Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
   using Work = ExactScalar;
   const Index n = gram_lower.rows(), T = B.rows();
   const Vector<Work> inv_sqrt_ridge = ridge.template cast<Work>().cwiseSqrt().cwiseInverse();
-  const Matrix<Work> B_scaled = inv_sqrt_ridge.asDiagonal() * B.template cast<Work>() * inv_sqrt_ridge.asDiagonal();
-  Eigen::SelfAdjointEigenSolver<Matrix<Work>> task_eigen(B_scaled);
-  if (task_eigen.info() != Eigen::Success) throw NumericalError("eigendecomposition of the task kernel failed");
-  const Matrix<Work>& V = task_eigen.eigenvectors();
-  // B is PSD: eigenvalues at round-off level of the largest are zero.
-  const Work tiny = Work(T) * std::numeric_limits<Work>::epsilon() * task_eigen.eigenvalues().cwiseAbs().maxCoeff();
-  const Vector<Work> beta = task_eigen.eigenvalues().unaryExpr([tiny](Work value) { return value > tiny ? value : 0; });
+  const TaskDirections directions(B, inv_sqrt_ridge);
+  const Matrix<Work>& V = directions.V;
+  const Vector<Work>& beta = directions.beta;
   const Index active = (beta.array() > 0).count();
   const bool tridiagonal = active > kronecker_cholesky_directions;
 
@@ -86,9 +127,7 @@ Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
       // LDL^T of beta_k Tr + I, then L^{-1} and (D L^T)^{-1} on both columns.
       const Vector<Work> scaled_off = beta[k] * off;
       if (!tridiagonal_pivots(Vector<Work>(beta[k] * main), scaled_off, Work(1), pivots)) throw not_definite();
-      for (Index j = 1; j < n; ++j) rhs.row(j) -= (scaled_off[j - 1] / pivots[j - 1]) * rhs.row(j - 1);
-      rhs.row(n - 1) /= pivots[n - 1];
-      for (Index j = n - 2; j >= 0; --j) rhs.row(j) = (rhs.row(j) - scaled_off[j] * rhs.row(j + 1)) / pivots[j];
+      tridiagonal_solve_in_place(scaled_off, pivots, rhs);
     } else {
       factor = beta[k] * gram;
       factor.diagonal().array() += Work(1);
@@ -100,18 +139,7 @@ Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
   }
 
   intercept_out = Vector<Scalar>::Zero(T);
-  if (fit_intercept) {
-    const Vector<Work> h = Q.transpose() * a;  // (T)
-    const Vector<Work> u = Z.transpose() * a;  // (T) a^T z_k
-    const Matrix<Work> S = inv_sqrt_ridge.asDiagonal() * V * h.asDiagonal() * V.transpose() *
-                           inv_sqrt_ridge.asDiagonal();
-    const Eigen::LLT<Matrix<Work>> schur(S);
-    if (schur.info() != Eigen::Success) throw NumericalError("the intercept system is not positive definite");
-    const Vector<Work> b = schur.solve(inv_sqrt_ridge.asDiagonal() * (V * u));
-    const Vector<Work> w = V.transpose() * inv_sqrt_ridge.asDiagonal() * b;
-    Z -= Q * w.asDiagonal();
-    intercept_out = b.template cast<Scalar>();
-  }
+  if (fit_intercept) intercept_out = kronecker_intercepts(V, inv_sqrt_ridge, a, Q, Z).template cast<Scalar>();
   Matrix<Work> C = Z * V.transpose() * inv_sqrt_ridge.asDiagonal();
   if (tridiagonal) C = P * C;
   return C.template cast<Scalar>();

@@ -65,6 +65,16 @@ bool tridiagonal_pivots(const Vector<Scalar>& main, const Vector<Scalar>& off, S
   return true;
 }
 
+/// Solves ((main, off) + shift I) X = RHS in place, RHS (n, m), from the LDL^T
+/// pivots of tridiagonal_pivots: forward L^{-1}, then (D L^T)^{-1}.
+template <typename Scalar, typename Rhs>
+void tridiagonal_solve_in_place(const Vector<Scalar>& off, const Vector<Scalar>& pivots, Rhs& rhs) {
+  const Index n = pivots.size();
+  for (Index j = 1; j < n; ++j) rhs.row(j) -= (off[j - 1] / pivots[j - 1]) * rhs.row(j - 1);
+  rhs.row(n - 1) /= pivots[n - 1];
+  for (Index j = n - 2; j >= 0; --j) rhs.row(j) = (rhs.row(j) - off[j] * rhs.row(j + 1)) / pivots[j];
+}
+
 /// Solver of the Sylvester equation  G W S + alpha W K = C  for a symmetric
 /// positive semidefinite G (d, d), coupling K (T, T) and S = diag(s), s > 0.
 ///

@@ -1,0 +1,77 @@
+// Householder reduction of a symmetric matrix to tridiagonal form, blocked as
+// LAPACK's dsytrd/dlatrd: the reduction of kernel matrices for the alpha path
+// (kernel_ridge_path.hpp). Eigen's Tridiagonalization applies every reflector to
+// the trailing matrix at once (a rank-2 update: it reads and writes the whole
+// trailing triangle per column, on top of the symmetric product), which makes it
+// bound by memory bandwidth; here the updates of a panel of columns are deferred
+// and applied together as one rank-2k update (BLAS-3), so each column streams
+// the trailing triangle once, read-only.
+#pragma once
+
+#include <Eigen/Householder>
+#include <algorithm>
+
+#include "types.hpp"
+
+namespace multitask {
+
+/// Columns whose reflectors are applied together.
+constexpr Index tridiagonal_panel = 32;
+
+/// Reduces the symmetric A (n, n), lower triangle read, in place to A = P Tr P^T
+/// with P = H_0 H_1 ... H_{n-2}, H_c = I - tau_c v_c v_c^T. Storage as Eigen's
+/// Tridiagonalization (so Eigen's HouseholderSequence applies P): on return the
+/// diagonal of A is Tr's diagonal, A(c+1, c) its sub-diagonal, v_c = (1, A(c+2:, c))
+/// below it, and tau_out(c) = tau_c (n - 1).
+///
+/// Per column c of a panel starting at k, with V, W (the v_i, w_i of the panel's
+/// earlier columns) and A still as at the panel's start below and right of it:
+///     a_c  -= V W(c,:)^T + W V(c,:)^T                  (bring column c up to date)
+///     v_c, tau_c from a_c(c+1:)                        (Householder)
+///     p     = tau_c (A v_c - V (W^T v_c) - W (V^T v_c)) (A v_c with the deferred updates)
+///     w_c   = p - (tau_c / 2) (p^T v_c) v_c
+/// so that H_c A_c H_c = A_c - v_c w_c^T - w_c v_c^T; after the panel, the trailing
+/// lower triangle gets -= V W^T + W V^T.
+template <typename Derived>
+void tridiagonalize_blocked(Eigen::MatrixBase<Derived>& A, Vector<double>& tau_out) {
+  const Index n = A.rows();
+  tau_out.resize(std::max<Index>(n - 1, 0));
+  Matrix<double> V(n, tridiagonal_panel), W(n, tridiagonal_panel);  // row r: global row k + r
+  Vector<double> v, p;
+  for (Index k = 0; k + 1 < n; k += tridiagonal_panel) {
+    const Index width = std::min(tridiagonal_panel, n - 1 - k);
+    for (Index j = 0; j < width; ++j) {
+      const Index c = k + j, below = n - c - 1;
+      if (j > 0) {
+        A.col(c).tail(below + 1).noalias() -= V.block(j, 0, below + 1, j) * W.block(j, 0, 1, j).transpose();
+        A.col(c).tail(below + 1).noalias() -= W.block(j, 0, below + 1, j) * V.block(j, 0, 1, j).transpose();
+      }
+      double tau, beta;
+      A.col(c).tail(below).makeHouseholderInPlace(tau, beta);
+      A(c + 1, c) = beta;
+      tau_out[c] = tau;
+      v.resize(below);
+      v[0] = 1;
+      v.tail(below - 1) = A.col(c).tail(below - 1);
+      p.noalias() = A.bottomRightCorner(below, below).template selfadjointView<Eigen::Lower>() * v;
+      if (j > 0) {
+        const Vector<double> Wv = W.block(j + 1, 0, below, j).transpose() * v;
+        const Vector<double> Vv = V.block(j + 1, 0, below, j).transpose() * v;
+        p.noalias() -= V.block(j + 1, 0, below, j) * Wv;
+        p.noalias() -= W.block(j + 1, 0, below, j) * Vv;
+      }
+      p *= tau;
+      p -= (0.5 * tau * p.dot(v)) * v;
+      V.col(j).head(j + 1).setZero();
+      W.col(j).head(j + 1).setZero();
+      V.col(j).segment(j + 1, below) = v;
+      W.col(j).segment(j + 1, below) = p;
+    }
+    const Index rest = n - k - width;  // the trailing matrix after the panel
+    auto trailing = A.bottomRightCorner(rest, rest).template triangularView<Eigen::Lower>();
+    trailing -= V.block(width, 0, rest, width) * W.block(width, 0, rest, width).transpose();
+    trailing -= W.block(width, 0, rest, width) * V.block(width, 0, rest, width).transpose();
+  }
+}
+
+}  // namespace multitask

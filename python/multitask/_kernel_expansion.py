@@ -1,0 +1,240 @@
+"""What the multi-task kernel machines share: the dual problem's pieces and the kernel expansion.
+
+A fitted machine predicts with f_t(x) = sum_(s,j) c_sj B_ts k(x_sj, x) + b_t, its dual
+coefficients c coming from kernel ridge's linear system or the SVM's quadratic programme
+(c_i = y_i a_i); validating the three input forms, the task kernel B, the input kernel, and
+evaluating the expansion are the same for both.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._base import MultiTaskInputMixin
+from ._core import core
+from ._feature_maps import RandomFourierMap
+from ._input import TaskBlocks, check_tasks, check_task_matrix, common_float_dtype, is_list_form, to_task_blocks
+from ._task_weights import per_sample_weights
+from ._threads import effective_n_threads
+from .coupling import from_task_kernel, resolve_coupling, validate_coupling
+
+
+def _check_symmetric_gram(gram: np.ndarray, rtol: float = 1e-10) -> None:
+    """ValueError unless max |G_ij - G_ji| <= rtol max |G_ij|; in row blocks (no (N, N) temporaries)."""
+    asymmetry, scale = 0.0, 0.0
+    for start in range(0, gram.shape[0], 1024):
+        rows = gram[start : start + 1024]
+        asymmetry = max(asymmetry, float(np.max(np.abs(rows - gram[:, start : start + 1024].T))))
+        scale = max(scale, float(np.max(np.abs(rows))))
+    if asymmetry > rtol * scale:
+        raise ValueError(
+            f"the training kernel matrix must be symmetric; its largest asymmetry is {asymmetry:.3g} "
+            f"(largest entry {scale:.3g})"
+        )
+
+
+class DualProblem(NamedTuple):
+    """The dual system of a fit except alpha (its ridge is ``alpha * unit_ridge``), in the core's order."""
+
+    blocks: TaskBlocks
+    B: np.ndarray  # (T, T) task kernel
+    inputs: np.ndarray  # training inputs in the caller's order
+    order: np.ndarray  # permutation sorting the inputs task by task
+    shared: bool
+    gram: np.ndarray | None  # input Gram for precomputed/callable kernels, else None
+    offsets: np.ndarray  # (T + 1) task offsets
+    unit_ridge: np.ndarray  # (T) N / omega_t
+
+
+class KernelExpansionMixin(MultiTaskInputMixin):
+    """Input handling and prediction of an estimator whose model is a multi-task kernel expansion.
+
+    Subclasses have the parameters ``kernel``, ``gamma``, ``degree``, ``coef0``,
+    ``task_kernel``, ``coupling``, ``task_weights`` and ``n_jobs``.
+    """
+
+    #: Cast the training inputs to float64 (the solver has no float32 version).
+    _solves_in_float64 = False
+
+    def _needs_training_gram(self) -> bool:
+        """Whether the fit needs the input Gram of precomputed/callable kernels."""
+        return True
+
+    def _dual_problem(self, X: Any, y: Any, tasks: Any, labels: bool = False) -> DualProblem:
+        """Validate the data and set ``n_features_in_``; the dual system's pieces that do not depend on alpha."""
+        self._validate_feature_names(X, tasks)
+        blocks = to_task_blocks(X, y, tasks, labels=labels)
+        if self._solves_in_float64:
+            blocks.X = [np.asarray(block, dtype=np.float64) for block in blocks.X]
+        T = blocks.n_tasks
+        n_per_task = np.array([block.shape[0] for block in blocks.X])
+        shared = blocks.form in ("shared", "single")
+        # Training inputs in the caller's order (the columns of a precomputed kernel) and
+        # the permutation `order` that sorts them task by task (the core's order).
+        inputs = blocks.X[0] if shared else self._stacked_rows(blocks, X)
+        order = np.concatenate(blocks.rows) if blocks.form == "long" else np.arange(inputs.shape[0])
+        self.n_features_in_ = inputs.shape[1]
+        return DualProblem(
+            blocks=blocks,
+            B=self._resolve_task_kernel(T),
+            inputs=inputs,
+            order=order,
+            shared=shared,
+            gram=self._training_gram(inputs, order) if self._needs_training_gram() else None,
+            offsets=np.concatenate([[0], np.cumsum(n_per_task)]).astype(np.int64),
+            # alpha N / omega_t at alpha = 1 (s_t = omega_t / N)
+            unit_ridge=1.0 / per_sample_weights(self.task_weights, n_per_task),
+        )
+
+    def _core_arguments(self, problem: DualProblem, dtype: type) -> tuple:
+        """The core's leading arguments (X, gram, kernel, gamma, coef0, degree, B, offsets, shared)."""
+        return (
+            None if problem.gram is not None else np.ascontiguousarray(problem.inputs[problem.order], dtype=dtype),
+            None if problem.gram is None else np.ascontiguousarray(problem.gram, dtype=dtype),
+            self._kernel_name(),
+            self._gamma_value(),
+            float(self.coef0),
+            int(self.degree),
+            problem.B,
+            problem.offsets.tolist(),
+            problem.shared,
+        )
+
+    def _stacked_rows(self, blocks: TaskBlocks, X: Any) -> np.ndarray:
+        """All training rows in the caller's order: the list concatenated, or X itself (long format)."""
+        if blocks.form == "long":
+            return check_task_matrix(X, "X", blocks.X[0].dtype)
+        return np.vstack(blocks.X)
+
+    def _resolve_task_kernel(self, n_tasks: int) -> np.ndarray:
+        """B from ``task_kernel``, or K^{-1} from ``coupling``, or I."""
+        if self.task_kernel is not None and self.coupling is not None:
+            raise ValueError("give either task_kernel (B) or coupling (K, then B = K^-1), not both")
+        if self.coupling is not None:
+            K = resolve_coupling(self.coupling, n_tasks)
+            return from_task_kernel(K, name="coupling")
+        if self.task_kernel is None:
+            return np.eye(n_tasks)
+        return validate_coupling(self.task_kernel, n_tasks, name="task_kernel")
+
+    def _kernel_name(self) -> str:
+        return self.kernel if isinstance(self.kernel, str) and self.kernel != "precomputed" else "linear"
+
+    def _gamma_value(self) -> float:
+        return 1.0 / self.n_features_in_ if self.gamma is None else float(self.gamma)
+
+    def _training_gram(self, inputs: np.ndarray, order: np.ndarray) -> np.ndarray | None:
+        """The input Gram in the core's order for precomputed and callable kernels; None otherwise."""
+        if self.kernel == "precomputed":
+            n = inputs.shape[0]
+            if inputs.shape[1] != n:
+                raise ValueError(
+                    f"kernel='precomputed' needs X of kernel values against the {n} training inputs, one column "
+                    f"each (shape ({n}, {n}) in all), got {inputs.shape[1]} columns"
+                )
+            sorted_already = np.array_equal(order, np.arange(n))
+            gram = inputs if sorted_already else inputs[np.ix_(order, order)]
+        elif callable(self.kernel):
+            sorted_inputs = inputs[order]
+            gram = self._callable_values(sorted_inputs, sorted_inputs, inputs.dtype)
+        else:
+            return None
+        _check_symmetric_gram(gram)
+        return np.ascontiguousarray(gram)
+
+    def _callable_values(self, X1: np.ndarray, X2: np.ndarray, dtype: type) -> np.ndarray:
+        values = np.asarray(self.kernel(X1, X2), dtype=dtype)
+        if values.shape != (X1.shape[0], X2.shape[0]):
+            raise ValueError(
+                f"kernel returned an array of shape {values.shape}, expected ({X1.shape[0]}, {X2.shape[0]})"
+            )
+        return values
+
+    def _store_expansion(self, c_sorted: np.ndarray, intercept: np.ndarray, problem: DualProblem) -> None:
+        """Set ``dual_coef_`` (from c in the core's order), ``intercept_`` and what predicting needs."""
+        blocks, B, order = problem.blocks, problem.B, problem.order
+        T = blocks.n_tasks
+        n_per_task = [block.shape[0] for block in blocks.X]
+        if problem.shared:
+            C = c_sorted.reshape(T, -1).T  # (n, T): column t is c_t
+            self.dual_coef_ = C[:, 0] if blocks.form == "single" else C
+            weights = C @ B  # W_jt = sum_s c_sj B_st
+        else:
+            self.dual_coef_ = np.empty_like(c_sorted)
+            self.dual_coef_[order] = c_sorted
+            task_of = np.repeat(np.arange(T), n_per_task)
+            weights = np.empty((c_sorted.size, T), dtype=c_sorted.dtype)
+            weights[order] = c_sorted[:, None] * B[task_of]  # W_jt = c_j B_{task(j) t}
+        # f_t(x) = sum_j k(x, x_j) W_jt + b_t over the training inputs in the caller's order.
+        self._expansion_weights = np.ascontiguousarray(weights)
+        self.intercept_ = intercept
+        self.task_kernel_ = B
+        self.tasks_ = blocks.labels
+        self.X_fit_ = None if self.kernel == "precomputed" else problem.inputs
+        self._input_form = blocks.form
+    # -------------------------------------------------------------- predict
+
+    def _expansion_values(self, X: Any, tasks: Any = None) -> Any:
+        """Every task's kernel expansion f_t(x) at the test inputs.
+
+        Parameters
+        ----------
+        X : list of array-like (m_t, d), or array-like of shape (m, d)
+            Test inputs per task (lists), labelled by ``tasks``, or for every
+            task; kernel values against the training inputs when precomputed.
+        tasks : array-like of shape (m,), default=None
+            Task label of every row; each must be one of ``tasks_``.
+
+        Returns
+        -------
+        list of ndarray (m_t,), or ndarray of shape (m,) or (m, T)
+            In the form of the input, as ``KernelCoupledRegressor.predict``.
+        """
+        check_is_fitted(self)
+        if tasks is not None:
+            X = self._checked_test_rows(X, "X")
+            task_index = self._task_positions(check_tasks(tasks, X.shape[0]))
+            predictions = self._expansion(X, self._expansion_weights)
+            return predictions[np.arange(X.shape[0]), task_index] + self.intercept_[task_index]
+        if is_list_form(X):
+            if len(X) != self.tasks_.size:
+                raise ValueError(f"X holds {len(X)} tasks but the model was fitted on {self.tasks_.size}")
+            return [
+                self._expansion(self._checked_test_rows(block, f"X[{t}]"), self._expansion_weights[:, [t]])[:, 0]
+                + self.intercept_[t]
+                for t, block in enumerate(X)
+            ]
+        X_checked = self._checked_test_rows(X, "X")
+        validate_data(self, X, skip_check_array=True, reset=False)
+        predictions = self._expansion(X_checked, self._expansion_weights) + self.intercept_
+        return predictions[:, 0] if self._input_form == "single" else predictions
+
+    def _checked_test_rows(self, X: Any, name: str) -> np.ndarray:
+        X = check_task_matrix(X, name, common_float_dtype([X]))
+        self._check_n_features(X.shape[1], name)
+        return X
+
+    def _expansion(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """k(X, X_fit_) @ weights (m, w), or X @ weights for precomputed kernel values."""
+        if isinstance(getattr(self, "feature_map_", None), RandomFourierMap):
+            return self.feature_map_.expansion(X, weights)
+        if self.kernel == "precomputed":
+            return X @ weights
+        if callable(self.kernel):
+            return self._callable_values(X, self.X_fit_, weights.dtype) @ weights
+        dtype = np.result_type(X.dtype, self.X_fit_.dtype)
+        values = core.kernel_values_f32 if dtype == np.float32 else core.kernel_values_f64
+        return values(
+            np.ascontiguousarray(X, dtype=dtype),
+            np.ascontiguousarray(self.X_fit_, dtype=dtype),
+            self._kernel_name(),
+            self._gamma_value(),
+            float(self.coef0),
+            int(self.degree),
+            np.ascontiguousarray(weights, dtype=dtype),
+            effective_n_threads(self.n_jobs),
+        )
+
