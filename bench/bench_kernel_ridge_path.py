@@ -80,7 +80,7 @@ def compare(title: str, estimator, X, y, X_test, methods: list[str], solver: str
                      f"{differences[method]:.1e}"])
     table = markdown_table(["method", f"{ALPHAS.size} alphas (ms)", "speed-up", "max abs difference / max abs f"],
                            rows)
-    return f"### {title}\n\n{table}\n", speedups[0]
+    return f"#### {title}\n\n{table}\n", speedups[0]
 
 
 def run(repeats: int = 3, threads: int = 1, quick: bool = False) -> dict:
@@ -97,11 +97,15 @@ def run(repeats: int = 3, threads: int = 1, quick: bool = False) -> dict:
         f"Per-task inputs: T = {T_own} tasks, N = {N} samples", own, Xs, ys, tests,
         ["tridiagonal", "per_alpha"], "cholesky", repeats, threads)
     section = (
-        f"## Multi-task kernel ridge, {ALPHAS.size} alphas at once (threads: {threads})\n\n"
+        f"### K5. Multi-task kernel ridge, {ALPHAS.size} alphas at once (threads: {threads})\n\n"
         f"RBF input kernel (gamma = {GAMMA}), fixed task kernel B, intercepts, alphas log-spaced "
         f"{ALPHAS[0]:.0e} … {ALPHAS[-1]:.0e}; fit times only.\n\n" + text_shared + "\n" + text_own
     )
-    return {"section": section, "status": f"speed-up {speedup_shared} (shared), {speedup_own} (per-task)"}
+    summary_rows = [[f"K5. `kernel_ridge_path`, {ALPHAS.size} alphas vs {ALPHAS.size} separate fits: shared design "
+                     f"T={T_shared}, n={n}; per-task inputs T={T_own}, N={N}",
+                     f"{speedup_shared} faster; {speedup_own} faster", "report", ""]]
+    return {"section": section, "status": f"speed-up {speedup_shared} (shared), {speedup_own} (per-task)",
+            "summary_rows": summary_rows}
 
 
 if __name__ == "__main__":
