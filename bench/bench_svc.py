@@ -102,7 +102,8 @@ def run(repeats: int = 5, threads: int = 1, quick: bool = False) -> dict:
     )
     summary = [f"K3. `MultiTaskSVC`, T={T}, N={N} in R^{D}, RBF, shared intercept, tol {TOL}: fit vs scikit-learn "
                "`SVC(kernel=\"precomputed\")` (a) building the multi-task Gram + fit, (b) fit alone",
-               "; ".join(f"{t_ours / t:.2f} × {name.split(':')[0].removeprefix('sklearn ')}" for name, t in times.items()), "≤ 0.5 ×",
+               "; ".join(f"{t_ours / t:.2f} × {name.split(':')[0].removeprefix('sklearn ')}"
+                         for name, t in times.items()), "≤ 0.5 ×",
                "**" + " / ".join(verdict(t_ours / t, 0.5) for t in times.values()) + "**"]
     return {"section": section, "status": ", ".join(statuses), "summary_rows": [summary]}
 
