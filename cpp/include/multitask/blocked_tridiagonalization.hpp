@@ -10,6 +10,7 @@
 
 #include <Eigen/Householder>
 #include <algorithm>
+#include <utility>
 
 #include "types.hpp"
 
@@ -73,5 +74,31 @@ void tridiagonalize_blocked(Eigen::MatrixBase<Derived>& A, Vector<double>& tau_o
     trailing -= W.block(width, 0, rest, width) * V.block(width, 0, rest, width).transpose();
   }
 }
+
+/// The reduction G = P Tr P^T of the symmetric G (n, n), lower triangle given
+/// (tridiagonalize_blocked), done in G's storage; P applied as Householder reflectors.
+struct TridiagonalReduction {
+  Matrix<double> reflectors;  // (n, n) the reflectors below the sub-diagonal
+  Vector<double> tau;         // (n - 1)
+  Vector<double> main;        // (n) diagonal of Tr
+  Vector<double> off;         // (n - 1) sub-diagonal of Tr
+
+  explicit TridiagonalReduction(Matrix<double> G) : reflectors(std::move(G)) {
+    tridiagonalize_blocked(reflectors, tau);
+    main = reflectors.diagonal();
+    off = reflectors.diagonal(-1);
+  }
+  /// P^T X for X (n, m).
+  Matrix<double> to_basis(const Matrix<double>& X) const { return P().adjoint() * X; }
+  /// P X for X (n, m).
+  Matrix<double> from_basis(const Matrix<double>& X) const { return P() * X; }
+
+ private:
+  Eigen::HouseholderSequence<Matrix<double>, Vector<double>> P() const {
+    return Eigen::HouseholderSequence<Matrix<double>, Vector<double>>(reflectors, tau)
+        .setLength(reflectors.rows() - 1)
+        .setShift(1);
+  }
+};
 
 }  // namespace multitask

@@ -60,32 +60,6 @@ inline NumericalError path_not_definite() {
                         "positive semidefinite (or alpha is at round-off level)");
 }
 
-/// The reduction G = P Tr P^T of the symmetric G (n, n), lower triangle given
-/// (blocked_tridiagonalization.hpp), done in G's storage.
-struct TridiagonalReduction {
-  Matrix<ExactScalar> reflectors;  // (n, n) the reflectors below the sub-diagonal
-  Vector<ExactScalar> tau;         // (n - 1)
-  Vector<ExactScalar> main;        // (n) diagonal of Tr
-  Vector<ExactScalar> off;         // (n - 1) sub-diagonal of Tr
-
-  explicit TridiagonalReduction(Matrix<ExactScalar> G) : reflectors(std::move(G)) {
-    tridiagonalize_blocked(reflectors, tau);
-    main = reflectors.diagonal();
-    off = reflectors.diagonal(-1);
-  }
-  /// P^T X for X (n, m).
-  Matrix<ExactScalar> to_basis(const Matrix<ExactScalar>& X) const { return P().adjoint() * X; }
-  /// P X for X (n, m).
-  Matrix<ExactScalar> from_basis(const Matrix<ExactScalar>& X) const { return P() * X; }
-
- private:
-  Eigen::HouseholderSequence<Matrix<ExactScalar>, Vector<ExactScalar>> P() const {
-    return Eigen::HouseholderSequence<Matrix<ExactScalar>, Vector<ExactScalar>>(reflectors, tau)
-        .setLength(reflectors.rows() - 1)
-        .setShift(1);
-  }
-};
-
 /// Per-task inputs, one reduction of G = D M D (see the file comment).
 template <typename Scalar>
 void path_tridiagonal_per_task(const KernelRidgeProblem<Scalar>& problem, const Vector<ExactScalar>& alphas,

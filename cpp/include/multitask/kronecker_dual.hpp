@@ -3,7 +3,10 @@
 #pragma once
 
 #include <Eigen/Eigenvalues>
+#include <optional>
+#include <utility>
 
+#include "blocked_tridiagonalization.hpp"
 #include "parallel_cholesky.hpp"
 #include "solve_exact.hpp"
 
@@ -12,8 +15,10 @@ namespace multitask {
 /// Task directions with at most this many non-zero eigenvalues beta_k are solved
 /// by one Cholesky factorisation of beta_k K_x + I each (n^3/3 flops, BLAS-3,
 /// parallel); beyond, K_x is reduced to tridiagonal form once ((4/3) n^3 flops,
-/// but sequential and bound by memory bandwidth: measured about 20 Cholesky
-/// factorisations' time at n = 2000, 14 at n = 1000).
+/// but sequential and bound by memory bandwidth: Eigen's unblocked reduction took
+/// about 20 Cholesky factorisations' time at n = 2000, 14 at n = 1000; the blocked
+/// one used now about 7.5 and 6 (kernel_ridge_path.hpp), so 12 is conservative
+/// on one thread and about right on two).
 constexpr Index kronecker_cholesky_directions = 12;
 
 /// The task directions of a shared design: B' = R^{-1/2} B R^{-1/2} = V diag(beta) V^T
@@ -98,18 +103,14 @@ Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
   const bool tridiagonal = active > kronecker_cholesky_directions;
 
   Matrix<Work> gram = gram_lower.template cast<Work>();
-  Matrix<Work> P;                          // (n, n) tridiagonal route only
-  Vector<Work> main, off;                  // Tr's diagonal (n) and off-diagonal (n - 1)
   Vector<Work> a = Vector<Work>::Ones(n);  // 1_n in the working basis
   Matrix<Work> Z = Y.template cast<Work>() * inv_sqrt_ridge.asDiagonal() * V;  // (n, T) Y^
+  // Tridiagonal route: K_x = P Tr P^T, reduced in gram's storage (blocked Householder).
+  std::optional<TridiagonalReduction> reduction;
   if (tridiagonal) {
-    gram.template triangularView<Eigen::StrictlyUpper>() = gram.transpose();
-    const Eigen::Tridiagonalization<Matrix<Work>> reduction(gram);
-    P = reduction.matrixQ();
-    main = reduction.diagonal();
-    off = reduction.subDiagonal();
-    a = P.transpose() * a;
-    Z = P.transpose() * Z;
+    reduction.emplace(std::move(gram));
+    a = reduction->to_basis(a);
+    Z = reduction->to_basis(Z);
   }
   const auto not_definite = [] {
     return NumericalError("the multi-task kernel system is not positive definite: the input kernel matrix is not "
@@ -125,8 +126,10 @@ Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
     rhs.col(1) = a;
     if (tridiagonal) {
       // LDL^T of beta_k Tr + I, then L^{-1} and (D L^T)^{-1} on both columns.
-      const Vector<Work> scaled_off = beta[k] * off;
-      if (!tridiagonal_pivots(Vector<Work>(beta[k] * main), scaled_off, Work(1), pivots)) throw not_definite();
+      const Vector<Work> scaled_off = beta[k] * reduction->off;
+      if (!tridiagonal_pivots(Vector<Work>(beta[k] * reduction->main), scaled_off, Work(1), pivots)) {
+        throw not_definite();
+      }
       tridiagonal_solve_in_place(scaled_off, pivots, rhs);
     } else {
       factor = beta[k] * gram;
@@ -141,7 +144,7 @@ Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
   intercept_out = Vector<Scalar>::Zero(T);
   if (fit_intercept) intercept_out = kronecker_intercepts(V, inv_sqrt_ridge, a, Q, Z).template cast<Scalar>();
   Matrix<Work> C = Z * V.transpose() * inv_sqrt_ridge.asDiagonal();
-  if (tridiagonal) C = P * C;
+  if (tridiagonal) C = reduction->from_basis(C);
   return C.template cast<Scalar>();
 }
 
