@@ -267,9 +267,22 @@ class SvcKernelRows {
       F.resize(m, T);
       parallel_product<double>(rows, W_support, F, n_threads);
     } else {
+      // Over chunks of the support vectors, so that each (256, chunk) block of
+      // kernel values that kernel_expansion forms stays in cache between its passes
+      // (a block over all support vectors is megabytes, streamed from memory).
+      constexpr Index chunk = 256;
       const RowMatrix<double> X_targets = inputs_.X(target_inputs, Eigen::all);
-      const RowMatrix<double> X_support = inputs_.X(support, Eigen::all);
-      kernel_expansion<double>(inputs_.kernel, X_targets, X_support, W_support, F, n_threads);
+      F = Matrix<double>::Zero(m, T);
+      Matrix<double> F_chunk;
+      const Index n_support = static_cast<Index>(support.size());
+      for (Index first = 0; first < n_support; first += chunk) {
+        const Index count = std::min(chunk, n_support - first);
+        const std::vector<Index> members(support.begin() + first, support.begin() + first + count);
+        const RowMatrix<double> X_support = inputs_.X(members, Eigen::all);
+        kernel_expansion<double>(inputs_.kernel, X_targets, X_support, W_support.middleRows(first, count), F_chunk,
+                                 n_threads);
+        F += F_chunk;
+      }
     }
     for (Index k = 0; k < m; ++k) out[k] = F(k, task_[targets[k]]);
     return out;
