@@ -5,23 +5,32 @@
 // the active samples, kept in their original (task-sorted) relative order, so
 // every task owns a contiguous segment of the active prefix. A cached row holds
 // float values for the positions of the active prefix at the time it was
-// computed; when the active set changes (shrinking), the cache is emptied and
-// its arena re-cut into rows of the new, shorter length. Rows are stored as
+// computed. When the active set shrinks, cached rows are kept: a row is
+// compacted to the kept positions when it is next used (one gather per shrink
+// since it was computed), so a row is not recomputed for each shrink; when
+// every sample becomes active again, the cache is emptied. Rows are stored as
 // float (as LIBSVM does): half the memory traffic of double, and the gradient,
 // which accumulates them, is kept in double.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <memory>
+#include <new>
 #include <vector>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "multitask_gram.hpp"
 
 namespace multitask {
 
-/// LRU cache of equally long float rows in one preallocated arena.
+/// LRU cache of float rows in one preallocated arena, all of the current
+/// active length; rows computed before a shrink are compacted when next used.
 class SvcRowCache {
  public:
   /// An arena of about `bytes` bytes (at least two rows are always kept).
@@ -30,17 +39,15 @@ class SvcRowCache {
   /// Empty the cache and cut the arena into slots of `row_length` floats for
   /// the `n_rows` possible rows; the arena is allocated once, at its largest.
   void reset(Index n_rows, Index row_length) {
-    row_length_ = std::max<Index>(row_length, 1);
-    const double capacity = bytes_ / (sizeof(float) * static_cast<double>(row_length_));
+    row_length_ = stride_ = std::max<Index>(row_length, 1);
+    const double capacity = bytes_ / (sizeof(float) * static_cast<double>(stride_));
     n_slots_ = std::max<Index>(2, std::min<Index>(n_rows, static_cast<Index>(capacity)));
-    const size_t needed = static_cast<size_t>(n_slots_) * static_cast<size_t>(row_length_);
-    if (arena_size_ < needed) {
-      // Left uninitialised: a page is touched (and faulted in) only when a row is computed into it.
-      arena_.reset(new float[needed]);
-      arena_size_ = needed;
-    }
+    const size_t needed = static_cast<size_t>(n_slots_) * static_cast<size_t>(stride_);
+    if (arena_size_ < needed) allocate(needed);
     slot_of_row_.assign(static_cast<size_t>(n_rows), -1);
     row_of_slot_.assign(static_cast<size_t>(n_slots_), -1);
+    slot_generation_.assign(static_cast<size_t>(n_slots_), 0);
+    kept_.clear();
     // Doubly linked LRU list over the slots: head_ the most, tail_ the least recently used.
     previous_.resize(static_cast<size_t>(n_slots_));
     next_.resize(static_cast<size_t>(n_slots_));
@@ -59,17 +66,73 @@ class SvcRowCache {
   std::pair<float*, bool> lookup(Index row) {
     Index slot = slot_of_row_[row];
     const bool hit = slot >= 0;
+    float* values = arena_.get() + static_cast<size_t>(slot >= 0 ? slot : tail_) * static_cast<size_t>(stride_);
     if (!hit) {
       slot = tail_;
       if (row_of_slot_[slot] >= 0) slot_of_row_[row_of_slot_[slot]] = -1;
       row_of_slot_[slot] = row;
       slot_of_row_[row] = slot;
+    } else {
+      // Computed before the last shrinks: gather the kept columns of each shrink
+      // in turn (kept positions are increasing, so the gather runs in place).
+      for (size_t g = static_cast<size_t>(slot_generation_[slot]); g < kept_.size(); ++g) {
+        const std::vector<Index>& kept = kept_[g];
+        for (size_t k = 0; k < kept.size(); ++k) values[k] = values[kept[k]];
+      }
     }
+    slot_generation_[slot] = static_cast<Index>(kept_.size());
     move_to_front(slot);
-    return {arena_.get() + static_cast<size_t>(slot) * static_cast<size_t>(row_length_), hit};
+    return {values, hit};
+  }
+
+  /// The active prefix shrinks to the positions `kept` (increasing, below the
+  /// current length), which become positions 0, 1, ...: the cached rows of kept
+  /// positions are renamed (and compacted when next used), the others freed.
+  void shrink(const std::vector<Index>& kept) {
+    std::vector<Index> new_position(static_cast<size_t>(row_length_), -1);
+    for (size_t k = 0; k < kept.size(); ++k) new_position[kept[k]] = static_cast<Index>(k);
+    std::fill(slot_of_row_.begin(), slot_of_row_.end(), -1);
+    for (Index s = 0; s < n_slots_; ++s) {
+      const Index row = row_of_slot_[s];
+      if (row < 0) continue;
+      row_of_slot_[s] = new_position[row];
+      if (row_of_slot_[s] >= 0)
+        slot_of_row_[row_of_slot_[s]] = s;
+      else
+        move_to_back(s);
+    }
+    kept_.push_back(kept);
+    row_length_ = std::max<Index>(static_cast<Index>(kept.size()), 1);
   }
 
  private:
+  /// An uninitialised arena of `size` floats: a page is faulted in only when a
+  /// row is computed into it. Large arenas are asked for transparent huge pages
+  /// (Linux), which cuts the page faults of first touch by 512.
+  void allocate(size_t size) {
+    constexpr size_t huge = size_t(1) << 21;
+    const size_t bytes = (size * sizeof(float) + huge - 1) / huge * huge;
+    arena_.reset(static_cast<float*>(std::aligned_alloc(huge, bytes)));
+    if (!arena_) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+    madvise(arena_.get(), bytes, MADV_HUGEPAGE);  // a hint: failure only costs speed
+#endif
+    arena_size_ = size;
+  }
+
+  void move_to_back(Index slot) {
+    if (slot == tail_) return;
+    if (slot == head_)
+      head_ = next_[slot];
+    else
+      next_[previous_[slot]] = next_[slot];
+    previous_[next_[slot]] = previous_[slot];
+    previous_[slot] = tail_;
+    next_[slot] = -1;
+    next_[tail_] = slot;
+    tail_ = slot;
+  }
+
   void move_to_front(Index slot) {
     if (slot == head_) return;
     next_[previous_[slot]] = next_[slot];
@@ -83,11 +146,16 @@ class SvcRowCache {
     head_ = slot;
   }
 
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
   double bytes_;
-  Index row_length_ = 1, n_slots_ = 0, head_ = 0, tail_ = 0;
-  std::unique_ptr<float[]> arena_;
+  Index row_length_ = 1, stride_ = 1, n_slots_ = 0, head_ = 0, tail_ = 0;
+  std::unique_ptr<float, Free> arena_;
   size_t arena_size_ = 0;
   std::vector<Index> slot_of_row_, row_of_slot_, previous_, next_;
+  std::vector<Index> slot_generation_;      // shrinks already applied to each slot's row
+  std::vector<std::vector<Index>> kept_;    // the kept positions of every shrink since the reset
 };
 
 /// The samples of an SVM problem in position order and the rows of Q over the
@@ -122,6 +190,7 @@ class SvcKernelRows {
         inputs_.precomputed() ? Vector<double>(inputs_.gram.diagonal()) : kernel_diagonal<double>(inputs_.kernel, inputs_.X);
     for (Index i = 0; i < N; ++i) diagonal_[i] = B_(task_[i], task_[i]) * k_diag[input_[i]];
     values_.resize(n);
+    if (!inputs_.precomputed() && inputs_.kernel.kind == KernelKind::rbf) float_values_.resize(n);
     set_active(N);
   }
 
@@ -144,7 +213,7 @@ class SvcKernelRows {
 
   /// Keep the positions with keep[p] (p < n_active) active, moved to the front in
   /// their order, followed by the others; permutes `arrays` (each of length N,
-  /// position-indexed) alike. Empties the cache.
+  /// position-indexed) alike. Cached rows of kept positions stay cached.
   template <typename... Arrays>
   void shrink_to(const std::vector<char>& keep, Arrays&... arrays) {
     const Index N = static_cast<Index>(sample_.size());
@@ -156,7 +225,9 @@ class SvcKernelRows {
     for (Index p = 0; p < N; ++p)
       if (p >= n_active_ || !keep[p]) order.push_back(p);
     reorder(order, arrays...);
-    set_active(n_keep);
+    set_active(n_keep, false);
+    order.resize(static_cast<size_t>(n_keep));
+    cache_.shrink(order);
   }
 
   /// Every position active again, back in the original (task-sorted) order so
@@ -196,28 +267,42 @@ class SvcKernelRows {
       F.resize(m, T);
       parallel_product<double>(rows, W_support, F, n_threads);
     } else {
+      // Over chunks of the support vectors, so that each (256, chunk) block of
+      // kernel values that kernel_expansion forms stays in cache between its passes
+      // (a block over all support vectors is megabytes, streamed from memory).
+      constexpr Index chunk = 256;
       const RowMatrix<double> X_targets = inputs_.X(target_inputs, Eigen::all);
-      const RowMatrix<double> X_support = inputs_.X(support, Eigen::all);
-      kernel_expansion<double>(inputs_.kernel, X_targets, X_support, W_support, F, n_threads);
+      F = Matrix<double>::Zero(m, T);
+      Matrix<double> F_chunk;
+      const Index n_support = static_cast<Index>(support.size());
+      for (Index first = 0; first < n_support; first += chunk) {
+        const Index count = std::min(chunk, n_support - first);
+        const std::vector<Index> members(support.begin() + first, support.begin() + first + count);
+        const RowMatrix<double> X_support = inputs_.X(members, Eigen::all);
+        kernel_expansion<double>(inputs_.kernel, X_targets, X_support, W_support.middleRows(first, count), F_chunk,
+                                 n_threads);
+        F += F_chunk;
+      }
     }
     for (Index k = 0; k < m; ++k) out[k] = F(k, task_[targets[k]]);
     return out;
   }
 
  private:
-  void set_active(Index n_active) {
+  void set_active(Index n_active, bool reset_cache = true) {
     n_active_ = n_active;
     const Index T = layout_.n_tasks();
     task_begin_.assign(static_cast<size_t>(T + 1), n_active);
     for (Index p = n_active - 1; p >= 0; --p) task_begin_[task_[p]] = p;
     for (Index t = T - 1; t >= 0; --t) task_begin_[t] = std::min(task_begin_[t], task_begin_[t + 1]);
-    cache_.reset(static_cast<Index>(sample_.size()), n_active);
+    if (reset_cache) cache_.reset(static_cast<Index>(sample_.size()), n_active);
   }
 
-  /// values_[q] = k(x, row q of positioned_X_) for q < count. The rbf exponent
-  /// -gamma ||x - x_q||^2 is formed in double as kernel_block forms it and
-  /// exponentiated in float: the row is stored as float anyway, and the float exp
-  /// is twice as fast (its error is below the rounding of the stored value).
+  /// k(x, row q of positioned_X_) for q < count: in float_values_ for the rbf
+  /// kernel, else in values_. The rbf exponent -gamma ||x - x_q||^2 is formed in
+  /// double as kernel_block forms it and exponentiated in float: the row is
+  /// stored as float anyway, and Eigen's vectorised float exp is many times
+  /// faster than a scalar exp (its error is below the rounding of the stored value).
   template <typename Row>
   void kernel_row(const Row& x, Index count) {
     Eigen::Map<RowMatrix<double>> values(values_.data(), 1, count);
@@ -229,42 +314,57 @@ class SvcKernelRows {
     InputKernel inner_product;
     inner_product.kind = KernelKind::linear;
     kernel_block<double>(inner_product, x, rows, Vector<double>(), Vector<double>(), values);
-    const double x_sq = x.squaredNorm();
-    auto exponent = values.array();
-    exponent = -inputs_.kernel.gamma *
-               (x_sq + positioned_sq_.head(count).transpose().array() - 2.0 * exponent).max(0.0);
-    exponent = exponent.template cast<float>().exp().template cast<double>();
+    const double x_sq = x.squaredNorm(), gamma = inputs_.kernel.gamma;
+    const double* inner = values_.data();
+    const double* sq = positioned_sq_.data();
+    float* exponent = float_values_.data();
+    for (Index q = 0; q < count; ++q)
+      exponent[q] = static_cast<float>(-gamma * std::max(x_sq + sq[q] - 2.0 * inner[q], 0.0));
+    Eigen::Map<Eigen::ArrayXf> kernel(exponent, count);
+    kernel = kernel.exp();  // a pure float expression, so that Eigen vectorises the exp
   }
 
   /// out[q] = y_p y_q B_{t(p) t(q)} k(x_u(p), x_u(q)) for the active positions q.
   void compute_row(Index p, float* out) {
-    const Index A = n_active_, T = layout_.n_tasks();
+    const Index A = n_active_;
     const Index u = input_[p];
-    // kernel_values[q] = k(x_u(p), x_u(q)): over the active positions (per-task
+    // kernel values k(x_u(p), x_u(q)): over the active positions (per-task
     // inputs), or over all n inputs and read through u(q) (shared, precomputed).
-    const double* kernel_values;
-    bool by_input = true;
+    const bool rbf = !inputs_.precomputed() && inputs_.kernel.kind == KernelKind::rbf;
     if (inputs_.precomputed()) {
-      kernel_values = inputs_.gram.row(u).data();
+      scale_row(p, inputs_.gram.row(u).data(), true, out);
     } else if (layout_.shared) {
       kernel_row(positioned_X_.row(u), positioned_X_.rows());
-      kernel_values = values_.data();
+      if (rbf)
+        scale_row(p, float_values_.data(), true, out);
+      else
+        scale_row(p, values_.data(), true, out);
     } else {
       kernel_row(inputs_.X.row(u), A);
-      if (inputs_.kernel.kind == KernelKind::rbf || inputs_.kernel.kind == KernelKind::laplacian)
-        values_[p] = 1.0;  // distance 0 exactly, as kernel_diagonal has it
-      kernel_values = values_.data();
-      by_input = false;
+      // distance 0 exactly, as kernel_diagonal has it
+      if (rbf) {
+        float_values_[p] = 1.0f;
+        scale_row(p, float_values_.data(), false, out);
+      } else {
+        if (inputs_.kernel.kind == KernelKind::laplacian) values_[p] = 1.0;
+        scale_row(p, values_.data(), false, out);
+      }
     }
-    // Scale by y_p y_q B_{t(p) t(q)}, one task segment at a time (constant B there).
-    for (Index t = 0; t < T; ++t) {
-      const double scale = y_[p] * B_(task_[p], t);
+  }
+
+  /// out[q] = y_p y_q B_{t(p) t(q)} kernel[q] (or kernel[u(q)] when `by_input`),
+  /// one task segment at a time (constant B there); the product in double.
+  template <typename Value>
+  void scale_row(Index p, const Value* kernel, bool by_input, float* out) const {
+    const double* y = y_.data();
+    for (Index t = 0; t < layout_.n_tasks(); ++t) {
+      const double scale = y[p] * B_(task_[p], t);
       const Index begin = task_begin_[t], end = task_begin_[t + 1];
       if (by_input)
         for (Index q = begin; q < end; ++q)
-          out[q] = static_cast<float>(scale * y_[q] * kernel_values[input_[q]]);
+          out[q] = static_cast<float>(scale * y[q] * static_cast<double>(kernel[input_[q]]));
       else
-        for (Index q = begin; q < end; ++q) out[q] = static_cast<float>(scale * y_[q] * kernel_values[q]);
+        for (Index q = begin; q < end; ++q) out[q] = static_cast<float>(scale * y[q] * static_cast<double>(kernel[q]));
     }
   }
 
@@ -294,7 +394,8 @@ class SvcKernelRows {
   Matrix<double> positioned_X_;  // per-task inputs: (N, d) in position order; shared: the (n, d) inputs
   Vector<double> positioned_sq_; // rbf: squared norms of positioned_X_'s rows
   std::vector<Index> task_begin_;  // (T + 1) task segments of the active prefix
-  std::vector<double> values_;     // kernel values of the row being computed
+  std::vector<double> values_;     // kernel values of the row being computed (rbf: inner products)
+  std::vector<float> float_values_;  // rbf: kernel values of the row being computed
   Index n_active_ = 0;
 };
 
