@@ -198,7 +198,7 @@ def test_cg_cached_and_on_the_fly_equal_cholesky(kernel, fit_intercept, monkeypa
 
 
 def test_blocked_cholesky_over_several_panels_and_threads():
-    """N = 700: three 256-column panels of the parallel Cholesky; the same bits for 1 and 2 threads."""
+    """N = 700: six 128-column panels (the last partial) of the parallel Cholesky; the same bits for 1 and 2 threads."""
     rng = np.random.default_rng(15)
     Xs, ys = per_task_data(rng, sizes=[300, 250, 150])
     B = random_coupling(rng, 3, "pd")

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "huge_pages.hpp"
 #include "input_kernels.hpp"
 
 namespace multitask {
@@ -74,12 +75,13 @@ void multitask_gram_lower(const KernelInputs<Scalar>& inputs, const Matrix<Scala
   if (layout.shared) {
     const Index n = layout.n_inputs();
     const Matrix<Scalar> gram = inputs.gram_full(n_threads);
-    A.resize(N, N);
+    resize_with_huge_pages(A, N, N);
     parallel_for(T, threads_for_work(static_cast<double>(N) * static_cast<double>(N), n_threads), [&](Index s) {
       for (Index t = 0; t <= s; ++t) A.block(s * n, t * n, n, n) = B(s, t) * gram;
     });
     return;
   }
+  resize_with_huge_pages(A, N, N);  // gram_lower keeps this allocation (same size)
   inputs.gram_lower(A, n_threads);
   for (Index s = 0; s < T; ++s)
     for (Index t = 0; t <= s; ++t) {

@@ -10,16 +10,21 @@
 
 namespace multitask {
 
-/// Columns per panel of the blocked factorisation.
-constexpr Index cholesky_panel = 256;
+/// Columns per panel of the blocked factorisation: the depth k of the trailing
+/// GEMMs. Measured at n = 5000 on one AVX-512 core, 128 (to 160) factorises
+/// about 20% faster than 256: a deeper panel makes each GEMM call stream a
+/// longer packed block of L_jk through the caches for the same flops, and the
+/// extra triangular-solve flops of a narrower panel (n^2 kb / 2) stay small.
+constexpr Index cholesky_panel = 128;
 
 /// Factorises the symmetric positive definite A (n, n), of which only the lower
 /// triangle is read, in place: on return the lower triangle holds L with
 /// A = L L^T (the strictly upper triangle is overwritten with scratch values).
 /// Right-looking blocked algorithm, for each panel k of columns:
-///     A_kk = L_kk L_kk^T                   (Eigen's LLT of a 256 x 256 block)
+///     A_kk = L_kk L_kk^T                   (Eigen's LLT of a diagonal block)
 ///     L_ik = A_ik L_kk^{-T}                (triangular solves, parallel over row blocks i > k)
-///     A_ij -= L_ik L_jk^T  for i >= j > k  (GEMMs, parallel over column blocks j)
+///     A_ij -= L_ik L_jk^T  for i >= j > k  (parallel over column blocks j: the
+///                                          lower triangle of A_jj, then a GEMM below it)
 /// Every entry is updated by one thread in a fixed order, so the factor does not
 /// depend on the thread count. Returns false when a pivot is not positive (A is
 /// not positive definite to working precision); pivots are the diagonal of L.
@@ -46,8 +51,13 @@ bool cholesky_in_place(Matrix<Scalar>& A, int n_threads) {
     });
     parallel_for(n_below, threads, [&](Index block) {
       const Index j = k + kb + block * cholesky_panel, cols = std::min(cholesky_panel, n - j);
-      // Rows i >= j of column block j: the lower part of the trailing matrix.
-      A.block(j, j, n - j, cols).noalias() -= A.block(j, k, n - j, kb) * A.block(j, k, cols, kb).transpose();
+      // Rows i >= j of column block j: the lower part of the trailing matrix. Only
+      // the lower triangle of the diagonal block A_jj is needed (half its flops).
+      const auto L_jk = A.block(j, k, cols, kb);
+      A.block(j, j, cols, cols).template triangularView<Eigen::Lower>() -= L_jk * L_jk.transpose();
+      const Index rows_below = n - j - cols;
+      if (rows_below > 0)
+        A.block(j + cols, j, rows_below, cols).noalias() -= A.block(j + cols, k, rows_below, kb) * L_jk.transpose();
     });
   }
   return true;
