@@ -193,7 +193,9 @@ def test_three_input_forms_agree_and_labels_are_kept():
         X[perm], np.concatenate(labels)[perm], tasks=names[perm])
     np.testing.assert_allclose(long.decision_function(X[perm], tasks=names[perm]),
                                np.concatenate(lists.decision_function(Xs))[perm], atol=1e-7)
-    np.testing.assert_allclose(long.dual_coef_, lists.dual_coef_[perm], atol=1e-7)
+    # The long format hands the core each task's rows in another order, so the pair steps (and the
+    # float32 cached kernel rows they read) differ: the duals agree to the cache's precision.
+    np.testing.assert_allclose(long.dual_coef_, lists.dual_coef_[perm], atol=1e-5 * np.abs(lists.dual_coef_).max())
     np.testing.assert_array_equal(np.sort(perm[long.support_]), lists.support_)
     assert lists.classes_.tolist() == ["ham", "spam"]
     np.testing.assert_array_equal(np.concatenate(lists.predict(Xs)),

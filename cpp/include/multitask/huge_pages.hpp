@@ -22,22 +22,28 @@ namespace multitask {
 /// Below this many bytes huge pages are not worth asking for.
 constexpr std::size_t huge_page_min_bytes = std::size_t{8} << 20;
 
-/// Resizes A to (rows, cols) and, for a large fresh allocation on Linux, advises
-/// the kernel to back it with huge pages. Must run before A is first written;
-/// a hint only (no effect where transparent huge pages are off or unsupported).
+/// Advises the kernel to back the whole pages inside [data, data + bytes) with
+/// huge pages (Linux, before the first write; madvise needs a page-aligned
+/// start). A hint only: no effect where transparent huge pages are off.
+inline void advise_huge_pages(void* data, std::size_t bytes) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (bytes < huge_page_min_bytes) return;
+  constexpr std::uintptr_t page = 4096;
+  const auto begin = reinterpret_cast<std::uintptr_t>(data);
+  const std::uintptr_t first = (begin + page - 1) & ~(page - 1), end = (begin + bytes) & ~(page - 1);
+  if (end > first) madvise(reinterpret_cast<void*>(first), end - first, MADV_HUGEPAGE);  // failure is harmless
+#else
+  (void)data;
+  (void)bytes;
+#endif
+}
+
+/// Resizes A to (rows, cols) and, for a large fresh allocation, advises huge pages.
 template <typename Scalar>
 void resize_with_huge_pages(Matrix<Scalar>& A, Index rows, Index cols) {
   if (A.rows() == rows && A.cols() == cols) return;  // no new allocation: nothing to advise
   A.resize(rows, cols);
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-  const std::size_t bytes = static_cast<std::size_t>(A.size()) * sizeof(Scalar);
-  if (bytes < huge_page_min_bytes) return;
-  // madvise needs a page-aligned start: advise the whole pages inside the buffer.
-  constexpr std::uintptr_t page = 4096;
-  const auto begin = reinterpret_cast<std::uintptr_t>(A.data());
-  const std::uintptr_t first = (begin + page - 1) & ~(page - 1), end = (begin + bytes) & ~(page - 1);
-  if (end > first) madvise(reinterpret_cast<void*>(first), end - first, MADV_HUGEPAGE);  // failure is harmless
-#endif
+  advise_huge_pages(A.data(), static_cast<std::size_t>(A.size()) * sizeof(Scalar));
 }
 
 }  // namespace multitask

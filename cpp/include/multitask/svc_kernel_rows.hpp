@@ -21,10 +21,7 @@
 #include <new>
 #include <vector>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
+#include "huge_pages.hpp"
 #include "multitask_gram.hpp"
 
 namespace multitask {
@@ -114,9 +111,7 @@ class SvcRowCache {
     const size_t bytes = (size * sizeof(float) + huge - 1) / huge * huge;
     arena_.reset(static_cast<float*>(std::aligned_alloc(huge, bytes)));
     if (!arena_) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-    madvise(arena_.get(), bytes, MADV_HUGEPAGE);  // a hint: failure only costs speed
-#endif
+    advise_huge_pages(arena_.get(), bytes);
     arena_size_ = size;
   }
 
