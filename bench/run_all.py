@@ -28,6 +28,7 @@ import bench_school  # noqa: E402
 import bench_shared_design  # noqa: E402
 import bench_classification  # noqa: E402  (issue 3: classification workloads C1-C4)
 import bench_structure  # noqa: E402  (issue 4: structured sharing S1-S3)
+import bench_kernel_machines  # noqa: E402  (issue 5: kernel machines K1-K5)
 from common import machine_lines, markdown_table, wait_for_quiet_machine  # noqa: E402
 
 
@@ -57,6 +58,8 @@ def main() -> int:
             repeats=args.repeats, threads=args.threads, quick=args.quick, max_wait=args.max_wait)),
         ("structure", "structured sharing (issue 4): S1-S3", lambda: bench_structure.run(
             repeats=args.repeats, threads=args.threads, quick=args.quick, max_wait=args.max_wait)),
+        ("kernel_machines", "kernel machines (issue 5): K1-K5", lambda: bench_kernel_machines.run(
+            repeats=args.repeats, threads=args.threads, quick=args.quick, max_wait=args.max_wait)),
     ]
     for key, label, run in workloads:
         background[key] = wait_for_quiet_machine(0 if args.quick else args.max_wait)
@@ -80,6 +83,7 @@ def main() -> int:
          f"**{r2['speedup_status']}**"],
         *results["classification"]["summary_rows"],
         *results["structure"]["summary_rows"],
+        *results["kernel_machines"]["summary_rows"],
     ])
     busy = ", ".join(f"{key} {value:.0%}" for key, value in background.items())
     page = "\n".join([
@@ -116,6 +120,8 @@ def main() -> int:
         results["classification"]["section"],
         "",
         results["structure"]["section"],
+        "",
+        results["kernel_machines"]["section"],
     ])
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(page)
