@@ -41,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from common import core, machine_lines, markdown_table, mt, wait_for_quiet_machine  # noqa: E402
+from common import core, machine_lines, markdown_table, mt, section_driver_main, wait_for_quiet_machine  # noqa: E402
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from threadpoolctl import ThreadpoolController  # noqa: E402
 
@@ -233,25 +233,11 @@ def run(repeats: int = 5, threads: int = 1, quick: bool = False, max_wait: float
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5, help="timed repeats per measurement (median)")
-    parser.add_argument("--sparse-repeats", type=int, default=None,
-                        help="repeats of the sparse workload C3 (default min(repeats, 3): its fits take seconds)")
-    parser.add_argument("--threads", type=int, default=1, help="threads (ours and the references)")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
-    parser.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait for a quiet machine")
-    parser.add_argument("--append", default=None, help="append the section to this page (e.g. bench/RESULTS.md)")
-    args = parser.parse_args()
-    if args.quick:
-        args.repeats = min(args.repeats, 2)
-    result = run(repeats=args.repeats, threads=args.threads, quick=args.quick, max_wait=args.max_wait,
-                 sparse_repeats=args.sparse_repeats)
-    print(result["section"])
-    if args.append:
-        with open(args.append, "a", encoding="utf-8") as handle:
-            handle.write("\n" + result["section"])
-        print(f"appended to {args.append}", file=sys.stderr)
-    return 0
+    def sparse_repeats(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--sparse-repeats", type=int, default=None,
+                            help="repeats of the sparse workload C3 (default min(repeats, 3): its fits take seconds)")
+
+    return section_driver_main(run, __doc__, sparse_repeats)
 
 
 if __name__ == "__main__":

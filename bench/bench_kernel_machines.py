@@ -17,11 +17,10 @@ runs, in turn (each also runs alone with the same options, see its docstring):
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
-from common import machine_lines, markdown_table, wait_for_quiet_machine
+from common import machine_lines, markdown_table, section_driver_main, wait_for_quiet_machine
 
 
 def run(repeats: int = 5, threads: int = 1, quick: bool = False, max_wait: float = 600.0) -> dict:
@@ -75,22 +74,7 @@ def run(repeats: int = 5, threads: int = 1, quick: bool = False, max_wait: float
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5, help="timed round-robin rounds (median)")
-    parser.add_argument("--threads", type=int, default=1, help="threads (ours n_jobs, BLAS limits)")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and at most 2 repeats: a smoke run")
-    parser.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait for a quiet machine")
-    parser.add_argument("--append", default=None, help="append the section to this page (e.g. bench/RESULTS.md)")
-    args = parser.parse_args()
-    if args.quick:
-        args.repeats = min(args.repeats, 2)
-    result = run(repeats=args.repeats, threads=args.threads, quick=args.quick, max_wait=args.max_wait)
-    print(result["section"])
-    if args.append:
-        with open(args.append, "a", encoding="utf-8") as handle:
-            handle.write("\n" + result["section"])
-        print(f"appended to {args.append}", file=sys.stderr)
-    return 0
+    return section_driver_main(run, __doc__)
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
-from common import machine_lines, markdown_table, ms, mt, verdict, wait_for_quiet_machine  # noqa: E402,F401
+from common import (  # noqa: E402,F401
+    machine_lines, markdown_table, ms, mt, section_driver_main, verdict, wait_for_quiet_machine,
+)
 from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from threadpoolctl import ThreadpoolController  # noqa: E402
 
@@ -491,22 +493,7 @@ def workload_main(run_workload: Callable[..., dict], description: str) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--repeats", type=int, default=5, help="timed round-robin rounds (median)")
-    parser.add_argument("--threads", type=int, default=1, help="threads (ours n_jobs, BLAS/OpenMP limits)")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes and at most 2 repeats: a smoke run")
-    parser.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait for a quiet machine")
-    parser.add_argument("--append", default=None, help="append the section to this page (e.g. bench/RESULTS.md)")
-    args = parser.parse_args()
-    if args.quick:
-        args.repeats = min(args.repeats, 2)
-    result = run(repeats=args.repeats, threads=args.threads, quick=args.quick, max_wait=args.max_wait)
-    print(result["section"])
-    if args.append:
-        with open(args.append, "a", encoding="utf-8") as handle:
-            handle.write("\n" + result["section"])
-        print(f"appended to {args.append}", file=sys.stderr)
-    return 0
+    return section_driver_main(run, __doc__)
 
 
 if __name__ == "__main__":

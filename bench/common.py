@@ -360,3 +360,31 @@ def main(run: Callable[..., dict], description: str) -> None:
     print(f"* threads: {args.threads}; repeats: {args.repeats} (median)\n")
     result = run(repeats=args.repeats, threads=args.threads, quick=args.quick)
     print(result["section"])
+
+
+def section_driver_main(run: Callable[..., dict], description: str,
+                        add_arguments: Callable[[argparse.ArgumentParser], None] | None = None) -> int:
+    """Entry point of a driver that writes one section of RESULTS.md (classification, structure,
+    kernel machines): runs ``run``, prints its section and appends it to ``--append`` if given.
+    ``add_arguments`` adds driver-specific options; they are passed to ``run`` by name."""
+    import sys
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=5, help="timed round-robin rounds (median)")
+    parser.add_argument("--threads", type=int, default=1, help="threads (ours n_jobs, BLAS/OpenMP limits)")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes and at most 2 repeats: a smoke run")
+    parser.add_argument("--max-wait", type=float, default=600.0, help="seconds to wait for a quiet machine")
+    parser.add_argument("--append", default=None, help="append the section to this page (e.g. bench/RESULTS.md)")
+    if add_arguments is not None:
+        add_arguments(parser)
+    options = vars(parser.parse_args())
+    append = options.pop("append")
+    if options["quick"]:
+        options["repeats"] = min(options["repeats"], 2)
+    result = run(**options)
+    print(result["section"])
+    if append:
+        with open(append, "a", encoding="utf-8") as handle:
+            handle.write("\n" + result["section"])
+        print(f"appended to {append}", file=sys.stderr)
+    return 0
