@@ -178,21 +178,8 @@ class KernelExpansionMixin(MultiTaskInputMixin):
     # -------------------------------------------------------------- predict
 
     def _expansion_values(self, X: Any, tasks: Any = None) -> Any:
-        """Every task's kernel expansion f_t(x) at the test inputs.
-
-        Parameters
-        ----------
-        X : list of array-like (m_t, d), or array-like of shape (m, d)
-            Test inputs per task (lists), labelled by ``tasks``, or for every
-            task; kernel values against the training inputs when precomputed.
-        tasks : array-like of shape (m,), default=None
-            Task label of every row; each must be one of ``tasks_``.
-
-        Returns
-        -------
-        list of ndarray (m_t,), or ndarray of shape (m,) or (m, T)
-            In the form of the input, as ``KernelCoupledRegressor.predict``.
-        """
+        """Every task's kernel expansion f_t(x) at the test inputs, in the form of the input
+        (the body of ``MultiTaskKernelRidge.predict`` and ``MultiTaskSVC.decision_function``)."""
         check_is_fitted(self)
         if tasks is not None:
             X = self._checked_test_rows(X, "X")
