@@ -222,7 +222,7 @@ def wait_for_quiet_machine(max_wait: float, threshold: float = 0.15, verbose: bo
 
 @dataclass
 class Problem:
-    """Per-task data with its coupling; F(W, b) as in DESIGN.md with uniform task weights."""
+    """Per-task data with its coupling; F(W, b) as in the README ("The objective") with uniform task weights."""
 
     Xs: list
     ys: list

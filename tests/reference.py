@@ -1,7 +1,7 @@
 """Independent dense references for the kernel-coupled least-squares objective.
 
 Everything here is plain numpy on the data, written from the definitions in
-DESIGN.md §1, without any of the package's code paths:
+the README ("The objective"), without any of the package's code paths:
 
     F(W, b) = sum_t s_t/2 ||y_t - X_t w_t - b_t||^2 + alpha/2 tr(W K W^T),
     s_t = omega_t / N,  N = sum_t n_t,

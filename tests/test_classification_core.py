@@ -1,6 +1,6 @@
 """The C++ classification core against independent references.
 
-Objective (DESIGN.md §1), labels in {-1, +1}, s_t passed directly:
+Objective (README, "The objective"), labels in {-1, +1}, s_t passed directly:
 
     F(W, b) = sum_t s_t sum_i l(y_ti, <w_t, x_ti> + b_t) + alpha/2 sum_{s,t} K_st <w_s, w_t>,
 

@@ -1,6 +1,6 @@
 """KernelCoupledClassifier against independent references.
 
-Objective (DESIGN.md §1) with labels mapped to -1/+1 (classes_[1] is +1):
+Objective (README, "The objective") with labels mapped to -1/+1 (classes_[1] is +1):
 
     F(W, b) = (1/N) sum_t omega_t sum_i l(y_ti, <w_t, x_ti> + b_t) + alpha/2 sum_{s,t} K_st <w_s, w_t>.
 

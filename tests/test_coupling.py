@@ -144,7 +144,8 @@ def test_graph_laplacian_matches_malsar_incidence_matrix():
     L = coupling.graph_laplacian(A, ridge=0.0)
     np.testing.assert_allclose(R @ R.T, L, atol=1e-13)
     W = random_models(rng, 4, T)
-    # MALSAR SRMTL: rho ||W R||_F^2 == (alpha/2) tr(W K W^T) with K = 2 R R^T and alpha = rho.
+    # The penalty alone: rho ||W R||_F^2 == (alpha/2) tr(W K W^T) with K = 2 R R^T and alpha = rho. MALSAR's
+    # data term is a sum, not a mean, so its whole objective maps to K = L, alpha = 2 rho / N (test_peer_mappings.py).
     rho = 0.7
     assert rho * np.linalg.norm(W @ R) ** 2 == pytest.approx(rho / 2 * np.trace(W @ (2 * L) @ W.T), rel=1e-12)
 

@@ -27,7 +27,7 @@ def per_task_data(rng, sizes=SIZES, d=D):
 
 
 def dual_reference(Xs, ys, B, alpha, kernel, omega=None, fit_intercept=True):
-    """Predictor from a numpy solve of the bordered dual system (DESIGN §1):
+    """Predictor from a numpy solve of the bordered dual system (README, "Multi-task kernel machines"):
         [M + alpha N Omega^{-1}  E] [c]   [y]
         [E^T                     0] [b] = [0],   M[(s,i),(t,j)] = B_st k(x_si, x_tj),
     E the task indicators; f_t(x) = sum_(s,j) c_sj B_ts k(x_sj, x) + b_t."""

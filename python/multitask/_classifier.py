@@ -73,10 +73,12 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
 
         F(W, b) = \frac{1}{N} \sum_t \omega_t \sum_{i \in t} \ell(y_{ti}, \langle w_t, x_{ti}\rangle + b_t)
                   + \frac{\alpha}{2} \sum_{s,t} K_{st} \langle w_s, w_t \rangle
+                  + \rho_1 \sum_{j,t} |W_{jt}| + \rho_{21} \sum_j \|W_{j\cdot}\|_2 + \rho_* \|W\|_*
 
     with labels :math:`y_{ti} \in \{-1, +1\}` (``classes_[1]`` is +1), the
     logistic loss :math:`\log(1 + e^{-yf})` or the squared hinge
-    :math:`\max(0, 1 - yf)^2`, task weights :math:`\omega_t` and unpenalised
+    :math:`\max(0, 1 - yf)^2`, task weights :math:`\omega_t`, the optional
+    structure penalties of :class:`KernelCoupledRegressor` and unpenalised
     intercepts :math:`b_t`. Dense or ``scipy.sparse`` input (CSR is used as
     it is; CSC is converted to CSR, never densified).
 
@@ -88,8 +90,21 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         Strength of the coupling penalty, >= 0. With ``coupling="identity"``
         each task is an L2-penalised model on its own: scikit-learn
         ``LogisticRegression(C=omega_t / (N * alpha))`` for the logistic loss
-        (``C=1/(N*alpha)`` with uniform weights).
+        (``C=1/(N*alpha)`` with uniform weights), and for the squared hinge
+        ``LinearSVC(loss="squared_hinge", C=omega_t / (N * alpha),
+        fit_intercept=False)`` when ``fit_intercept=False``.
+    l1 : float, default=0.0
+        Weight :math:`\rho_1 \ge 0` of the lasso penalty
+        :math:`\rho_1 \sum_{j,t} |W_{jt}|`, as for :class:`KernelCoupledRegressor`.
+    l21 : float, default=0.0
+        Weight :math:`\rho_{21} \ge 0` of the joint feature selection penalty
+        :math:`\rho_{21} \sum_j \|(W_{j1}, \dots, W_{jT})\|_2`.
+    trace_norm : float, default=0.0
+        Weight :math:`\rho_* \ge 0` of the trace norm of W (sum of its singular
+        values); not combined with ``l1`` or ``l21``.
     loss : {"logistic", "squared_hinge"}, default="logistic"
+        The loss :math:`\ell(y, f)`: :math:`\log(1 + e^{-yf})` or
+        :math:`\max(0, 1 - yf)^2`.
     task_weights : {"uniform", "balanced"} or array-like of shape (T,), default="uniform"
         :math:`\omega_t`, as for :class:`KernelCoupledRegressor`.
     fit_intercept : bool, default=True
@@ -100,7 +115,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         are updated in parallel); "newton": truncated Newton on all parameters
         at once, the coupling exact in every Hessian product; "gradient":
         accelerated gradient on all parameters; "auto": "bcd" when K is
-        diagonal (independent tasks), otherwise "newton".
+        diagonal (independent tasks), otherwise "newton". A structure penalty
+        needs "gradient" (proximal; the "auto" choice then).
     tol : float, default=1e-8
         Stop when the relative KKT residual ``||grad F|| / ||grad F(0)||`` is
         at most ``tol``.
@@ -117,15 +133,35 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
     classes_ : ndarray of shape (2,)
         The two labels, shared by every task; ``classes_[1]`` is the positive class.
     coef_ : ndarray of shape (T, n_features)
+        Row t is the model :math:`w_t` of task t.
     intercept_ : ndarray of shape (T,)
+        The intercepts :math:`b_t` (zeros when ``fit_intercept=False``).
     tasks_ : ndarray of shape (T,)
+        Task labels: the sorted labels of the long format, 0..T-1 for lists
+        and a shared design.
     coupling_ : ndarray of shape (T, T)
+        The coupling K used (the builder's matrix when ``coupling`` is a name).
     n_iter_ : int
+        Iterations run: sweeps ("bcd"), Newton steps ("newton") or gradient
+        steps ("gradient").
     solver_ : str
+        The solver that ran (what "auto" chose).
     objective_ : float
-    objective_history_ : ndarray
+        F at the returned model, penalties included.
+    objective_history_ : ndarray of shape (n_entries,)
+        F after every iteration of the solver; the last entry is ``objective_``.
     kkt_residual_ : float
+        Relative KKT residual :math:`\|\nabla F(W, b)\| / \|\nabla F(0, 0)\|`
+        at the returned model (with a penalty: of the composite optimality
+        condition).
+    dual_gap_ : float
+        Always NaN here: the duality gap is computed by the regressor's
+        feature-row "bcd" solver only. Kept for the same interface.
     n_features_in_ : int
+        Number of features d seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``; set only when X is one array
+        with string column names (e.g. a pandas DataFrame).
 
     Examples
     --------
@@ -191,6 +227,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         Returns
         -------
         self : KernelCoupledClassifier
+            The fitted estimator.
         """
         self._validate_feature_names(X, tasks)
         blocks = to_task_blocks(X, y, tasks, accept_sparse=True, labels=True)
@@ -231,12 +268,18 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
 
         Parameters
         ----------
-        X, tasks
-            As for :meth:`predict`.
+        X : list of array-like or sparse (n_t, d), or array-like or sparse of shape (n_samples, d)
+            Per-task matrices (one per fitted task, in order), rows labelled by
+            ``tasks``, or rows to classify for every task.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of every row; each must be one of ``tasks_``.
 
         Returns
         -------
         list of ndarray (n_t,), or ndarray of shape (n_samples,) or (n_samples, T)
+            The decision values in the form of the input: a list for list
+            input, (n_samples,) with ``tasks`` or for a model fitted on a 1-D
+            ``y``, otherwise one column per task.
         """
         return self._linear_predictions(X, tasks)
 
@@ -275,8 +318,11 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
 
         Parameters
         ----------
-        X, tasks
-            As for :meth:`predict`.
+        X : list of array-like or sparse (n_t, d), or array-like or sparse of shape (n_samples, d)
+            Per-task matrices (one per fitted task, in order), rows labelled by
+            ``tasks``, or rows to classify for every task.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of every row; each must be one of ``tasks_``.
 
         Returns
         -------
@@ -291,7 +337,22 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
 
     @available_if(_has_probabilities)
     def predict_log_proba(self, X: Any, tasks: Any = None) -> Any:
-        """Logarithm of :meth:`predict_proba`, computed stably (same shapes)."""
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : list of array-like or sparse (n_t, d), or array-like or sparse of shape (n_samples, d)
+            Per-task matrices (one per fitted task, in order), rows labelled by
+            ``tasks``, or rows to classify for every task.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of every row; each must be one of ``tasks_``.
+
+        Returns
+        -------
+        list of ndarray (n_t, 2), or ndarray of shape (n_samples, 2) or (n_samples, T)
+            The logarithms of the probabilities, in the shapes of
+            :meth:`predict_proba`.
+        """
         return self._probabilities(self.decision_function(X, tasks), log=True)
 
     @staticmethod
@@ -308,6 +369,24 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
 
         For list input every task's samples are pooled; for a 2-D ``y`` every
         entry counts (not scikit-learn's exact-match subset accuracy).
+
+        Parameters
+        ----------
+        X : list of array-like (n_t, d), or array-like of shape (n_samples, d)
+            Test data in one of the three input forms, as for :meth:`predict`.
+        y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T)
+            True labels in the form matching ``X``.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of every row (long format).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample (for lists: of the tasks' samples
+            concatenated in order; for a 2-D ``y``: of every row, whose
+            accuracy is the mean over its tasks); None weighs them equally.
+
+        Returns
+        -------
+        score : float
+            The weighted fraction of correct (sample, task) predictions.
         """
         check_is_fitted(self)
         predictions = self.predict(X, tasks=tasks)

@@ -32,7 +32,7 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
     r"""Kernel ridge regression with the multi-task kernel :math:`B_{st}\,k(x, x')`.
 
     Task t predicts :math:`f_t(x) = \sum_{(s,j)} c_{sj} B_{ts} k(x_{sj}, x) + b_t`,
-    where the dual coefficients c solve (DESIGN §1)
+    where the dual coefficients c solve (README, "Multi-task kernel machines")
 
     .. math::
 
@@ -84,8 +84,8 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
         drawn from the training inputs, any kernel but precomputed) and
         "random_features" (random Fourier features, "rbf" and "laplacian").
     tol : float, default=1e-8
-        cg stops when the relative residual of the (bordered) system is at most
-        tol. float32 data cannot get much below 1e-6: use a larger tol there.
+        The "cg" solver stops when the relative residual of the (bordered)
+        system is at most tol. float32 data cannot get much below 1e-6: use a larger tol there.
         For the approximations: tol of the core's solver on the features.
     max_iter : int, default=1000
         Maximum number of cg iterations.
@@ -110,19 +110,28 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
         Approximate solvers: the feature map (Nyström landmarks and projection,
         or random Fourier frequencies and phases); None for the exact solvers.
     intercept_ : ndarray of shape (T,)
+        The intercepts :math:`b_t` (zeros when ``fit_intercept=False``).
     task_kernel_ : ndarray of shape (T, T)
         The task kernel B used.
     tasks_ : ndarray of shape (T,)
+        Task labels: the sorted labels of the long format, 0..T-1 for lists
+        and a shared design.
     X_fit_ : ndarray of shape (n_inputs, n_features) or None
         The training inputs the predictions expand over (None when precomputed);
         the landmarks for "nystroem", None for "random_features".
     solver_ : str
+        The solver that ran (what "auto" chose).
     n_iter_ : int
         cg iterations (1 for the direct solvers; the core's for the approximations).
     residual_ : float
         Final relative residual of cg (NaN for the direct solvers; the core's
         relative KKT residual for the approximations).
     n_features_in_ : int
+        Number of input features d seen in ``fit`` (for precomputed kernels:
+        the number of training inputs).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``; set only when X is one array
+        with string column names (e.g. a pandas DataFrame).
 
     Notes
     -----
@@ -199,12 +208,14 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
             Per-task inputs, stacked rows (with ``tasks``) or inputs shared by
             every task (with a 2-D ``y``); kernel values for ``kernel="precomputed"``.
         y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T)
+            Targets in the form matching ``X``.
         tasks : array-like of shape (n_samples,), default=None
             Task label of every row (long format).
 
         Returns
         -------
         self : MultiTaskKernelRidge
+            The fitted estimator.
         """
         problem = self._dual_problem(X, y, tasks)
         if self.solver in APPROXIMATE_SOLVERS:
@@ -265,7 +276,26 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
         return self._expansion_values(X, tasks)
 
     def score(self, X: Any, y: Any, tasks: Any = None, sample_weight: Any = None) -> float:
-        """R^2 of the predictions, pooled over tasks (lists, long format) or averaged over the columns of Y."""
+        """R^2 of the predictions, pooled over tasks (lists, long format) or averaged over the columns of Y.
+
+        Parameters
+        ----------
+        X : list of array-like (m_t, d), or array-like of shape (m, d)
+            Test inputs in one of the three input forms, as for :meth:`predict`.
+        y : list of array-like (m_t,), or array-like of shape (m,) or (m, T)
+            True targets in the form matching ``X``.
+        tasks : array-like of shape (m,), default=None
+            Task label of every row (long format).
+        sample_weight : array-like of shape (m,), default=None
+            Weight of every sample (for lists: of the tasks' samples
+            concatenated in order); None weighs them equally.
+
+        Returns
+        -------
+        score : float
+            R^2 pooled over all samples (lists, long format) or the mean over
+            the columns of a 2-D ``y``.
+        """
         predictions = self.predict(X, tasks=tasks)
         if isinstance(predictions, list):
             y = np.concatenate([np.asarray(target, dtype=np.float64).ravel() for target in y])

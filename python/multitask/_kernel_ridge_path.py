@@ -67,8 +67,13 @@ def kernel_ridge_path(
         Supplies the kernel, task kernel or coupling, task weights and
         ``fit_intercept``; not fitted, not modified. Its ``alpha``, ``solver``,
         ``tol`` and ``max_iter`` are not used.
-    X, y, tasks
-        Training data in any of the three input forms of ``MultiTaskKernelRidge.fit``.
+    X : list of array-like (n_t, d), or array-like of shape (n_samples, d)
+        Training inputs in any of the three input forms of
+        ``MultiTaskKernelRidge.fit`` (kernel values for ``kernel="precomputed"``).
+    y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T), default=None
+        Targets in the form matching ``X``.
+    tasks : array-like of shape (n_samples,), default=None
+        Task label of every row (long format).
     alphas : array-like of shape (n_alphas,)
         Regularisation strengths, finite and > 0, in any order (kept).
     method : {"auto", "tridiagonal", "per_alpha"}, default="auto"
@@ -82,15 +87,17 @@ def kernel_ridge_path(
 
     Returns
     -------
-    Bunch with
-        alphas : ndarray (n_alphas,), as given
-        dual_coef : ndarray (n_alphas, N) or (n_alphas, n_samples, T)
-            ``dual_coef_`` of every model, in the shape of the fit.
-        intercept : ndarray (n_alphas, T)
-        estimators : list of MultiTaskKernelRidge
-            The fitted models (``alpha`` set, ``solver_`` = "path-" + method),
-            ready to ``predict`` or ``score``.
-        method : str, the method used.
+    path : Bunch
+        Dictionary-like object with the keys
+
+        - ``alphas``: ndarray of shape (n_alphas,), as given;
+        - ``dual_coef``: ndarray of shape (n_alphas, N) or (n_alphas,
+          n_samples, T), ``dual_coef_`` of every model in the shape of the fit;
+        - ``intercept``: ndarray of shape (n_alphas, T);
+        - ``estimators``: list of MultiTaskKernelRidge, the fitted models
+          (``alpha`` set, ``solver_`` = "path-" + method), ready to
+          ``predict`` or ``score``;
+        - ``method``: str, the method used ("tridiagonal" or "per_alpha").
 
     Notes
     -----

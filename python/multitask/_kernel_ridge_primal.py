@@ -3,7 +3,7 @@ r"""The primal route of MultiTaskKernelRidge: an explicit feature map, then the 
 With a feature map z (``_feature_maps``: Nyström or random Fourier features) the
 multi-task kernel becomes :math:`B_{st}\,\langle z(x), z(x')\rangle`, a linear
 kernel on the features. Its kernel ridge problem is then solved in the primal
-(DESIGN §1, "the same model seen through kernels"):
+(README, "Multi-task kernel machines"):
 
 * **B positive definite**: exactly ``KernelCoupledRegressor`` on the features Z_t =
   z(X_t) with coupling K = B^{-1}, the same α, task weights and intercepts. The

@@ -90,13 +90,21 @@ def penalty_max(estimator: Any, X: Any, y: Any = None, *, tasks: Any = None, pen
     estimator : KernelCoupledRegressor or KernelCoupledClassifier
         Supplies the loss, ``task_weights``, ``fit_intercept`` and the other
         penalty weights (held fixed). Not fitted, not modified.
-    X, y, tasks
-        Training data in any of the three input forms.
+    X : list of array-like or sparse (n_t, d), or array-like or sparse of shape (n_samples, d)
+        Training data in any of the three input forms, as for the estimator's ``fit``.
+    y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T), default=None
+        Targets (labels for a classifier) in the form matching ``X``.
+    tasks : array-like of shape (n_samples,), default=None
+        Task label of every row (long format).
     penalty : {"l21", "l1", "trace_norm"}, default="l21"
+        The penalty whose smallest zero-solution value is computed; the other
+        two keep the estimator's values.
 
     Returns
     -------
-    float
+    value_max : float
+        The smallest value of ``penalty`` at which W = 0 (with the intercepts
+        at their optimum for W = 0) minimises the objective.
     """
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
@@ -132,28 +140,39 @@ def regularization_path(
     estimator : KernelCoupledRegressor or KernelCoupledClassifier
         Cloned; its other parameters (coupling, alpha, the other penalties,
         solver, tol, ...) are kept.
-    X, y, tasks
-        Training data in any of the three input forms.
+    X : list of array-like or sparse (n_t, d), or array-like or sparse of shape (n_samples, d)
+        Training data in any of the three input forms, as for the estimator's ``fit``.
+    y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T), default=None
+        Targets (labels for a classifier) in the form matching ``X``.
+    tasks : array-like of shape (n_samples,), default=None
+        Task label of every row (long format).
     penalty : {"l21", "l1", "trace_norm"}, default="l21"
+        The penalty that varies along the path.
     values : array-like, default=None
         The penalty values, fitted from the largest down. Default: ``n_values``
         values log-spaced from :func:`penalty_max` down to ``min_ratio`` times it.
     n_values : int, default=50
+        Number of values of the default grid (ignored when ``values`` is given).
     min_ratio : float, default=1e-2
+        Smallest value of the default grid relative to :func:`penalty_max`, in (0, 1].
     verbose : bool, default=False
         Print one line per value.
 
     Returns
     -------
-    Bunch with
-        penalty_values : ndarray (n_values,), decreasing (not ``values``,
-            which a dict-based Bunch reserves for its method)
-        value_max : float, ``penalty_max`` (NaN when ``values`` is given)
-        coef : ndarray (n_values, T, d)
-        intercept : ndarray (n_values, T)
-        dual_gap : ndarray (n_values,), NaN where the solver has none
-        n_iter : ndarray (n_values,)
-        objective : ndarray (n_values,)
+    path : Bunch
+        Dictionary-like object with the keys (one entry per penalty value):
+
+        - ``penalty_values``: ndarray of shape (n_values,), the values
+          fitted, decreasing (not named ``values``, which a dict-based Bunch
+          reserves for its method);
+        - ``value_max``: float, :func:`penalty_max` (NaN when ``values`` is given);
+        - ``coef``: ndarray of shape (n_values, T, d), ``coef_`` of every fit;
+        - ``intercept``: ndarray of shape (n_values, T), ``intercept_``;
+        - ``dual_gap``: ndarray of shape (n_values,), ``dual_gap_`` (NaN
+          where the solver has none);
+        - ``n_iter``: ndarray of shape (n_values,), ``n_iter_``;
+        - ``objective``: ndarray of shape (n_values,), ``objective_``.
     """
     if penalty not in PENALTIES:
         raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")

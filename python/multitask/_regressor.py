@@ -31,9 +31,16 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
 
         F(W, b) = \frac{1}{N} \sum_t \omega_t \sum_{i \in t} \tfrac12 (y_{ti} - \langle w_t, x_{ti}\rangle - b_t)^2
                   + \frac{\alpha}{2} \sum_{s,t} K_{st} \langle w_s, w_t \rangle
+                  + \rho_1 \sum_{j,t} |W_{jt}| + \rho_{21} \sum_j \|W_{j\cdot}\|_2 + \rho_* \|W\|_*
 
-    with N the total number of samples, task weights :math:`\omega_t` and
-    unpenalised intercepts :math:`b_t`.
+    over :math:`W = [w_1 \dots w_T]` (d, T) and the intercepts :math:`b_t`, with
+    N the total number of samples, task weights :math:`\omega_t`, the coupling
+    penalty :math:`\tfrac\alpha2 \operatorname{tr}(W K W^\top)` and the optional
+    structure penalties ``l1`` (:math:`\rho_1`), ``l21`` (:math:`\rho_{21}`,
+    rows :math:`W_{j\cdot}` are features) and ``trace_norm`` (:math:`\rho_*`).
+    The intercepts are never penalised. The README's sections "Solvers and the
+    stopping rule" and "Structured sharing" describe the solvers and their
+    stopping rules in full.
 
     Parameters
     ----------
@@ -44,7 +51,18 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
     alpha : float, default=1.0
         Strength of the coupling penalty, >= 0. With ``coupling="identity"`` and
         uniform weights each task is ridge regression, scikit-learn
-        ``Ridge(alpha=alpha * N)`` on that task.
+        ``Ridge(alpha=alpha * N)`` on that task (see Notes).
+    l1 : float, default=0.0
+        Weight :math:`\rho_1 \ge 0` of the lasso penalty
+        :math:`\rho_1 \sum_{j,t} |W_{jt}|`: every task selects its own features.
+    l21 : float, default=0.0
+        Weight :math:`\rho_{21} \ge 0` of the group penalty
+        :math:`\rho_{21} \sum_j \|(W_{j1}, \dots, W_{jT})\|_2` over the features
+        j: joint feature selection, a feature is used by every task or by none.
+    trace_norm : float, default=0.0
+        Weight :math:`\rho_* \ge 0` of the trace (nuclear) norm of W, the sum
+        of its singular values: a shared low-rank representation of the tasks.
+        Not combined with ``l1`` or ``l21``.
     task_weights : {"uniform", "balanced"} or array-like of shape (T,), default="uniform"
         :math:`\omega_t`: "uniform" (1: every sample counts the same),
         "balanced" (N / (T n_t): every task counts the same) or positive values.
@@ -56,10 +74,19 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         preconditioned conjugate gradient on the per-task Gram matrices; "bcd":
         block Gauss-Seidel over tasks; "gradient": accelerated gradient on the
         data itself; "auto": exact for a shared design or small d*T, else cg.
+        With an l1 or l21 penalty, "bcd" is block-coordinate descent over
+        feature rows with working sets (the "auto" choice) and "gradient" the
+        proximal accelerated gradient (the "auto" choice for the trace norm);
+        "exact" and "cg" accept neither a penalty nor sparse X. Sparse X
+        without a penalty goes to the data-based solvers that the classifier
+        uses: "auto" is then "bcd" (over tasks) for a diagonal K, otherwise
+        "newton", as ``solver_`` reports.
     tol : float, default=1e-8
         Iterative solvers stop when the relative KKT residual
         ``||grad F(W)||_F / ||grad F(0)||_F`` is at most ``tol`` (for the
-        gradient solver: at the extrapolated point of the last step).
+        gradient solver: at the extrapolated point of the last step). With a
+        penalty, "bcd" stops when the duality gap relative to F(0) is at most
+        ``tol``, "gradient" on the relative norm of its proximal gradient step.
     max_iter : int, default=1000
         Maximum number of iterations (CG iterations, BCD sweeps, gradient steps).
     n_jobs : int, default=None
@@ -71,22 +98,60 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
     Attributes
     ----------
     coef_ : ndarray of shape (T, n_features)
-        Row t is :math:`w_t`.
+        Row t is the model :math:`w_t` of task t.
     intercept_ : ndarray of shape (T,)
+        The intercepts :math:`b_t` (zeros when ``fit_intercept=False``).
     tasks_ : ndarray of shape (T,)
-        Task labels (sorted labels in the long format; 0..T-1 otherwise).
+        Task labels: the sorted labels of the long format, 0..T-1 for lists
+        and a shared design.
     coupling_ : ndarray of shape (T, T)
-        The coupling K used.
+        The coupling K used (the builder's matrix when ``coupling`` is a name).
     n_iter_ : int
+        Iterations run: CG iterations, BCD sweeps or gradient steps (1 for
+        "exact").
     solver_ : str
         The solver that ran (what "auto" chose).
     objective_ : float
-        F at the returned coefficients.
-    objective_history_ : ndarray
-        F after every iteration.
+        F at the returned coefficients, penalties included.
+    objective_history_ : ndarray of shape (n_entries,)
+        F after every iteration of the solver (a single entry for "exact");
+        the last entry is ``objective_``.
     kkt_residual_ : float
-        Final relative KKT residual.
+        Relative KKT residual at the returned coefficients,
+        :math:`\|\nabla F(W)\|_F / \|\nabla F(0)\|_F`; with a penalty, the
+        distance from minus the gradient of the smooth part to the penalty's
+        subdifferential, on the same scale.
+    dual_gap_ : float
+        Duality gap F(W) - D(θ) at the returned model, absolute (in the units
+        of F), for the "bcd" solver with an l1 or l21 penalty; NaN for the
+        other solvers. The dual point is given in the README ("Structured
+        sharing").
     n_features_in_ : int
+        Number of features d seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``; set only when X is one array
+        with string column names (e.g. a pandas DataFrame, long format or
+        shared design).
+
+    Notes
+    -----
+    Mappings to other packages, each checked by a test that fits both sides
+    (N: total number of samples, T: number of tasks, n_t: samples of task t):
+
+    * ``coupling="identity"``, uniform weights: task t is scikit-learn's
+      ``Ridge(alpha=alpha * N)`` on task t alone (``task_weights="balanced"``:
+      ``Ridge(alpha=alpha * T * n_t)``).
+    * Shared design, ``alpha=0``, uniform weights: ``l21=a / T`` is
+      scikit-learn's ``MultiTaskLasso(alpha=a)``; with ``coupling="identity"``
+      and ``l1=rho_1``, each task is ``ElasticNet(alpha=T * (alpha + rho_1),
+      l1_ratio=rho_1 / (alpha + rho_1))``.
+    * MALSAR's least-squares models minimise
+      :math:`\sum_t \tfrac12 \|X_t w_t - y_t\|^2 + \dots`, N times this F
+      without intercepts: ``Least_Lasso``, ``Least_L21`` and ``Least_Trace``
+      with ``rho1`` and ``opts.rho_L2`` are ``coupling="identity"``,
+      ``alpha=2 * rho_L2 / N``, ``fit_intercept=False`` and ``l1``, ``l21`` or
+      ``trace_norm`` = ``rho1 / N``. ``Least_SRMTL`` is
+      :func:`multitask.coupling.graph_laplacian` (see there).
 
     Examples
     --------
@@ -151,6 +216,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         Returns
         -------
         self : KernelCoupledRegressor
+            The fitted estimator.
         """
         self._validate_feature_names(X, tasks)
         blocks = to_task_blocks(X, y, tasks, accept_sparse=True)
@@ -242,6 +308,24 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
 
         For list input, every task's samples are pooled; for a 2-D ``y`` the
         R^2 of each task is averaged (scikit-learn's multi-output convention).
+
+        Parameters
+        ----------
+        X : list of array-like (n_t, d), or array-like of shape (n_samples, d)
+            Test data in one of the three input forms, as for :meth:`predict`.
+        y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T)
+            True targets in the form matching ``X``.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of every row (long format).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of every sample (for lists: of the tasks' samples
+            concatenated in order); None weighs them equally.
+
+        Returns
+        -------
+        score : float
+            R^2 of the predictions: pooled over all samples for lists and the
+            long format, the mean over the columns of ``y`` for a 2-D ``y``.
         """
         predictions = self.predict(X, tasks=tasks)
         if isinstance(predictions, list):

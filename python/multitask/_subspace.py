@@ -271,6 +271,7 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
     coef_ : ndarray of shape (T, n_features)
         :math:`(U A)^\top`: row t is :math:`w_t = U a_t`.
     intercept_ : ndarray of shape (T,)
+        The intercepts :math:`b_t` (zeros when ``fit_intercept=False``).
     tasks_ : ndarray of shape (T,)
         Task labels (sorted labels in the long format; 0..T-1 otherwise).
     coupling_ : ndarray of shape (T, T)
@@ -285,6 +286,10 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
     n_iter_ : int
         Number of outer iterations run.
     n_features_in_ : int
+        Number of features d seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``; set only when X is one array
+        with string column names (e.g. a pandas DataFrame).
 
     Examples
     --------
@@ -350,6 +355,7 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
         Returns
         -------
         self : SharedSubspaceRegressor
+            The fitted estimator.
 
         Raises
         ------

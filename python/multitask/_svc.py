@@ -108,8 +108,13 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
         format), into the tasks concatenated (lists), or into the columns of
         y stacked (shared design: sample (i, t) is ``t * n_samples + i``).
     intercept_ : ndarray of shape (T,)
+        The intercepts :math:`b_t` (zeros when ``fit_intercept=False``; all
+        equal for "shared").
     task_kernel_ : ndarray of shape (T, T)
+        The task kernel B used.
     tasks_ : ndarray of shape (T,)
+        Task labels: the sorted labels of the long format, 0..T-1 for lists
+        and a shared design.
     X_fit_ : ndarray of shape (n_inputs, n_features) or None
         Training inputs the decision function expands over (None when precomputed).
     n_iter_ : int
@@ -117,8 +122,13 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
     residual_ : float
         Final KKT violation (compare with ``tol``).
     solver_ : str
-        "dual_cd".
+        "dual_cd", the dual coordinate (pair) descent that ran.
     n_features_in_ : int
+        Number of input features d seen in ``fit`` (for precomputed kernels:
+        the number of training inputs).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit``; set only when X is one array
+        with string column names (e.g. a pandas DataFrame).
 
     Notes
     -----
@@ -200,6 +210,7 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
         Returns
         -------
         self : MultiTaskSVC
+            The fitted estimator.
         """
         problem = self._dual_problem(X, y, tasks, labels=True)
         self.classes_, signed = encode_labels(problem.blocks, np.float64)
@@ -260,8 +271,11 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
 
         Parameters
         ----------
-        X, tasks
-            As for :meth:`decision_function`.
+        X : list of array-like (m_t, d), or array-like of shape (m, d)
+            Test inputs per task (lists), labelled by ``tasks``, or for every
+            task; kernel values against the training inputs when precomputed.
+        tasks : array-like of shape (m,), default=None
+            Task label of every row; each must be one of ``tasks_``.
 
         Returns
         -------

@@ -14,7 +14,8 @@ array that can be passed as the ``coupling`` of an estimator:
 * :func:`identity` -- independent ridge regression per task;
 * :func:`mean_regularized` -- tasks pulled towards their mean (Evgeniou & Pontil 2004);
 * :func:`graph_laplacian`, :func:`chain` -- tasks pulled towards their neighbours
-  in a task graph (MALSAR SRMTL, RMTL "Graph");
+  in a task graph (MALSAR's ``Least_SRMTL``, RMTL's ``Regularization="Graph"``;
+  :func:`graph_laplacian` gives their parameters in this package's scale);
 * :func:`from_task_kernel`, :func:`task_kernel` -- the multi-task kernel view,
   K = B^{-1} for a similarity kernel B between tasks.
 
@@ -187,6 +188,7 @@ def mean_regularized(n_tasks: int, mu: float = 0.1) -> NDArray[np.float64]:
     Returns
     -------
     K : ndarray of shape (T, T), dtype float64
+        The coupling ``I - 11^T/T + mu I``, exactly symmetric.
 
     Raises
     ------
@@ -214,15 +216,30 @@ def graph_laplacian(adjacency: ArrayLike, ridge: float = 0.1) -> NDArray[np.floa
     so tasks joined by a heavy edge are pulled together, and
     ``tr(W K W^T) = sum_{s<t} A_st ||w_s - w_t||^2 + ridge sum_t ||w_t||^2``.
 
-    **Correspondence with MALSAR and RMTL.** MALSAR's ``Least_SRMTL`` and RMTL's
-    ``Regularization="Graph"`` penalise ``rho ||W R||_F^2`` with R the T x E
-    incidence matrix of the graph (column e of R holds ``+sqrt(A_st)`` in row s
-    and ``-sqrt(A_st)`` in row t for edge e = (s, t)). Since ``R R^T = L``,
-    ``||W R||_F^2 = tr(W R R^T W^T) = tr(W L W^T)``. In this package's
-    ``(alpha/2) tr(W K W^T)`` convention, their penalty is therefore
-    ``K = 2 R R^T = 2 L`` with ``alpha = rho``, or equivalently ``K = L`` with
-    ``alpha = 2 rho`` (plus the ridge, which they add as a separate
-    ``||W||_F^2`` term).
+    **Correspondence with MALSAR and RMTL.** Both describe the graph by a
+    T x E matrix R (MALSAR's ``R``, RMTL's ``G``) whose column e holds
+    ``+sqrt(A_st)`` in row s and ``-sqrt(A_st)`` in row t for the edge
+    e = (s, t). Then ``R R^T = L`` and
+    ``||W R||_F^2 = tr(W R R^T W^T) = tr(W L W^T)``. Their data terms are sums
+    over the samples (MALSAR) or over the tasks of per-task means (RMTL), not
+    this package's mean over all N samples, so the parameters map with a
+    factor N or T (n_t: samples of task t; both tested by fitting the
+    package against a dense numpy solve of their objectives):
+
+    * MALSAR's ``Least_SRMTL(X, Y, R, rho1, rho2)`` with ``opts.rho_L2``
+      minimises, without intercepts,
+      ``sum_t 1/2 ||X_t w_t - y_t||^2 + rho1 ||W R||_F^2 + rho_L2 ||W||_F^2
+      + rho2 ||W||_1``. That is N times the objective of
+      ``KernelCoupledRegressor(coupling=graph_laplacian(A, ridge=rho_L2 / rho1),
+      alpha=2 * rho1 / N, l1=rho2 / N, fit_intercept=False)`` with uniform task
+      weights (for any other R, e.g. MALSAR's mean-regularised
+      ``R = I - 11^T/T``, the coupling is ``R R^T + (rho_L2 / rho1) I``).
+    * RMTL's ``MTL(X, Y, type="Regression", Regularization="Graph",
+      Lam1=lam1, Lam2=lam2, G=R)`` minimises
+      ``sum_t 1/(2 n_t) ||y_t - X_t w_t - c_t||^2 + lam1 ||W G||_F^2
+      + lam2 ||W||_F^2`` with unpenalised intercepts c_t. That is T times the
+      objective of ``KernelCoupledRegressor(coupling=graph_laplacian(A,
+      ridge=lam2 / lam1), alpha=2 * lam1 / T, task_weights="balanced")``.
 
     The diagonal of ``adjacency`` (self-loops) is **ignored**: a self-loop
     ``||w_t - w_t||^2`` contributes nothing to the penalty, so any diagonal
@@ -241,6 +258,7 @@ def graph_laplacian(adjacency: ArrayLike, ridge: float = 0.1) -> NDArray[np.floa
     Returns
     -------
     K : ndarray of shape (T, T), dtype float64
+        The coupling ``L + ridge I``, exactly symmetric.
 
     Raises
     ------
@@ -283,6 +301,7 @@ def chain(n_tasks: int, ridge: float = 0.1) -> NDArray[np.float64]:
     Returns
     -------
     K : ndarray of shape (T, T), dtype float64
+        The tridiagonal coupling, exactly symmetric.
 
     Raises
     ------
@@ -320,6 +339,7 @@ def from_task_kernel(B: ArrayLike, *, name: str = "B") -> NDArray[np.float64]:
     Returns
     -------
     K : ndarray of shape (T, T), dtype float64
+        The inverse ``B^{-1}``, exactly symmetric.
 
     Raises
     ------
@@ -511,6 +531,7 @@ def resolve_coupling(coupling: str | ArrayLike, n_tasks: int) -> NDArray[np.floa
     Returns
     -------
     K : ndarray of shape (T, T), dtype float64
+        The builder's matrix, or the validated matrix (a symmetric copy).
 
     Raises
     ------
