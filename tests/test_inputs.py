@@ -102,7 +102,7 @@ def test_three_dimensional_arrays():
     with pytest.raises(ValueError, match=r"X.*dim 3"):
         model.fit(np.ones((22, 3, 1)), y_long, tasks=tasks)
     with pytest.raises(ValueError, match=r"y\[0\] must be 1-D"):
-        model.fit(Xs, [ys[0][:, None], ys[1]])
+        model.fit(Xs, [np.c_[ys[0], ys[0]], ys[1]])  # (n_t, 1) is accepted, (n_t, 2) is not
 
 
 def test_wrong_feature_count_at_predict():

@@ -319,7 +319,7 @@ def test_labels_are_checked():
     with pytest.raises(ValueError, match=r"y contains NaN"):
         to_task_blocks(X, np.c_[np.r_[np.nan, np.ones(9)], np.ones(10)], None, labels=True)
     with pytest.raises(ValueError, match=r"y\[0\] must be 1-D"):
-        to_task_blocks([X], [np.ones((10, 1))], None, labels=True)
+        to_task_blocks([X], [np.ones((10, 2))], None, labels=True)  # (n_t, 1) is accepted
     with pytest.raises(ValueError, match=r"X\[0\] has 10 rows but y\[0\] has 9"):
         to_task_blocks([X], [["a"] * 9], None, labels=True)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):

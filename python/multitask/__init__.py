@@ -18,6 +18,7 @@ from ._path import penalty_max, regularization_path
 from ._regressor import KernelCoupledRegressor
 from ._subspace import SharedSubspaceRegressor
 from ._svc import MultiTaskSVC
+from . import metrics, model_selection  # after the estimators they use
 
 __version__ = "0.1.0"
 
@@ -33,5 +34,7 @@ __all__ = [
     "penalty_max",
     "regularization_path",
     "datasets",
+    "metrics",
+    "model_selection",
     "__version__",
 ]

@@ -11,9 +11,19 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
-from ._input import TaskBlocks, check_tasks, group_rows, is_list_form, reject_empty_task_list
+from ._cv_guard import check_long_format_fit, long_format_needs_tasks, refuse_split_task_list
+from ._input import (
+    TaskBlocks,
+    _named_errors,
+    as_task_list,
+    check_tasks,
+    group_rows,
+    is_list_form,
+    reject_empty_task_list,
+    reject_malformed_task_list,
+)
 from .coupling import BUILDER_NAMES
 
 __all__ = ["KernelCoupledLinearModel", "MultiTaskInputMixin"]
@@ -21,16 +31,72 @@ __all__ = ["KernelCoupledLinearModel", "MultiTaskInputMixin"]
 
 class MultiTaskInputMixin:
     """What every multi-task estimator needs of its input: feature-name
-    bookkeeping, feature counts and task labels at predict time.
+    bookkeeping, feature counts, task labels at predict time, and the refusal of
+    scikit-learn model selection that would mis-handle multi-task data.
 
-    Uses the fitted ``tasks_`` and ``n_features_in_``.
+    Uses the fitted ``tasks_``, ``n_features_in_`` and ``_input_form``.
     """
 
     def _validate_feature_names(self, X: Any, tasks: Any) -> None:
-        """scikit-learn's feature-name bookkeeping for one-array input at fit."""
+        """The checks of X at fit that need the estimator (called first by every ``fit``).
+
+        scikit-learn's feature-name bookkeeping in every input form:
+        ``feature_names_in_`` from a DataFrame X (long format, shared design) or
+        from a list of DataFrames, which must all have the same columns. And the
+        refusal (ValueError) of scikit-learn's model selection splitting a list
+        of tasks, or cross-validating the long format without passing the task
+        labels on to scoring (see :mod:`multitask._cv_guard`).
+        """
+        X = as_task_list(X)
         reject_empty_task_list(X)
-        if tasks is None and not is_list_form(X):
+        if tasks is not None:
+            check_long_format_fit(self)
             validate_data(self, X, skip_check_array=True, reset=True)
+        elif is_list_form(X):
+            refuse_split_task_list(self)
+            self._reset_list_feature_names(X)
+        else:
+            reject_malformed_task_list(X)
+            validate_data(self, X, skip_check_array=True, reset=True)
+
+    def _reset_list_feature_names(self, X: list) -> None:
+        """``feature_names_in_`` of a list of DataFrames; ValueError naming X[t] when the columns differ."""
+        names = [_get_feature_names(block) for block in X]
+        for t in range(1, len(X)):
+            if names[t] is None and names[0] is None:
+                continue
+            if names[t] is None or names[0] is None or not np.array_equal(names[t], names[0]):
+                raise ValueError(
+                    f"X[{t}] has {_describe_columns(names[t])} but X[0] has {_describe_columns(names[0])}: every "
+                    "task's DataFrame must have the same columns, in the same order"
+                )
+        validate_data(self, X[0], skip_check_array=True, reset=True)
+
+    def _prediction_form(self, X: Any, tasks: Any) -> tuple[str, Any]:
+        """Which input form ``X`` (and ``tasks``) is at predict time: "long", "lists" or "rows".
+
+        Returns the form and X (a cell array of tasks made a list). ValueError for
+        rows without ``tasks`` on a model fitted in the long format, for a list of
+        tasks split by scikit-learn's model selection, and for malformed task lists.
+        """
+        check_is_fitted(self)
+        X = as_task_list(X)
+        if tasks is not None:
+            return "long", X
+        if is_list_form(X):
+            refuse_split_task_list(self)
+            if len(X) != self.tasks_.size:
+                raise ValueError(f"X holds {len(X)} tasks but the model was fitted on {self.tasks_.size}")
+            return "lists", X
+        reject_malformed_task_list(X)
+        if getattr(self, "_input_form", None) == "long":
+            raise long_format_needs_tasks(self)
+        return "rows", X
+
+    def _check_feature_names(self, X: Any, name: str) -> None:
+        """scikit-learn's feature-name checks of one block against ``feature_names_in_`` (errors name the block)."""
+        with _named_errors(name):
+            validate_data(self, X, skip_check_array=True, reset=False)
 
     def _check_n_features(self, n_features: int, name: str) -> None:
         if n_features != self.n_features_in_:
@@ -49,8 +115,18 @@ class MultiTaskInputMixin:
             raise ValueError(f"tasks has labels of another type than those seen in fit: {error}") from None
         if not np.all(known):
             unseen = np.unique(tasks[~known])[:5]
-            raise ValueError(f"tasks contains labels not seen in fit, e.g. {unseen.tolist()}")
+            raise ValueError(
+                f"tasks contains labels not seen in fit, e.g. {unseen.tolist()}; when cross-validating, split within "
+                "every task (multitask.model_selection.TaskKFold) so that every task is in every training fold"
+            )
         return positions
+
+
+def _describe_columns(names: Any) -> str:
+    if names is None:
+        return "no column names"
+    shown = ", ".join(repr(name) for name in list(names)[:6])
+    return f"columns [{shown}{', ...' if len(names) > 6 else ''}]"
 
 
 class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
@@ -124,10 +200,10 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
 
     def _linear_predictions(self, X: Any, tasks: Any) -> Any:
         """<w_t, x> + b_t in the form of the input (see ``predict`` of the subclasses)."""
-        check_is_fitted(self)
-        if tasks is not None:
+        form, X = self._prediction_form(X, tasks)
+        if form == "long":
             return self._predict_long(X, tasks)
-        if is_list_form(X):
+        if form == "lists":
             return self._predict_lists(X)
         X_checked = self._check_design(X, "X")
         validate_data(self, X, skip_check_array=True, reset=False)  # feature count and names
@@ -135,18 +211,18 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
         return predictions[:, 0] if self._input_form == "single" else predictions
 
     def _predict_lists(self, X: list) -> list[np.ndarray]:
-        if len(X) != self.tasks_.size:
-            raise ValueError(f"X holds {len(X)} tasks but the model was fitted on {self.tasks_.size}")
         predictions = []
-        for t, block in enumerate(X):
-            block = self._check_design(block, f"X[{t}]")
+        for t, original in enumerate(X):
+            block = self._check_design(original, f"X[{t}]")
             self._check_n_features(block.shape[1], f"X[{t}]")
+            self._check_feature_names(original, f"X[{t}]")
             predictions.append(np.asarray(block @ self.coef_[t]) + self.intercept_[t])
         return predictions
 
     def _predict_long(self, X: Any, tasks: Any) -> np.ndarray:
-        X = self._check_design(X, "X")
+        original, X = X, self._check_design(X, "X")
         self._check_n_features(X.shape[1], "X")
+        self._check_feature_names(original, "X")
         task_index = self._task_positions(check_tasks(tasks, X.shape[0]))
         predictions = np.empty(X.shape[0], dtype=np.result_type(X.dtype, self.coef_.dtype))
         for t, rows in enumerate(group_rows(task_index, self.tasks_.size)):

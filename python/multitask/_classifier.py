@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import KernelCoupledLinearModel
 from ._core import core
-from ._input import TaskBlocks, check_design, common_float_dtype, to_task_blocks
+from ._input import TaskBlocks, check_design, common_float_dtype, paired_targets, to_task_blocks
 from ._sparse_input import core_blocks
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
@@ -389,10 +389,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             The weighted fraction of correct (sample, task) predictions.
         """
         check_is_fitted(self)
-        predictions = self.predict(X, tasks=tasks)
-        if isinstance(predictions, list):
-            y = np.concatenate([np.asarray(target).ravel() for target in y])
-            predictions = np.concatenate(predictions)
+        y, predictions = paired_targets(y, self.predict(X, tasks=tasks))
         y = np.asarray(y)
         if y.shape != predictions.shape:
             raise ValueError(f"y has shape {y.shape} but the predictions have shape {predictions.shape}")

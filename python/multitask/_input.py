@@ -29,7 +29,18 @@ from sklearn.utils.validation import check_consistent_length
 
 from ._sparse_input import CSRBlock, as_canonical_csr, csr_row_range, is_sparse
 
-__all__ = ["TaskBlocks", "is_list_form", "common_float_dtype", "check_design", "check_labels", "to_task_blocks"]
+__all__ = [
+    "TaskBlocks",
+    "as_task_list",
+    "check_design",
+    "check_labels",
+    "common_float_dtype",
+    "is_cell_array",
+    "is_list_form",
+    "paired_targets",
+    "reject_malformed_task_list",
+    "to_task_blocks",
+]
 
 FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -74,12 +85,115 @@ class TaskBlocks:
 
 
 def is_list_form(X: Any) -> bool:
-    """Whether ``X`` is a list/tuple of per-task 2-D arrays (not a list of rows)."""
+    """Whether ``X`` is a list/tuple of per-task 2-D arrays (not a list of rows).
+
+    A MATLAB cell array of tasks (an object ndarray of per-task arrays, see
+    :func:`as_task_list`) counts as a list.
+    """
+    X = as_task_list(X)
     if not isinstance(X, (list, tuple)) or len(X) == 0:
         return False
     return all(hasattr(block, "shape") or isinstance(block, (list, tuple)) for block in X) and all(
-        np.ndim(block) == 2 for block in X
+        _ndim(block) == 2 for block in X
     )
+
+
+def _ndim(block: Any) -> int:
+    """The number of dimensions of an array-like; -1 for a ragged nested list."""
+    ndim = getattr(block, "ndim", None)
+    if isinstance(ndim, int):
+        return ndim
+    try:
+        return int(np.ndim(block))
+    except ValueError:  # numpy: "setting an array element with a sequence" (ragged nested lists)
+        return -1
+
+
+def is_cell_array(X: Any) -> bool:
+    """Whether ``X`` is a cell array of tasks as ``scipy.io.loadmat`` returns it.
+
+    An object ndarray of shape (T,), (T, 1) or (1, T) whose elements are arrays
+    (one per task); an object array of numbers is an ordinary design.
+    """
+    return (
+        isinstance(X, np.ndarray)
+        and X.dtype == object
+        and X.size > 0
+        and (X.ndim == 1 or (X.ndim == 2 and 1 in X.shape))
+        and all(hasattr(element, "shape") or isinstance(element, (list, tuple)) for element in X.flat)
+    )
+
+
+def as_task_list(X: Any) -> Any:
+    """A cell array of tasks (see :func:`is_cell_array`) as a list of its elements; anything else unchanged."""
+    return list(X.flat) if is_cell_array(X) else X
+
+
+def paired_targets(y: Any, predictions: Any) -> tuple[Any, Any]:
+    """``(y, predictions)`` made comparable for ``score``.
+
+    List predictions (list input): both concatenated over the tasks, ``y``
+    being a list or cell array of per-task targets, (n_t,) or (n_t, 1) each.
+    1-D predictions: a column ``y`` of shape (n, 1) becomes (n,). Anything
+    else is returned as it is.
+    """
+    if isinstance(predictions, list):
+        y = as_task_list(y)
+        if not isinstance(y, (list, tuple)) or len(y) != len(predictions):
+            raise ValueError(
+                f"X is a list of {len(predictions)} tasks, so y must be a list of {len(predictions)} per-task targets"
+            )
+        return np.concatenate([np.asarray(target).ravel() for target in y]), np.concatenate(predictions)
+    if np.ndim(predictions) == 1 and np.ndim(y) == 2 and np.shape(y)[1] == 1:
+        return np.asarray(y)[:, 0], predictions
+    return y, predictions
+
+
+def reject_malformed_task_list(X: Any, y: Any = None) -> None:
+    """ValueError naming ``X[t]`` for a list of per-task arrays that are not all 2-D.
+
+    A list mixing 2-D and other blocks, or a list of 1-D arrays that cannot be
+    rows of one design (their lengths differ, or ``y`` is a list of per-task
+    target arrays), is a list of tasks with a wrong block: numpy would otherwise
+    fail with "setting an array element with a sequence" or, worse, read the
+    tasks as rows. A list of equally long 1-D rows with a flat ``y`` stays a
+    design (scikit-learn's list-of-rows convention).
+    """
+    X = as_task_list(X)
+    if not isinstance(X, (list, tuple)) or len(X) == 0:
+        return
+    ndims = [_ndim(block) for block in X]
+    if any(ndim == 2 for ndim in ndims):
+        t = next(t for t, ndim in enumerate(ndims) if ndim != 2)
+        raise ValueError(
+            f"X[{t}] has shape {_shape(X[t])} but X[0] has shape {_shape(X[0])}: X is a list of per-task matrices, "
+            f"so every X[t] must be 2-D (n_t, n_features){_one_feature_hint(ndims[t])}"
+        )
+    if not (all(hasattr(block, "shape") for block in X) and all(ndim == 1 for ndim in ndims)):
+        return
+    ragged = len({block.shape[0] for block in X}) > 1
+    per_task_y = isinstance(as_task_list(y), (list, tuple)) and len(y) > 0 and all(
+        _ndim(target) >= 1 for target in as_task_list(y)
+    )
+    if ragged or per_task_y:
+        raise ValueError(
+            f"X[0] has shape {_shape(X[0])}: X is a list of per-task 1-D arrays, but every task's X must be 2-D "
+            f"(n_t, n_features){_one_feature_hint(1)}"
+        )
+
+
+def _shape(block: Any) -> tuple:
+    shape = getattr(block, "shape", None)
+    if shape is not None:
+        return tuple(shape)
+    try:
+        return np.shape(block)
+    except ValueError:
+        return ("ragged",)
+
+
+def _one_feature_hint(ndim: int) -> str:
+    return "; for one feature per task pass [x.reshape(-1, 1) for x in X]" if ndim == 1 else ""
 
 
 def common_float_dtype(arrays: Sequence[Any]) -> type:
@@ -165,8 +279,10 @@ def check_target(y: Any, name: str, dtype: type) -> np.ndarray:
     _reject_complex(y, name)
     with _named_errors(name):
         y = check_array(y, dtype=dtype, order="C", ensure_2d=False, allow_nd=False, input_name=name)
+    if y.ndim == 2 and y.shape[1] == 1:  # a column vector (MATLAB, GPy): one value per row
+        return y.reshape(-1)
     if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {y.shape}")
+        raise ValueError(f"{name} must be 1-D (n_samples,) or a column (n_samples, 1), got an array of shape {y.shape}")
     return y
 
 
@@ -208,8 +324,10 @@ def check_labels(y: Any, name: str) -> np.ndarray:
     infinite or None labels.
     """
     y = _label_array(y, name)
+    if y.ndim == 2 and y.shape[1] == 1:  # a column vector: one label per row
+        return y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"{name} must be 1-D, got an array of shape {y.shape}")
+        raise ValueError(f"{name} must be 1-D (n_samples,) or a column (n_samples, 1), got an array of shape {y.shape}")
     return y
 
 
@@ -280,11 +398,13 @@ def to_task_blocks(
     """
     if y is None and require_y:
         raise ValueError("requires y to be passed, but the target y is None")
+    X, y = as_task_list(X), as_task_list(y)
     reject_empty_task_list(X)
     if tasks is not None:
         return _long_blocks(X, y, tasks, accept_sparse, labels)
     if is_list_form(X):
         return _list_blocks(X, y, accept_sparse, labels)
+    reject_malformed_task_list(X, y)
     return _shared_blocks(X, y, accept_sparse, labels)
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import MultiTaskInputMixin
 from ._core import core
 from ._feature_maps import RandomFourierMap
-from ._input import TaskBlocks, check_tasks, check_task_matrix, common_float_dtype, is_list_form, to_task_blocks
+from ._input import TaskBlocks, check_tasks, check_task_matrix, common_float_dtype, to_task_blocks
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
 from .coupling import from_task_kernel, resolve_coupling, validate_coupling
@@ -180,28 +179,26 @@ class KernelExpansionMixin(MultiTaskInputMixin):
     def _expansion_values(self, X: Any, tasks: Any = None) -> Any:
         """Every task's kernel expansion f_t(x) at the test inputs, in the form of the input
         (the body of ``MultiTaskKernelRidge.predict`` and ``MultiTaskSVC.decision_function``)."""
-        check_is_fitted(self)
-        if tasks is not None:
+        form, X = self._prediction_form(X, tasks)
+        if form == "long":
             X = self._checked_test_rows(X, "X")
             task_index = self._task_positions(check_tasks(tasks, X.shape[0]))
             predictions = self._expansion(X, self._expansion_weights)
             return predictions[np.arange(X.shape[0]), task_index] + self.intercept_[task_index]
-        if is_list_form(X):
-            if len(X) != self.tasks_.size:
-                raise ValueError(f"X holds {len(X)} tasks but the model was fitted on {self.tasks_.size}")
+        if form == "lists":
             return [
                 self._expansion(self._checked_test_rows(block, f"X[{t}]"), self._expansion_weights[:, [t]])[:, 0]
                 + self.intercept_[t]
                 for t, block in enumerate(X)
             ]
         X_checked = self._checked_test_rows(X, "X")
-        validate_data(self, X, skip_check_array=True, reset=False)
         predictions = self._expansion(X_checked, self._expansion_weights) + self.intercept_
         return predictions[:, 0] if self._input_form == "single" else predictions
 
     def _checked_test_rows(self, X: Any, name: str) -> np.ndarray:
-        X = check_task_matrix(X, name, common_float_dtype([X]))
+        original, X = X, check_task_matrix(X, name, common_float_dtype([X]))
         self._check_n_features(X.shape[1], name)
+        self._check_feature_names(original, name)
         return X
 
     def _expansion(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:

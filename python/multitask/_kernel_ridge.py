@@ -13,6 +13,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._core import core
+from ._input import paired_targets
 from ._kernel_expansion import DualProblem, KernelExpansionMixin
 from ._kernel_ridge_primal import APPROXIMATE_SOLVERS, fit_primal
 from ._threads import effective_n_threads
@@ -296,10 +297,7 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
             R^2 pooled over all samples (lists, long format) or the mean over
             the columns of a 2-D ``y``.
         """
-        predictions = self.predict(X, tasks=tasks)
-        if isinstance(predictions, list):
-            y = np.concatenate([np.asarray(target, dtype=np.float64).ravel() for target in y])
-            predictions = np.concatenate(predictions)
+        y, predictions = paired_targets(y, self.predict(X, tasks=tasks))
         return float(r2_score(y, predictions, sample_weight=sample_weight))
 
     def __sklearn_tags__(self):  # noqa: D105

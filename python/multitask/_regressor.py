@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._base import KernelCoupledLinearModel
 from ._core import core
-from ._input import check_design, common_float_dtype, to_task_blocks
+from ._input import check_design, common_float_dtype, paired_targets, to_task_blocks
 from ._sparse_input import core_blocks, is_sparse
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
@@ -327,8 +327,5 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             R^2 of the predictions: pooled over all samples for lists and the
             long format, the mean over the columns of ``y`` for a 2-D ``y``.
         """
-        predictions = self.predict(X, tasks=tasks)
-        if isinstance(predictions, list):
-            y = np.concatenate([np.asarray(target, dtype=np.float64).ravel() for target in y])
-            predictions = np.concatenate(predictions)
+        y, predictions = paired_targets(y, self.predict(X, tasks=tasks))
         return float(r2_score(y, predictions, sample_weight=sample_weight))

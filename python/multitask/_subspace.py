@@ -14,7 +14,16 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._base import KernelCoupledLinearModel
-from ._input import TaskBlocks, check_design, common_float_dtype, is_list_form, to_task_blocks
+from ._cv_guard import refuse_split_task_list
+from ._input import (
+    TaskBlocks,
+    as_task_list,
+    check_design,
+    common_float_dtype,
+    is_list_form,
+    reject_malformed_task_list,
+    to_task_blocks,
+)
 from ._regressor import KernelCoupledRegressor
 from ._sparse_input import is_sparse
 from ._task_weights import per_sample_weights
@@ -551,13 +560,17 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
         """
         check_is_fitted(self)
         U = self.components_.T
+        X = as_task_list(X)
         if is_list_form(X):
+            refuse_split_task_list(self)
             representations = []
-            for t, block in enumerate(X):
-                block = self._check_design(block, f"X[{t}]")
+            for t, original in enumerate(X):
+                block = self._check_design(original, f"X[{t}]")
                 self._check_n_features(block.shape[1], f"X[{t}]")
+                self._check_feature_names(original, f"X[{t}]")
                 representations.append(np.asarray(block @ U))
             return representations
+        reject_malformed_task_list(X)
         X_checked = self._check_design(X, "X")
         validate_data(self, X, skip_check_array=True, reset=False)  # feature count and names
         return np.asarray(X_checked @ U)
