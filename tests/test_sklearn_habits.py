@@ -240,6 +240,17 @@ def test_named_scoring_that_gets_no_tasks_is_refused():
             skm.cross_validate(model.set_score_request(tasks=False), X, y, cv=TaskKFold(3), params={"tasks": tasks})
 
 
+def test_folds_that_leave_a_task_out_of_training_are_refused():
+    Xs, ys = task_lists(seed=12)
+    X, y, tasks = to_long_format(Xs, ys)  # rows sorted by task: an unshuffled KFold(2) holds out whole tasks
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = mt.KernelCoupledRegressor().set_fit_request(tasks=True).set_score_request(tasks=True)
+        with pytest.raises(ValueError, match=r"held-out fold holds tasks \[.*\] that its training fold lacks.*TaskKF"):
+            skm.cross_val_score(model, X, y, cv=skm.KFold(2), params={"tasks": tasks})
+    with pytest.raises(ValueError, match=r"held-out fold holds tasks \[0, 1\] that its training fold lacks"):
+        GridSearchCV(mt.KernelCoupledRegressor(), {"alpha": ALPHAS}, cv=skm.KFold(2)).fit(X, y, tasks=tasks)
+
+
 def test_grid_search_with_routing_matches_a_by_hand_search():
     X, y, tasks = long_data(seed=3)
     cv = TaskKFold(n_splits=4, shuffle=True, random_state=3)
@@ -493,6 +504,11 @@ def test_column_targets_are_single_targets(kind):
     long_column = ESTIMATORS[kind]().fit(X, y[:, None], tasks=tasks)
     np.testing.assert_array_equal(long_column.predict(X, tasks=tasks), long_expected.predict(X, tasks=tasks))
     assert long_column.score(X, y[:, None], tasks=tasks) == long_expected.score(X, y, tasks=tasks)
+    if kind not in CLASSIFIERS:  # a shared design's Y of shape (n, 1) is one task kept as a column
+        shared = ESTIMATORS[kind]().fit(Xs[0], ys[0][:, None])
+        assert shared.predict(Xs[0]).shape == (SIZES[0], 1)
+        np.testing.assert_allclose(shared.predict(Xs[0])[:, 0], ESTIMATORS[kind]().fit(Xs[0], ys[0]).predict(Xs[0]),
+                                   rtol=1e-10, atol=1e-12)
 
 
 def matlab_cells(blocks, shape):
@@ -542,6 +558,8 @@ def test_one_dimensional_task_inputs_are_refused_with_the_fix(kind):
         model.fit(same, [y[:20] for y in ys])  # equal lengths: still tasks, since y is a list of tasks
     with pytest.raises(ValueError, match=r"X\[1\] has shape \(31,\) but X\[0\] has shape \(24, 1\)"):
         model.fit([Xs[0], flat[1], Xs[2], Xs[3]], ys)
+    with pytest.raises(ValueError, match=r"X\[1\] has rows of different lengths \(a ragged nested list\)"):
+        model.fit([Xs[0], [[1.0], [2.0, 3.0]], Xs[2], Xs[3]], ys)
     fitted = model.fit([x.reshape(-1, 1) for x in flat], ys)  # the fix the message names
     with pytest.raises(ValueError, match=r"X\[0\] has shape \(24,\).*reshape\(-1, 1\)"):
         fitted.predict(flat)

@@ -50,7 +50,7 @@ class MultiTaskInputMixin:
         X = as_task_list(X)
         reject_empty_task_list(X)
         if tasks is not None:
-            check_long_format_fit(self)
+            check_long_format_fit(self, tasks)
             validate_data(self, X, skip_check_array=True, reset=True)
         elif is_list_form(X):
             refuse_split_task_list(self)

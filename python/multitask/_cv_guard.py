@@ -15,6 +15,7 @@ import sys
 from types import FrameType
 from typing import Any
 
+import numpy as np
 from sklearn import get_config
 
 __all__ = [
@@ -95,13 +96,14 @@ def _tasks_names(estimator: Any) -> set[str]:
     return names
 
 
-def check_long_format_fit(estimator: Any) -> None:
+def check_long_format_fit(estimator: Any, tasks: Any) -> None:
     """At ``fit(X, y, tasks=...)``: refuse a cross-validation that could not score with the task labels.
 
     Inside ``cross_val_predict``, which never passes metadata to ``predict``;
     inside ``cross_validate``/``GridSearchCV``/``learning_curve``... without
-    metadata routing (scikit-learn then passes ``tasks`` to ``fit`` only), or with
-    a scoring that receives no task labels (a named metric such as ``"r2"``).
+    metadata routing (scikit-learn then passes ``tasks`` to ``fit`` only), with
+    a scoring that receives no task labels (a named metric such as ``"r2"``), or
+    with a held-out fold holding tasks that the training fold (``tasks``) lacks.
     """
     if model_selection_frame(estimator, VALIDATION, "_fit_and_predict") is not None:
         raise ValueError(
@@ -121,12 +123,31 @@ def check_long_format_fit(estimator: Any) -> None:
     if frame.f_code.co_name != "_fit_and_score":
         return
     score_params = frame.f_locals.get("score_params") or {}
-    if not _tasks_names(estimator) & set(score_params):
+    names = _tasks_names(estimator) & set(score_params)
+    if not names:
         raise ValueError(
             "fit received tasks from scikit-learn's model selection, but the scoring receives no task labels: a "
             "named metric (scoring='r2', 'accuracy', ...) or a scorer that does not request tasks calls "
             "predict(X) without them. Use scoring=multitask.metrics.make_task_scorer('r2') (any scoring name or "
             "metric function), or the default scoring with model.set_score_request(tasks=True)."
+        )
+    _check_held_out_tasks(score_params[sorted(names)[0]], frame.f_locals.get("test"), tasks)
+
+
+def _check_held_out_tasks(all_tasks: Any, test: Any, train_tasks: Any) -> None:
+    """ValueError when the held-out rows hold tasks that the training rows do not (they could not be predicted)."""
+    if all_tasks is None or test is None or train_tasks is None:
+        return
+    try:
+        missing = np.setdiff1d(np.unique(np.asarray(all_tasks)[test]), np.unique(np.asarray(train_tasks)))
+    except (TypeError, IndexError, ValueError):  # labels of mixed types or an unexpected layout: predict will tell
+        return
+    if missing.size:
+        shown = [label.item() if isinstance(label, np.generic) else label for label in missing[:5]]
+        raise ValueError(
+            f"the held-out fold holds tasks {shown} that its training fold lacks, so their rows could not be "
+            "predicted: split within every task, cv=multitask.model_selection.TaskKFold(n_splits) (a plain KFold "
+            "on rows sorted by task leaves whole tasks out of training)"
         )
 
 

@@ -166,8 +166,8 @@ def reject_malformed_task_list(X: Any, y: Any = None) -> None:
     if any(ndim == 2 for ndim in ndims):
         t = next(t for t, ndim in enumerate(ndims) if ndim != 2)
         raise ValueError(
-            f"X[{t}] has shape {_shape(X[t])} but X[0] has shape {_shape(X[0])}: X is a list of per-task matrices, "
-            f"so every X[t] must be 2-D (n_t, n_features){_one_feature_hint(ndims[t])}"
+            f"X[{t}] has {_shape(X[t])} but X[0] has {_shape(X[0])}: X is a list of per-task matrices, so every "
+            f"X[t] must be 2-D (n_t, n_features){_one_feature_hint(ndims[t])}"
         )
     if not (all(hasattr(block, "shape") for block in X) and all(ndim == 1 for ndim in ndims)):
         return
@@ -177,19 +177,22 @@ def reject_malformed_task_list(X: Any, y: Any = None) -> None:
     )
     if ragged or per_task_y:
         raise ValueError(
-            f"X[0] has shape {_shape(X[0])}: X is a list of per-task 1-D arrays, but every task's X must be 2-D "
+            f"X[0] has {_shape(X[0])}: X is a list of per-task 1-D arrays, but every task's X must be 2-D "
             f"(n_t, n_features){_one_feature_hint(1)}"
         )
 
 
-def _shape(block: Any) -> tuple:
+def _shape(block: Any) -> str:
+    """``"shape (n, d)"`` of an array-like, for messages."""
     shape = getattr(block, "shape", None)
     if shape is not None:
-        return tuple(shape)
+        return f"shape {tuple(shape)}"
     try:
-        return np.shape(block)
-    except ValueError:
-        return ("ragged",)
+        return f"shape {np.shape(block)}"
+    except ValueError:  # numpy: "setting an array element with a sequence"
+        return "rows of different lengths (a ragged nested list)"
+
+
 
 
 def _one_feature_hint(ndim: int) -> str:

@@ -679,6 +679,11 @@ class GridSearchCV(_TaskSearchMixin, _sk.GridSearchCV):
         Seconds taken by the refit on all the data.
     multimetric_ : bool
         Whether several metrics were scored.
+    n_features_in_ : int
+        Number of features seen at fit (that of ``best_estimator_``).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen at fit, when X was a DataFrame with string column
+        names (those of ``best_estimator_``).
 
     Examples
     --------
@@ -757,6 +762,11 @@ class RandomizedSearchCV(_TaskSearchMixin, _sk.RandomizedSearchCV):
         Seconds taken by the refit on all the data.
     multimetric_ : bool
         Whether several metrics were scored.
+    n_features_in_ : int
+        Number of features seen at fit (that of ``best_estimator_``).
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names seen at fit, when X was a DataFrame with string column
+        names (those of ``best_estimator_``).
     """
 
 
