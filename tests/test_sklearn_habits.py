@@ -462,6 +462,25 @@ def test_feature_names_in_every_form(kind, form):
         unnamed.predict(X, **predict)
 
 
+def test_data_frames_through_cross_validation_give_the_array_results():
+    X_array, y, tasks = long_data(seed=13)
+    X = frame(X_array)
+    grid = {"alpha": ALPHAS}
+    from_frame = GridSearchCV(mt.KernelCoupledRegressor(), grid, cv=3, scoring="r2").fit(X, y, tasks=tasks)
+    from_array = GridSearchCV(mt.KernelCoupledRegressor(), grid, cv=3, scoring="r2").fit(X_array, y, tasks=tasks)
+    np.testing.assert_array_equal(from_frame.cv_results_["mean_test_score"], from_array.cv_results_["mean_test_score"])
+    np.testing.assert_array_equal(from_frame.best_estimator_.feature_names_in_, ["age", "income", "score"])
+    np.testing.assert_array_equal(from_frame.feature_names_in_, ["age", "income", "score"])
+    with pytest.raises(ValueError, match="feature names should match"):
+        from_frame.predict(X[["score", "age", "income"]], tasks=tasks)
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = mt.KernelCoupledRegressor().set_fit_request(tasks=True).set_score_request(tasks=True)
+        scores = skm.cross_val_score(model, X, y, cv=TaskKFold(3), params={"tasks": tasks})
+    folds = list(TaskKFold(3).split(X_array, groups=tasks))
+    expected = by_hand_scores(mt.KernelCoupledRegressor, X_array, y, tasks, folds, R2)
+    np.testing.assert_allclose(scores, expected, rtol=1e-10)
+
+
 def test_list_of_data_frames_with_other_columns_is_refused():
     Xs, ys = task_lists()
     X = [frame(block) for block in Xs]
