@@ -131,8 +131,9 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
         Number of input features d seen in ``fit`` (for precomputed kernels:
         the number of training inputs).
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in ``fit``; set only when X is one array
-        with string column names (e.g. a pandas DataFrame).
+        Names of the features seen in ``fit``; set only when X has string
+        column names: a pandas DataFrame (long format, shared design) or a
+        list of DataFrames with the same columns.
 
     Notes
     -----

@@ -129,9 +129,9 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
     n_features_in_ : int
         Number of features d seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in ``fit``; set only when X is one array
-        with string column names (e.g. a pandas DataFrame, long format or
-        shared design).
+        Names of the features seen in ``fit``; set only when X has string
+        column names: a pandas DataFrame (long format, shared design) or a
+        list of DataFrames with the same columns.
 
     Notes
     -----

@@ -297,8 +297,9 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
     n_features_in_ : int
         Number of features d seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
-        Names of the features seen in ``fit``; set only when X is one array
-        with string column names (e.g. a pandas DataFrame).
+        Names of the features seen in ``fit``; set only when X has string
+        column names: a pandas DataFrame (long format, shared design) or a
+        list of DataFrames with the same columns.
 
     Examples
     --------
