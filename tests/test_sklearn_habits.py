@@ -293,6 +293,15 @@ def test_our_grid_search_needs_no_routing_and_predicts_with_tasks(scoring):
     assert search.estimator.get_metadata_routing().fit.requests["tasks"] is None  # the user's model is untouched
 
 
+def test_our_grid_search_routes_tasks_inside_joblib_workers():
+    X, y, tasks = long_data(seed=14)
+    grid = {"alpha": ALPHAS}
+    parallel = GridSearchCV(mt.KernelCoupledRegressor(), grid, cv=3, scoring="r2", n_jobs=2).fit(X, y, tasks=tasks)
+    serial = GridSearchCV(mt.KernelCoupledRegressor(), grid, cv=3, scoring="r2").fit(X, y, tasks=tasks)
+    np.testing.assert_allclose(parallel.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"],
+                               rtol=1e-10)
+
+
 def test_our_grid_search_on_a_classifier_with_roc_auc_and_accuracy():
     X, y, tasks = long_data("classifier", seed=5)
     search = RandomizedSearchCV(mt.KernelCoupledClassifier(), {"alpha": ALPHAS}, n_iter=3, cv=3, random_state=0,
