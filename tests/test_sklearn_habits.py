@@ -29,6 +29,8 @@ from multitask.model_selection import (
     RandomizedSearchCV,
     TaskKFold,
     cross_val_predict,
+    cross_val_score,
+    cross_validate,
     to_long_format,
     train_test_split_tasks,
 )
@@ -164,7 +166,7 @@ def test_task_lists_are_refused_in_joblib_workers_and_as_cell_arrays():
         skm.cross_val_score(mt.KernelCoupledRegressor(), cell_X, cell_y, cv=2)
     with pytest.raises(ValueError, match="split the list of tasks"):
         skm.cross_val_score(mt.KernelCoupledRegressor(), Xs, ys, cv=2, n_jobs=2)
-    with pytest.raises(ValueError, match="split the list of tasks"):
+    with pytest.raises(ValueError, match="tasks must be None when X is a list of per-task matrices"):
         GridSearchCV(mt.KernelCoupledRegressor(), {"alpha": [0.1]}).fit(Xs, ys, tasks=np.arange(4))
 
 
@@ -184,6 +186,40 @@ def test_task_lists_through_the_long_format_match_a_by_hand_search():
     refit = mt.KernelCoupledRegressor(alpha=search.best_params_["alpha"]).fit(Xs, ys)
     for got, want in zip(search.best_estimator_.predict(Xs), refit.predict(Xs)):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
+def test_our_search_and_cross_validate_take_task_lists():
+    Xs, ys = task_lists(seed=15)
+    X, y, tasks = to_long_format(Xs, ys)
+    folds = list(TaskKFold(3).split(X, groups=tasks))  # what cv=3 means for lists
+    search = GridSearchCV(mt.KernelCoupledRegressor(), {"alpha": ALPHAS}, cv=3, scoring="r2").fit(Xs, ys)
+    expected = [by_hand_scores(lambda: mt.KernelCoupledRegressor(alpha=a), X, y, tasks, folds, R2).mean()
+                for a in ALPHAS]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], expected, rtol=1e-10)
+    best = ALPHAS[int(np.argmax(expected))]
+    assert search.best_params_ == {"alpha": best}
+    refit = mt.KernelCoupledRegressor(alpha=best).fit(Xs, ys)
+    for got, want in zip(search.predict(Xs), refit.predict(Xs)):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+    assert search.score(Xs, ys) == pytest.approx(refit.score(Xs, ys), rel=1e-10)
+
+    result = cross_validate(mt.KernelCoupledRegressor(alpha=0.03), Xs, ys, cv=3,
+                            scoring={"r2": "r2", "mse": "neg_mean_squared_error"})
+    np.testing.assert_allclose(result["test_r2"], by_hand_scores(
+        lambda: mt.KernelCoupledRegressor(alpha=0.03), X, y, tasks, folds, R2), rtol=1e-10)
+    np.testing.assert_allclose(result["test_mse"], by_hand_scores(
+        lambda: mt.KernelCoupledRegressor(alpha=0.03), X, y, tasks, folds, NEG_MSE), rtol=1e-10)
+    X_long, y_long, tasks_long = long_data("classifier", seed=15)
+    long_folds = list(TaskKFold(4).split(X_long, groups=tasks_long))
+    scores = cross_val_score(mt.KernelCoupledClassifier(alpha=0.05), X_long, y_long, tasks=tasks_long, cv=4)
+    np.testing.assert_allclose(scores, by_hand_scores(lambda: mt.KernelCoupledClassifier(alpha=0.05), X_long, y_long,
+                                                      tasks_long, long_folds, ACCURACY), rtol=1e-12)
+    assert not sklearn.get_config()["enable_metadata_routing"]
+    rng = np.random.default_rng(15)
+    X_shared = rng.normal(size=(40, 3))
+    Y = X_shared @ rng.normal(size=(3, 2)) + rng.normal(size=(40, 2))
+    np.testing.assert_array_equal(cross_val_score(mt.KernelCoupledRegressor(), X_shared, Y, cv=4),
+                                  skm.cross_val_score(mt.KernelCoupledRegressor(), X_shared, Y, cv=4))
 
 
 def test_cross_val_predict_of_task_lists_matches_by_hand():
@@ -611,5 +647,6 @@ def test_readme_cross_validation_section_runs_and_shows_what_it_says():
     search = namespace["search"]
     assert search.best_params_ == {"alpha": 0.001}  # as the comment says
     assert len(namespace["oof"]) == 139 and namespace["oof"][0].shape == namespace["Xs"][0][:, 0].shape
+    assert namespace["scores"].shape == (3,) and np.all(namespace["scores"] > 0)
     result = namespace["result"]
     assert result["test_r2"].shape == (3,) and np.all(result["test_mse"] < 0)

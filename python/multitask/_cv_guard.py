@@ -32,10 +32,11 @@ VALIDATION = "sklearn.model_selection._validation"
 LIST_SPLIT_MESSAGE = (
     "X is a list of per-task matrices, and scikit-learn's model selection (cross_val_score, cross_validate, "
     "cross_val_predict, GridSearchCV, ...) indexes a list by position: it has split the list of tasks, not the "
-    "samples, so a fold would fit some tasks and score the others with their models. Convert to the long format "
-    "and split within every task: X, y, tasks = multitask.model_selection.to_long_format(X, y), then "
-    "multitask.model_selection.GridSearchCV(model, grid).fit(X, y, tasks=tasks), or scikit-learn's tools with "
-    "cv=multitask.model_selection.TaskKFold() and metadata routing (see the README section 'Cross-validation')."
+    "samples, so a fold would fit some tasks and score the others with their models. Split within every task "
+    "instead: multitask.model_selection's GridSearchCV, RandomizedSearchCV, cross_validate, cross_val_score and "
+    "cross_val_predict take the lists as they are; for scikit-learn's own tools convert them with X, y, tasks = "
+    "multitask.model_selection.to_long_format(X, y) and use cv=multitask.model_selection.TaskKFold() with "
+    "metadata routing (see the README section 'Cross-validation')."
 )
 
 ROUTING_ADVICE = (

@@ -10,7 +10,9 @@ design (every row belongs to every task) and wrong for the other two forms:
   splits within every task; :class:`GridSearchCV` and :class:`RandomizedSearchCV`
   (scikit-learn's, with ``fit(X, y, tasks=...)``) use it by default and pass the
   labels to ``fit``, the scoring and ``predict`` without the global metadata-routing
-  configuration; :func:`cross_val_predict` does the same for out-of-fold predictions.
+  configuration; :func:`cross_validate`, :func:`cross_val_score` and :func:`cross_val_predict`
+  do the same for scores and out-of-fold predictions. All of them also take the list form
+  (stacked by :func:`to_long_format`).
 
 :func:`train_test_split_tasks` holds out a fraction of every task, in all three forms.
 """
@@ -42,6 +44,8 @@ __all__ = [
     "RandomizedSearchCV",
     "TaskKFold",
     "cross_val_predict",
+    "cross_val_score",
+    "cross_validate",
     "to_long_format",
     "train_test_split_tasks",
 ]
@@ -464,11 +468,12 @@ class _TaskSearchMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Long-format rows (with ``tasks``) or a shared design. A list of
-            per-task matrices is refused: convert it with :func:`to_long_format`.
-        y : array-like of shape (n_samples,) or (n_samples, T), default=None
-            Targets.
+        X : list of array-like (n_t, d), or array-like of shape (n_samples, n_features)
+            Per-task matrices (a list or cell array: stacked by
+            :func:`to_long_format`, tasks labelled 0..T-1, and then searched as
+            the long format), long-format rows (with ``tasks``) or a shared design.
+        y : list of array-like, or array-like of shape (n_samples,) or (n_samples, T), default=None
+            Targets in the form matching ``X``.
         tasks : array-like of shape (n_samples,), default=None
             Task label of every row. With it, the search runs under metadata
             routing (whatever the global setting): a clone of ``estimator``
@@ -486,10 +491,12 @@ class _TaskSearchMixin:
         self : object
             The fitted search.
         """
+        if tasks is None and is_list_form(as_task_list(X)):
+            X, y, tasks = to_long_format(X, y)
         if tasks is None:
             return super().fit(X, y, **params)
         if is_list_form(as_task_list(X)):
-            raise ValueError(LIST_SPLIT_MESSAGE)
+            raise ValueError("tasks must be None when X is a list of per-task matrices: a list position is the task")
         originals = (self.estimator, self.cv, self.scoring)
         try:
             with config_context(enable_metadata_routing=True):
@@ -502,7 +509,7 @@ class _TaskSearchMixin:
         return self
 
     def _call_best(self, method: str, X: Any, tasks: Any) -> Any:
-        if tasks is None:
+        if tasks is None and not is_list_form(as_task_list(X)):
             return getattr(super(), method)(X)
         check_is_fitted(self)
         if not hasattr(self, "best_estimator_"):
@@ -516,10 +523,11 @@ class _TaskSearchMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The rows to predict.
+        X : list of array-like (n_t, d), or array-like of shape (n_samples, n_features)
+            The rows to predict: per-task matrices (a list is returned), or
+            rows labelled by ``tasks``, or a shared design.
         tasks : array-like of shape (n_samples,), default=None
-            Task label of every row (long format); None for a shared design.
+            Task label of every row (long format); None for lists and a shared design.
 
         Returns
         -------
@@ -534,10 +542,10 @@ class _TaskSearchMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The rows to evaluate.
+        X : list of array-like (n_t, d), or array-like of shape (n_samples, n_features)
+            The rows to evaluate, in any input form (as for :meth:`predict`).
         tasks : array-like of shape (n_samples,), default=None
-            Task label of every row (long format); None for a shared design.
+            Task label of every row (long format); None for lists and a shared design.
 
         Returns
         -------
@@ -552,10 +560,10 @@ class _TaskSearchMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The rows to evaluate.
+        X : list of array-like (n_t, d), or array-like of shape (n_samples, n_features)
+            The rows to evaluate, in any input form (as for :meth:`predict`).
         tasks : array-like of shape (n_samples,), default=None
-            Task label of every row (long format); None for a shared design.
+            Task label of every row (long format); None for lists and a shared design.
 
         Returns
         -------
@@ -570,10 +578,10 @@ class _TaskSearchMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The rows to evaluate.
+        X : list of array-like (n_t, d), or array-like of shape (n_samples, n_features)
+            The rows to evaluate, in any input form (as for :meth:`predict`).
         tasks : array-like of shape (n_samples,), default=None
-            Task label of every row (long format); None for a shared design.
+            Task label of every row (long format); None for lists and a shared design.
 
         Returns
         -------
@@ -587,10 +595,10 @@ class _TaskSearchMixin:
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            The test rows.
-        y : array-like of shape (n_samples,) or (n_samples, T), default=None
-            Their targets.
+        X : list of array-like (n_t, d), or array-like of shape (n_samples, n_features)
+            The test rows, in any input form (lists are scored as their rows pooled).
+        y : list of array-like, or array-like of shape (n_samples,) or (n_samples, T), default=None
+            Their targets, in the form matching ``X``.
         tasks : array-like of shape (n_samples,), default=None
             Task label of every row (long format); None for a shared design.
         **params
@@ -601,6 +609,8 @@ class _TaskSearchMixin:
         score : float
             The score of ``best_estimator_`` (greater is better).
         """
+        if tasks is None and is_list_form(as_task_list(X)):
+            X, y, tasks = to_long_format(X, y)  # scored as in the search: the tasks' rows pooled
         if tasks is None:
             return super().score(X, y, **params)
         check_is_fitted(self)
@@ -612,17 +622,17 @@ class _TaskSearchMixin:
 
 
 class GridSearchCV(_TaskSearchMixin, _sk.GridSearchCV):
-    """Exhaustive search over a parameter grid that takes the long format, ``fit(X, y, tasks=...)``.
+    """Exhaustive search over a parameter grid that takes task lists and the long format.
 
-    scikit-learn's ``GridSearchCV``, with task labels: with ``tasks`` given to
-    :meth:`fit`, the search splits within every task (``cv=None`` or an int means
-    :class:`TaskKFold`), passes every fold its rows' task labels to ``fit`` and to
-    the scoring (a named metric becomes :func:`~multitask.metrics.make_task_scorer`
-    of it), whatever the global metadata-routing setting; :meth:`predict`,
-    :meth:`score`, :meth:`decision_function` and :meth:`predict_proba` then take
-    ``tasks=`` too. Without ``tasks`` (a shared design) it is scikit-learn's
-    search unchanged. A list of per-task matrices is refused: convert it with
-    :func:`to_long_format`.
+    scikit-learn's ``GridSearchCV``, with task labels: with ``fit(X, y,
+    tasks=...)``, or ``fit(Xs, ys)`` with lists (stacked by :func:`to_long_format`,
+    tasks 0..T-1), the search splits within every task (``cv=None`` or an int
+    means :class:`TaskKFold`), passes every fold its rows' task labels to ``fit``
+    and to the scoring (a named metric becomes
+    :func:`~multitask.metrics.make_task_scorer` of it), whatever the global
+    metadata-routing setting; :meth:`predict`, :meth:`score`,
+    :meth:`decision_function` and :meth:`predict_proba` then take lists or
+    ``tasks=`` too. For a shared design it is scikit-learn's search unchanged.
 
     Parameters
     ----------
@@ -698,7 +708,7 @@ class GridSearchCV(_TaskSearchMixin, _sk.GridSearchCV):
 
 
 class RandomizedSearchCV(_TaskSearchMixin, _sk.RandomizedSearchCV):
-    """Randomized parameter search that takes the long format, ``fit(X, y, tasks=...)``.
+    """Randomized parameter search that takes task lists and the long format.
 
     scikit-learn's ``RandomizedSearchCV`` with the task handling of
     :class:`GridSearchCV`: with ``tasks`` at :meth:`fit` it splits within every
@@ -768,6 +778,129 @@ class RandomizedSearchCV(_TaskSearchMixin, _sk.RandomizedSearchCV):
         Column names seen at fit, when X was a DataFrame with string column
         names (those of ``best_estimator_``).
     """
+
+
+# ---------------------------------------------------- cross-validated scores
+
+
+def cross_validate(
+    estimator: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    tasks: Any = None,
+    cv: Any = None,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    return_train_score: bool = False,
+    return_estimator: bool = False,
+    error_score: Any = np.nan,
+) -> dict:
+    """Cross-validate multi-task data in any input form, as scikit-learn's ``cross_validate``.
+
+    Lists (or a cell array) are stacked by :func:`to_long_format` (tasks 0..T-1)
+    and cross-validated as the long format; the long format (``tasks``) runs
+    under metadata routing whatever the global setting, as in :class:`GridSearchCV`:
+    the estimator (a clone) requests ``tasks``, ``cv=None`` or an int means
+    :class:`TaskKFold`, and a scoring name or callable becomes
+    :func:`~multitask.metrics.make_task_scorer` of it. A shared design goes to
+    scikit-learn's ``cross_validate`` unchanged.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A multitask estimator, or a Pipeline ending in one (cloned, never modified).
+    X : list of array-like (n_t, d), or array-like of shape (n_samples, n_features)
+        Per-task matrices, long-format rows (with ``tasks``) or a shared design.
+    y : list of array-like, or array-like of shape (n_samples,) or (n_samples, T), default=None
+        Targets in the form matching ``X``.
+    tasks : array-like of shape (n_samples,), default=None
+        Task label of every row (long format).
+    cv : int, cross-validation generator or iterable, default=None
+        Lists and long format: None or an int means :class:`TaskKFold` with 5
+        or that many folds. Shared design: scikit-learn's meaning.
+    scoring : str, callable, list, tuple or dict, default=None
+        As in scikit-learn (None: the estimator's ``score``).
+    n_jobs : int, default=None
+        Number of jobs running the folds in parallel (joblib).
+    return_train_score : bool, default=False
+        Also score the training folds.
+    return_estimator : bool, default=False
+        Also return the fitted estimator of every fold.
+    error_score : "raise" or float, default=np.nan
+        Score of a fold whose fit fails, as in scikit-learn.
+
+    Returns
+    -------
+    dict
+        The result of scikit-learn's ``cross_validate``: ``test_score`` (or ``test_<name>`` per metric),
+        ``fit_time``, ``score_time``, and the optional entries.
+
+    Examples
+    --------
+    >>> import multitask as mt
+    >>> from multitask.model_selection import cross_validate
+    >>> Xs, ys, _ = mt.datasets.make_multitask_regression(3, [30, 40, 50], 4, random_state=0)
+    >>> cross_validate(mt.KernelCoupledRegressor(), Xs, ys, cv=3, scoring="r2")["test_score"].shape
+    (3,)
+    """
+    X = as_task_list(X)
+    if tasks is None and is_list_form(X):
+        X, y, tasks = to_long_format(X, y)
+    options = {"n_jobs": n_jobs, "return_train_score": return_train_score, "return_estimator": return_estimator,
+               "error_score": error_score}
+    if tasks is None:
+        reject_malformed_task_list(X, y)
+        return _sk.cross_validate(estimator, X, y, cv=cv, scoring=scoring, **options)
+    with config_context(enable_metadata_routing=True):
+        return _sk.cross_validate(
+            _request_tasks(clone(estimator)), X, y, cv=_task_cv(cv), scoring=_task_scoring(scoring),
+            params={"tasks": np.asarray(tasks)}, **options
+        )
+
+
+def cross_val_score(
+    estimator: Any,
+    X: Any,
+    y: Any = None,
+    *,
+    tasks: Any = None,
+    cv: Any = None,
+    scoring: Any = None,
+    n_jobs: int | None = None,
+    error_score: Any = np.nan,
+) -> np.ndarray:
+    """Score multi-task data in any input form by cross-validation, as scikit-learn's ``cross_val_score``.
+
+    See :func:`cross_validate` for how the three input forms are split.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A multitask estimator, or a Pipeline ending in one (cloned, never modified).
+    X : list of array-like (n_t, d), or array-like of shape (n_samples, n_features)
+        Per-task matrices, long-format rows (with ``tasks``) or a shared design.
+    y : list of array-like, or array-like of shape (n_samples,) or (n_samples, T), default=None
+        Targets in the form matching ``X``.
+    tasks : array-like of shape (n_samples,), default=None
+        Task label of every row (long format).
+    cv : int, cross-validation generator or iterable, default=None
+        As for :func:`cross_validate`.
+    scoring : str or callable, default=None
+        One metric (None: the estimator's ``score``).
+    n_jobs : int, default=None
+        Number of jobs running the folds in parallel (joblib).
+    error_score : "raise" or float, default=np.nan
+        Score of a fold whose fit fails.
+
+    Returns
+    -------
+    ndarray of shape (n_splits,)
+        The score of every fold.
+    """
+    result = cross_validate(estimator, X, y, tasks=tasks, cv=cv, scoring=scoring, n_jobs=n_jobs,
+                            error_score=error_score)
+    return result["test_score"]
 
 
 # ------------------------------------------------------- out-of-fold predictions
