@@ -74,24 +74,20 @@ def by_hand_scores(make_model, X, y, tasks, folds, metric):
         Xs = [X[train][tasks[train] == label] for label in labels]
         ys = [y[train][tasks[train] == label] for label in labels]
         model = make_model().fit(Xs, ys)
-        y_true, y_pred = [], []
-        for t, label in enumerate(labels):
-            rows = test[tasks[test] == label]
-            if rows.size:
-                y_true.append(y[rows])
-                y_pred.append(metric.prediction(model, X[rows], t))
-        scores.append(metric.score(np.concatenate(y_true), np.concatenate(y_pred)))
+        rows = [test[tasks[test] == label] for label in labels]
+        held_out = [X[r] if r.size else X[:1] for r in rows]  # a task without test rows: a placeholder row
+        predictions = getattr(model, metric.method)(held_out)  # the list form: one array per task
+        y_true = np.concatenate([y[r] for r in rows if r.size])
+        y_pred = np.concatenate([p for p, r in zip(predictions, rows) if r.size])
+        scores.append(metric.score(y_true, y_pred))
     return np.array(scores)
 
 
 class Metric:
-    """A metric and the per-task prediction it takes, for the by-hand reference."""
+    """A metric and the prediction method whose output it takes, for the by-hand reference."""
 
-    def __init__(self, score, method="predict", column=None):
-        self.score, self.method, self.column = score, method, column
-
-    def prediction(self, model, X_rows, t):
-        return getattr(model, self.method)([X_rows] * model.tasks_.size)[t]
+    def __init__(self, score, method="predict"):
+        self.score, self.method = score, method
 
 
 R2 = Metric(r2_score)
@@ -642,11 +638,22 @@ def test_readme_cross_validation_section_runs_and_shows_what_it_says():
     blocks = re.findall(r"```python\n(.*?)```", section, re.S)
     assert len(blocks) == 3
     namespace = {}
+    snapshots = []
     for block in blocks:
         exec(block, namespace)  # noqa: S102 - the README's own examples
-    search = namespace["search"]
-    assert search.best_params_ == {"alpha": 0.001}  # as the comment says
+        snapshots.append(dict(namespace))
+    first = snapshots[0]  # the lists recipe
+    search, X, y, tasks = first["search"], first["X"], first["y"], first["tasks"]
+    alphas = [1e-4, 1e-3, 1e-2]
+    folds = list(TaskKFold(3).split(X, groups=tasks))
+    expected = [by_hand_scores(lambda: mt.KernelCoupledRegressor(coupling="identity", alpha=a), X, y, tasks, folds,
+                               NEG_MSE).mean() for a in alphas]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], expected, rtol=1e-8)
+    best = alphas[int(np.argmax(expected))]
+    assert search.best_params_ == {"alpha": best}
+    assert f"search.best_params_                                  # {{'alpha': {best}}}" in blocks[0]  # the comment
     assert len(namespace["oof"]) == 139 and namespace["oof"][0].shape == namespace["Xs"][0][:, 0].shape
     assert namespace["scores"].shape == (3,) and np.all(namespace["scores"] > 0)
     result = namespace["result"]
     assert result["test_r2"].shape == (3,) and np.all(result["test_mse"] < 0)
+    assert namespace["X"].shape == (200, 10)  # the last block (shared design) ran too
