@@ -223,8 +223,9 @@ def graph_laplacian(adjacency: ArrayLike, ridge: float = 0.1) -> NDArray[np.floa
     ``||W R||_F^2 = tr(W R R^T W^T) = tr(W L W^T)``. Their data terms are sums
     over the samples (MALSAR) or over the tasks of per-task means (RMTL), not
     this package's mean over all N samples, so the parameters map with a
-    factor N or T (n_t: samples of task t; both tested by fitting the
-    package against a dense numpy solve of their objectives):
+    factor N or T (n_t: samples of task t; both checked by fitting the
+    package against numpy minimisers of their objectives, in
+    ``tests/test_peer_mappings.py``):
 
     * MALSAR's ``Least_SRMTL(X, Y, R, rho1, rho2)`` with ``opts.rho_L2``
       minimises, without intercepts,
