@@ -81,8 +81,10 @@ def core_fit(Xs, ys, K, alpha, solver, tol, threads=1, max_iter=100_000):
     labels, coupling = signed_labels(ys), np.ascontiguousarray(K, dtype=float)
     try:
         if hasattr(core, "fit_linear_model_f64"):
-            return core.fit_linear_model_f64(blocks, labels, weights, coupling, float(alpha), True, "logistic",
-                                             0.0, 0.0, 0.0, solver, tol, max_iter, threads, None, None)
+            return core.fit_linear_model_f64(X=blocks, y=labels, sample_weight=weights, coupling=coupling,
+                                             alpha=float(alpha), fit_intercept=True, loss="logistic", l1=0.0, l21=0.0,
+                                             trace_norm=0.0, solver=solver, tol=tol, max_iter=max_iter,
+                                             n_threads=threads, warm_coef=None, warm_intercept=None)
         return core.fit_classifier_f64(blocks, labels, weights, coupling, float(alpha), True, "logistic", solver,
                                        tol, max_iter, threads, None, None)
     except Exception:  # noqa: BLE001 - a changed private signature only drops the column

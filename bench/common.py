@@ -295,8 +295,10 @@ def core_fit(problem: Problem, solver: str, tol: float, threads: int) -> Callabl
     weights = np.full(len(problem.Xs), 1.0 / problem.n_total)  # uniform task weights: s_t = 1/N
 
     def run():
-        return core.fit_least_squares_f64(problem.Xs, problem.ys, weights, problem.K, float(problem.alpha), True,
-                                          False, solver, tol, 100_000, threads, None)
+        return core.fit_least_squares_f64(X=problem.Xs, y=problem.ys, sample_weight=weights, coupling=problem.K,
+                                          alpha=float(problem.alpha), fit_intercept=True, shared_design=False,
+                                          solver=solver, tol=tol, max_iter=100_000, n_threads=threads,
+                                          warm_start=None)
 
     try:
         result = run()

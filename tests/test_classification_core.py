@@ -104,13 +104,15 @@ def fit(Xs, ys, s, K, alpha, *, loss="logistic", fit_intercept=True, solver="bcd
     X_blocks = blocks([np.ascontiguousarray(X, dtype=dtype) for X in Xs], sparse)
     y_blocks = [np.ascontiguousarray(y, dtype=dtype) for y in ys]
     fit_core = core.fit_linear_model_f32 if dtype == np.float32 else core.fit_linear_model_f64
-    return fit_core(X_blocks, y_blocks, np.asarray(s, dtype=float), np.asarray(K, dtype=float), float(alpha),
-                    fit_intercept, loss, 0.0, 0.0, 0.0, solver, tol, max_iter, n_threads, warm_coef, warm_intercept)
+    return fit_core(X=X_blocks, y=y_blocks, sample_weight=np.asarray(s, dtype=float), coupling=np.asarray(K, dtype=float),
+                    alpha=float(alpha), fit_intercept=fit_intercept, loss=loss, l1=0.0, l21=0.0, trace_norm=0.0,
+                    solver=solver, tol=tol, max_iter=max_iter, n_threads=n_threads, warm_coef=warm_coef,
+                    warm_intercept=warm_intercept)
 
 
 def core_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True, sparse=False):
-    return core.classification_objective(blocks(Xs, sparse), ys, s, K, alpha, fit_intercept, loss,
-                                         np.ascontiguousarray(coef), np.ascontiguousarray(intercept))
+    return core.classification_objective(X=blocks(Xs, sparse), y=ys, sample_weight=s, coupling=K, alpha=alpha, fit_intercept=fit_intercept, loss=loss,
+                                         coef=np.ascontiguousarray(coef), intercept=np.ascontiguousarray(intercept))
 
 
 def relative_residual(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True):
@@ -221,8 +223,8 @@ def test_hessian_product_matches_finite_differences(loss, fit_intercept, sparse)
         assert np.any(margins < 1) and np.any(margins > 1)  # both curvature cases occur
 
     hv_coef, hv_intercept = core.classification_hessian_product(
-        blocks(Xs, sparse), ys, s, K, alpha, fit_intercept, loss, coef, intercept, direction_coef,
-        direction_intercept)
+        X=blocks(Xs, sparse), y=ys, sample_weight=s, coupling=K, alpha=alpha, fit_intercept=fit_intercept, loss=loss, coef=coef, intercept=intercept, direction_coef=direction_coef,
+        direction_intercept=direction_intercept)
     assert hv_coef.shape == (T, d) and hv_intercept.shape == (T,)
 
     def gradient_at(step):
@@ -252,7 +254,7 @@ def test_squared_hinge_curvature_is_zero_at_the_kink(sparse):
     s, K, alpha = np.array([0.1]), np.array([[2.0]]), 0.3
     v_coef, v_intercept = rng.normal(size=(1, 3)), rng.normal(size=1)
     hv_coef, hv_intercept = core.classification_hessian_product(
-        blocks([X], sparse), [y], s, K, alpha, True, "squared_hinge", coef, intercept, v_coef, v_intercept)
+        X=blocks([X], sparse), y=[y], sample_weight=s, coupling=K, alpha=alpha, fit_intercept=True, loss="squared_hinge", coef=coef, intercept=intercept, direction_coef=v_coef, direction_intercept=v_intercept)
     negative = y < 0
     u = 2 * s[0] * (X[negative] @ v_coef[0] + v_intercept[0])
     np.testing.assert_allclose(hv_coef[0], X[negative].T @ u + alpha * 2.0 * v_coef[0], rtol=1e-13)
@@ -271,10 +273,10 @@ def test_objective_without_intercept_is_that_of_zero_intercept():
         at_other = core_objective(Xs, ys, s, K, 0.1, loss, coef, intercept, fit_intercept=False)
         assert at_other[0] == pytest.approx(at_zero[0], rel=1e-14)
         np.testing.assert_allclose(at_other[1], at_zero[1], rtol=1e-14, atol=1e-16)
-        hv_zero = core.classification_hessian_product(Xs, ys, s, K, 0.1, False, loss, coef, np.zeros(T), coef,
-                                                      np.zeros(T))
-        hv_other = core.classification_hessian_product(Xs, ys, s, K, 0.1, False, loss, coef, intercept, coef,
-                                                       intercept)
+        hv_zero = core.classification_hessian_product(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=False, loss=loss, coef=coef, intercept=np.zeros(T), direction_coef=coef,
+                                                      direction_intercept=np.zeros(T))
+        hv_other = core.classification_hessian_product(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=False, loss=loss, coef=coef, intercept=intercept, direction_coef=coef,
+                                                       direction_intercept=intercept)
         np.testing.assert_allclose(hv_other[0], hv_zero[0], rtol=1e-14, atol=1e-16)
 
 
@@ -312,10 +314,10 @@ def test_sparse_objective_gradient_hessian_equal_dense(loss):
         assert sparse[0] == pytest.approx(dense[0], rel=1e-14)
         np.testing.assert_allclose(sparse[1], dense[1], rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(sparse[2], dense[2], rtol=1e-13, atol=1e-15)
-        hv_dense = core.classification_hessian_product(Xs, ys, s, K, 0.2, fit_intercept, loss, coef, b, v_coef,
-                                                       v_intercept)
-        hv_sparse = core.classification_hessian_product([to_csr(X) for X in Xs], ys, s, K, 0.2, fit_intercept,
-                                                        loss, coef, b, v_coef, v_intercept)
+        hv_dense = core.classification_hessian_product(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.2, fit_intercept=fit_intercept, loss=loss, coef=coef, intercept=b, direction_coef=v_coef,
+                                                       direction_intercept=v_intercept)
+        hv_sparse = core.classification_hessian_product(X=[to_csr(X) for X in Xs], y=ys, sample_weight=s, coupling=K, alpha=0.2, fit_intercept=fit_intercept,
+                                                        loss=loss, coef=coef, intercept=b, direction_coef=v_coef, direction_intercept=v_intercept)
         for a, e in zip(hv_sparse, hv_dense):
             np.testing.assert_allclose(a, e, rtol=1e-13, atol=1e-15)
 
@@ -587,7 +589,9 @@ def _valid_arguments():
 
 
 def _fit_args(Xs, ys, s, K, loss="logistic", solver="bcd", alpha=0.1):
-    return (Xs, ys, s, K, alpha, True, loss, 0.0, 0.0, 0.0, solver, 1e-8, 100, 1, None, None)
+    return dict(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=alpha, fit_intercept=True, loss=loss, l1=0.0, l21=0.0,
+                trace_norm=0.0, solver=solver, tol=1e-8, max_iter=100, n_threads=1, warm_coef=None,
+                warm_intercept=None)
 
 
 @pytest.mark.parametrize("labels", ["zero_one", "two", "nan"])
@@ -598,45 +602,45 @@ def test_labels_must_be_plus_minus_one(labels):
         labels]
     coef, intercept = np.zeros((2, 3)), np.zeros(2)
     with pytest.raises(ValueError, match=r"-1 or \+1"):
-        core.fit_linear_model_f64(*_fit_args(Xs, bad, s, K))
+        core.fit_linear_model_f64(**_fit_args(Xs, bad, s, K))
     with pytest.raises(ValueError, match=r"-1 or \+1"):
-        core.fit_linear_model_f32([X.astype(np.float32) for X in Xs], [y.astype(np.float32) for y in bad],
-                                *_fit_args(Xs, bad, s, K)[2:])
+        core.fit_linear_model_f32(**{**_fit_args(Xs, bad, s, K), "X": [X.astype(np.float32) for X in Xs],
+                                     "y": [y.astype(np.float32) for y in bad]})
     with pytest.raises(ValueError, match=r"-1 or \+1"):
-        core.classification_objective(Xs, bad, s, K, 0.1, True, "logistic", coef, intercept)
+        core.classification_objective(X=Xs, y=bad, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=coef, intercept=intercept)
     with pytest.raises(ValueError, match=r"-1 or \+1"):
-        core.classification_hessian_product(Xs, bad, s, K, 0.1, True, "logistic", coef, intercept, coef, intercept)
+        core.classification_hessian_product(X=Xs, y=bad, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=coef, intercept=intercept, direction_coef=coef, direction_intercept=intercept)
 
 
 def test_mismatched_lengths():
     Xs, ys, s, K = _valid_arguments()
     with pytest.raises(ValueError, match="same number of tasks"):
-        core.fit_linear_model_f64(*_fit_args(Xs, ys[:1], s, K))
+        core.fit_linear_model_f64(**_fit_args(Xs, ys[:1], s, K))
     with pytest.raises(ValueError, match="same number of rows"):
-        core.fit_linear_model_f64(*_fit_args(Xs, [ys[0], ys[1][:-1]], s, K))
+        core.fit_linear_model_f64(**_fit_args(Xs, [ys[0], ys[1][:-1]], s, K))
     with pytest.raises(ValueError, match="same number of features"):
-        core.fit_linear_model_f64(*_fit_args([Xs[0], np.ascontiguousarray(Xs[1][:, :2])], ys, s, K))
+        core.fit_linear_model_f64(**_fit_args([Xs[0], np.ascontiguousarray(Xs[1][:, :2])], ys, s, K))
     with pytest.raises(ValueError, match="sample_weight"):
-        core.fit_linear_model_f64(*_fit_args(Xs, ys, np.ones(3), K))
+        core.fit_linear_model_f64(**_fit_args(Xs, ys, np.ones(3), K))
     with pytest.raises(ValueError, match="same number of rows"):
-        core.classification_objective(Xs, [ys[0], ys[1][:-1]], s, K, 0.1, True, "logistic", np.zeros((2, 3)),
-                                      np.zeros(2))
+        core.classification_objective(X=Xs, y=[ys[0], ys[1][:-1]], sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=np.zeros((2, 3)),
+                                      intercept=np.zeros(2))
 
 
 @pytest.mark.parametrize("loss", ["hinge", "log", "least_squares", ""])
 def test_bad_loss_name(loss):
     Xs, ys, s, K = _valid_arguments()
     with pytest.raises(ValueError, match="loss"):
-        core.fit_linear_model_f64(*_fit_args(Xs, ys, s, K, loss=loss))
+        core.fit_linear_model_f64(**_fit_args(Xs, ys, s, K, loss=loss))
     with pytest.raises(ValueError, match="loss"):
-        core.classification_objective(Xs, ys, s, K, 0.1, True, loss, np.zeros((2, 3)), np.zeros(2))
+        core.classification_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss=loss, coef=np.zeros((2, 3)), intercept=np.zeros(2))
 
 
 @pytest.mark.parametrize("solver", ["exact", "cg", "lbfgs", "BCD"])
 def test_bad_solver_name(solver):
     Xs, ys, s, K = _valid_arguments()
     with pytest.raises(ValueError, match="solver"):
-        core.fit_linear_model_f64(*_fit_args(Xs, ys, s, K, solver=solver))
+        core.fit_linear_model_f64(**_fit_args(Xs, ys, s, K, solver=solver))
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (1, 1), (2, 3)])
@@ -644,27 +648,27 @@ def test_coupling_of_wrong_shape(shape):
     Xs, ys, s, _ = _valid_arguments()
     K = np.eye(*shape)
     with pytest.raises(ValueError, match="coupling"):
-        core.fit_linear_model_f64(*_fit_args(Xs, ys, s, K))
+        core.fit_linear_model_f64(**_fit_args(Xs, ys, s, K))
     with pytest.raises(ValueError, match="coupling"):
-        core.classification_objective(Xs, ys, s, K, 0.1, True, "logistic", np.zeros((2, 3)), np.zeros(2))
+        core.classification_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=np.zeros((2, 3)), intercept=np.zeros(2))
 
 
 def test_other_bad_arguments():
     Xs, ys, s, K = _valid_arguments()
     with pytest.raises(ValueError, match="alpha"):
-        core.fit_linear_model_f64(*_fit_args(Xs, ys, s, K, alpha=-1.0))
+        core.fit_linear_model_f64(**_fit_args(Xs, ys, s, K, alpha=-1.0))
     with pytest.raises(ValueError, match="all sparse or all dense"):
-        core.fit_linear_model_f64(*_fit_args([to_csr(Xs[0]), Xs[1]], ys, s, K))
+        core.fit_linear_model_f64(**_fit_args([to_csr(Xs[0]), Xs[1]], ys, s, K))
     data, indices, indptr, d = to_csr(Xs[0])
     with pytest.raises(ValueError, match="int32"):
-        core.fit_linear_model_f64(*_fit_args([(data, indices.astype(np.int64), indptr, d), to_csr(Xs[1])], ys, s, K))
+        core.fit_linear_model_f64(**_fit_args([(data, indices.astype(np.int64), indptr, d), to_csr(Xs[1])], ys, s, K))
     with pytest.raises(ValueError, match="indptr"):
-        core.fit_linear_model_f64(*_fit_args([(data, indices, indptr + 1, d), to_csr(Xs[1])], ys, s, K))
+        core.fit_linear_model_f64(**_fit_args([(data, indices, indptr + 1, d), to_csr(Xs[1])], ys, s, K))
     with pytest.raises(ValueError, match="dtype"):  # float64 labels for the float32 core
-        core.fit_linear_model_f32([X.astype(np.float32) for X in Xs], ys, s, K, 0.1, True, "logistic", 0.0, 0.0, 0.0, "bcd",
-                                    1e-6, 100, 1, None, None)
+        core.fit_linear_model_f32(X=[X.astype(np.float32) for X in Xs], y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", l1=0.0, l21=0.0, trace_norm=0.0, solver="bcd",
+                                    tol=1e-6, max_iter=100, n_threads=1, warm_coef=None, warm_intercept=None)
     with pytest.raises(ValueError, match="warm start"):
-        core.fit_linear_model_f64(Xs, ys, s, K, 0.1, True, "logistic", 0.0, 0.0, 0.0, "bcd", 1e-8, 100, 1,
-                                  np.zeros((3, 3)), None)
+        core.fit_linear_model_f64(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", l1=0.0, l21=0.0, trace_norm=0.0, solver="bcd", tol=1e-8, max_iter=100, n_threads=1,
+                                  warm_coef=np.zeros((3, 3)), warm_intercept=None)
     with pytest.raises(ValueError, match="task weights must be positive"):
-        core.fit_linear_model_f64(*_fit_args(Xs, ys, np.array([0.1, 0.0]), K))
+        core.fit_linear_model_f64(**_fit_args(Xs, ys, np.array([0.1, 0.0]), K))

@@ -143,15 +143,15 @@ def test_core_rejects_inconsistent_arrays_without_crashing():
 
     s = np.full(2, 0.05)
     with pytest.raises(ValueError, match="C-contiguous"):
-        core.fit_least_squares_f64([Xs[0].astype(np.float32), Xs[1]], ys, s, np.eye(2), 1.0, True, False, "cg",
-                                   1e-8, 10, 1, None)
+        core.fit_least_squares_f64(X=[Xs[0].astype(np.float32), Xs[1]], y=ys, sample_weight=s, coupling=np.eye(2), alpha=1.0, fit_intercept=True, shared_design=False, solver="cg",
+                                   tol=1e-8, max_iter=10, n_threads=1, warm_start=None)
     with pytest.raises(ValueError, match="same number of rows"):
-        core.fit_least_squares_f64([Xs[0], Xs[1]], [ys[0], ys[0]], s, np.eye(2), 1.0, True, False, "cg",
-                                   1e-8, 10, 1, None)
+        core.fit_least_squares_f64(X=[Xs[0], Xs[1]], y=[ys[0], ys[0]], sample_weight=s, coupling=np.eye(2), alpha=1.0, fit_intercept=True, shared_design=False, solver="cg",
+                                   tol=1e-8, max_iter=10, n_threads=1, warm_start=None)
     with pytest.raises(ValueError, match="coupling"):
-        core.fit_least_squares_f64(Xs, ys, s, np.eye(3), 1.0, True, False, "cg", 1e-8, 10, 1, None)
+        core.fit_least_squares_f64(X=Xs, y=ys, sample_weight=s, coupling=np.eye(3), alpha=1.0, fit_intercept=True, shared_design=False, solver="cg", tol=1e-8, max_iter=10, n_threads=1, warm_start=None)
     with pytest.raises(ValueError, match="solver"):
-        core.fit_least_squares_f64(Xs, ys, s, np.eye(2), 1.0, True, False, "lbfgs", 1e-8, 10, 1, None)
+        core.fit_least_squares_f64(X=Xs, y=ys, sample_weight=s, coupling=np.eye(2), alpha=1.0, fit_intercept=True, shared_design=False, solver="lbfgs", tol=1e-8, max_iter=10, n_threads=1, warm_start=None)
 
 
 def fitted_models():

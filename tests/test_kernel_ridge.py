@@ -234,10 +234,10 @@ def test_input_kernels_equal_scikit_learn_pairwise(name, params, sk_name, sk_par
     X1, X2 = rng.normal(size=(300, 4)), rng.normal(size=(270, 4))  # more than one row block
     gamma, coef0, degree = params.get("gamma", 1.0), params.get("coef0", 1.0), params.get("degree", 3)
     expected = pairwise_kernels(X1, X2, metric=sk_name, **sk_params)
-    values = core.kernel_values_f64(X1, X2, name, gamma, coef0, degree, None, 2)
+    values = core.kernel_values_f64(X1=X1, X2=X2, kernel=name, gamma=gamma, coef0=coef0, degree=degree, weights=None, n_threads=2)
     np.testing.assert_allclose(values, expected, rtol=1e-12, atol=1e-13)
     W = rng.normal(size=(270, 3))
-    expansion = core.kernel_values_f64(X1, X2, name, gamma, coef0, degree, W, 2)
+    expansion = core.kernel_values_f64(X1=X1, X2=X2, kernel=name, gamma=gamma, coef0=coef0, degree=degree, weights=W, n_threads=2)
     np.testing.assert_allclose(expansion, expected @ W, rtol=1e-10, atol=1e-12)
 
 

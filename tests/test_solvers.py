@@ -356,7 +356,7 @@ def test_conjugate_gradient_preconditioners_both_reach_the_reference(weights):
     s = np.full(4, 1.0 / n.sum()) if weights == "uniform" else 1.0 / (4 * n)
     seen = set()
     for K, alpha in [(np.eye(4) + 0.05 * random_coupling(rng, 4), 0.5), (np.full((4, 4), 0.9) + 0.1 * np.eye(4), 5.0)]:
-        result = core.fit_least_squares_f64(Xs, ys, s, K, alpha, True, False, "cg", 1e-12, 1000, 1, None)
+        result = core.fit_least_squares_f64(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=alpha, fit_intercept=True, shared_design=False, solver="cg", tol=1e-12, max_iter=1000, n_threads=1, warm_start=None)
         assert result["converged"]
         seen.add(result["preconditioner"])
         coef, intercept = dense_solution(Xs, ys, K, alpha, weights)

@@ -460,7 +460,7 @@ def test_penalty_value_is_its_definition(shape):
     for l1, l21, trace_norm in [(0.3, 0, 0), (0, 0.5, 0), (0.3, 0.5, 0), (0, 0, 0.7), (0, 0, 0), (0.2, 0.1, 0.4)]:
         expected = (l1 * np.abs(W).sum() + l21 * sum(np.linalg.norm(W[:, j]) for j in range(shape[1]))
                     + trace_norm * np.linalg.svd(W, compute_uv=False).sum())
-        assert core.penalty_value(W, l1, l21, trace_norm) == pytest.approx(expected, rel=1e-13, abs=1e-15)
+        assert core.penalty_value(coef=W, l1=l1, l21=l21, trace_norm=trace_norm) == pytest.approx(expected, rel=1e-13, abs=1e-15)
 
 
 @pytest.mark.parametrize("l1,l21", PENALTY_CASES)
@@ -471,10 +471,10 @@ def test_sparse_group_prox_closed_form(l1, l21):
         V = rng.normal(size=(T, d)) * rng.choice([0.2, 1.0, 3.0], size=d)
         V[:, 0] = 0.0
         for tau in (0.0, 0.3, 1.0, 10.0):
-            Z = core.penalty_prox(V, tau, l1, l21, 0.0)
+            Z = core.penalty_prox(coef=V, tau=tau, l1=l1, l21=l21, trace_norm=0.0)
             np.testing.assert_allclose(Z, prox_sparse_group(V, tau, l1, l21), rtol=0, atol=1e-14)
     # a threshold above every row's norm gives exactly zero
-    assert np.all(core.penalty_prox(V, 1e3, l1, l21, 0.0) == 0)
+    assert np.all(core.penalty_prox(coef=V, tau=1e3, l1=l1, l21=l21, trace_norm=0.0) == 0)
 
 
 def _prox_by_moreau_slsqp(v, c1, c2):
@@ -508,7 +508,7 @@ def test_sparse_group_prox_minimises_its_objective(l1, l21):
     tau = 0.6
     for T, d in [(1, 3), (2, 3), (3, 2)]:
         V = rng.normal(size=(T, d)) * rng.choice([0.3, 1.0, 2.0], size=d)
-        Z = core.penalty_prox(V, tau, l1, l21, 0.0)
+        Z = core.penalty_prox(coef=V, tau=tau, l1=l1, l21=l21, trace_norm=0.0)
         scipy_Z = np.column_stack([_prox_by_moreau_slsqp(V[:, j], tau * l1, tau * l21) for j in range(d)])
         np.testing.assert_allclose(Z, scipy_Z, rtol=0, atol=1e-7)
 
@@ -531,7 +531,7 @@ def test_trace_norm_prox_is_singular_value_thresholding(shape):
     r = min(T, d)
     for c in (0.3, 1.0):
         V = rng.normal(size=shape)
-        Z = core.penalty_prox(V, 0.5, 0.0, 0.0, 2 * c)  # tau * rho = c
+        Z = core.penalty_prox(coef=V, tau=0.5, l1=0.0, l21=0.0, trace_norm=2 * c)  # tau * rho = c
         np.testing.assert_allclose(Z, singular_value_threshold(V, c), rtol=0, atol=1e-13)
 
         def fun(x):
@@ -545,7 +545,7 @@ def test_trace_norm_prox_is_singular_value_thresholding(shape):
                    key=lambda res: res.fun)
         A, B = best.x[: T * r].reshape(T, r), best.x[T * r:].reshape(d, r)
         np.testing.assert_allclose(Z, A @ B.T, rtol=0, atol=1e-6)
-    assert np.all(core.penalty_prox(V, 1.0, 0.0, 0.0, 1e3) == 0)
+    assert np.all(core.penalty_prox(coef=V, tau=1.0, l1=0.0, l21=0.0, trace_norm=1e3) == 0)
 
 
 def _kkt_by_slsqp(g, w, l1, l21):
@@ -587,15 +587,15 @@ def test_row_kkt_violation_is_the_minimum_norm_subgradient_distance():
         w = rng.normal(size=T)
         w[rng.random(T) < (0.0, 0.4, 1.0)[k % 3]] = 0.0
         l1, l21 = (PENALTY_CASES + [(0.0, 0.0)])[k % 6]
-        got = core.row_kkt_violation(g, w, l1, l21)
+        got = core.row_kkt_violation(gradient=g, coef=w, l1=l1, l21=l21)
         assert got == pytest.approx(_kkt_by_slsqp(g, w, l1, l21), abs=1e-7)
         n_zero_distance += got == 0
     assert n_zero_distance > 0  # optimal rows (inside the subdifferential) occur among the cases
     # at a zero row: exactly 0 inside l1 B_inf + l21 B_2, positive outside
-    assert core.row_kkt_violation(np.array([0.2, -0.1]), np.zeros(2), 0.3, 0.0) == 0
-    assert core.row_kkt_violation(np.array([0.5, -0.1]), np.zeros(2), 0.3, 0.0) == pytest.approx(0.2)
-    assert core.row_kkt_violation(np.array([3.0, 4.0]), np.zeros(2), 0.0, 5.0) == 0
-    assert core.row_kkt_violation(np.array([3.0, 4.0]), np.zeros(2), 0.0, 4.0) == pytest.approx(1.0)
+    assert core.row_kkt_violation(gradient=np.array([0.2, -0.1]), coef=np.zeros(2), l1=0.3, l21=0.0) == 0
+    assert core.row_kkt_violation(gradient=np.array([0.5, -0.1]), coef=np.zeros(2), l1=0.3, l21=0.0) == pytest.approx(0.2)
+    assert core.row_kkt_violation(gradient=np.array([3.0, 4.0]), coef=np.zeros(2), l1=0.0, l21=5.0) == 0
+    assert core.row_kkt_violation(gradient=np.array([3.0, 4.0]), coef=np.zeros(2), l1=0.0, l21=4.0) == pytest.approx(1.0)
 
 
 @pytest.mark.parametrize("l1,l21", PENALTY_CASES)
@@ -608,7 +608,7 @@ def test_row_dual_norm_puts_v_on_the_dual_ball_boundary(l1, l21):
     for T in (1, 2, 3, 6):
         for magnitude in (0.1, 1.0, 5.0):
             v = rng.normal(size=T) * magnitude
-            s = core.row_dual_norm(v, l1, l21)
+            s = core.row_dual_norm(v=v, l1=l1, l21=l21)
             u = v / s
             box_distance = np.linalg.norm(u - np.clip(u, -l1, l1))
             if l21 > 0:
@@ -624,7 +624,7 @@ def test_row_dual_norm_puts_v_on_the_dual_ball_boundary(l1, l21):
                     return np.linalg.norm(v - np.clip(v, -t * l1, t * l1)) - t * l21
                 upper = np.linalg.norm(v) / l21
                 assert s == pytest.approx(brentq(boundary, 0.0, upper, xtol=1e-15, rtol=1e-14), rel=1e-9)
-    assert core.row_dual_norm(np.zeros(3), l1, l21) == 0
+    assert core.row_dual_norm(v=np.zeros(3), l1=l1, l21=l21) == 0
 
 
 # --- 5. penalty_max: the smallest penalty with W = 0 ------------------------------------------
@@ -731,8 +731,8 @@ def test_screened_rows_are_zero_at_the_optimum():
         blocks = [_core_block(sp.csr_matrix(X) if seed % 4 == 1 else X) for X in Xs]
         if shared:
             blocks = [blocks[0]] * T  # the same buffers for every task: the shared-design path
-        result = core.fit_linear_model_f64(blocks, [np.ascontiguousarray(y) for y in ys], s, np.eye(T), 0.0,
-                                           fit_intercept, "squared", l1, l21, 0.0, "bcd", 1e-14, 100000, 1, None, None)
+        result = core.fit_linear_model_f64(X=blocks, y=[np.ascontiguousarray(y) for y in ys], sample_weight=s, coupling=np.eye(T), alpha=0.0,
+                                           fit_intercept=fit_intercept, loss="squared", l1=l1, l21=l21, trace_norm=0.0, solver="bcd", tol=1e-14, max_iter=100000, n_threads=1, warm_coef=None, warm_intercept=None)
         assert result["converged"]
         W, b = reference_fit(Xs, ys, s, np.eye(T), 0.0, "squared", l1, l21, fit_intercept=fit_intercept)
         screened = np.asarray(result["screened"], dtype=bool)
@@ -751,8 +751,8 @@ def test_screened_rows_are_zero_at_the_optimum():
 def test_no_screening_with_a_coupling():
     Xs, ys = make_tasks(18, n_features=15)
     s = weights("uniform", Xs)
-    result = core.fit_linear_model_f64(Xs, ys, s, mt.coupling.mean_regularized(3), 0.1, True, "squared", 0.0, 0.3,
-                                       0.0, "bcd", 1e-12, 10000, 1, None, None)
+    result = core.fit_linear_model_f64(X=Xs, y=ys, sample_weight=s, coupling=mt.coupling.mean_regularized(3), alpha=0.1, fit_intercept=True, loss="squared", l1=0.0, l21=0.3,
+                                       trace_norm=0.0, solver="bcd", tol=1e-12, max_iter=10000, n_threads=1, warm_coef=None, warm_intercept=None)
     assert not np.any(result["screened"])
     assert np.any(np.all(result["coef"] == 0, axis=0))  # zero rows exist, but were not screened
 
@@ -947,7 +947,7 @@ def test_negative_penalty_is_an_error(name):
     with pytest.raises(ValueError, match=name):
         mt.KernelCoupledClassifier(**{name: -0.1}).fit(X, labels)
     with pytest.raises(ValueError):
-        core.penalty_prox(np.ones((2, 3)), 1.0, *[-0.1 if n == name else 0.0 for n in ("l1", "l21", "trace_norm")])
+        core.penalty_prox(np.ones((2, 3)), tau=1.0, **{n: -0.1 if n == name else 0.0 for n in ("l1", "l21", "trace_norm")})
 
 
 @pytest.mark.parametrize("solver", ["bcd", "newton"])

@@ -102,6 +102,7 @@ py::dict result_dict(const SolverResult<Scalar>& result) {
   out["solver"] = result.solver;
   out["preconditioner"] = result.preconditioner;
   out["dual_gap"] = result.dual_gap;
+  out["dual_gap_scale"] = result.dual_gap_scale;  // tol bounds dual_gap / dual_gap_scale
   py::array_t<bool> screened(static_cast<py::ssize_t>(result.screened.size()));
   std::copy(result.screened.begin(), result.screened.end(), screened.mutable_data());
   out["screened"] = screened;

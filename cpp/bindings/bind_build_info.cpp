@@ -10,6 +10,20 @@
 namespace py = pybind11;
 
 namespace multitask::bindings {
+namespace {
+
+/// OpenMP's thread limit for the calling thread (omp_get_max_threads): the
+/// OMP_NUM_THREADS setting or a limit set at run time with omp_set_num_threads
+/// (which is what threadpoolctl does). 1 without OpenMP.
+int openmp_max_threads() {
+#ifdef _OPENMP
+  return omp_get_max_threads();
+#else
+  return 1;
+#endif
+}
+
+}  // namespace
 
 void bind_build_info(py::module_& m) {
   py::dict info;
@@ -19,6 +33,10 @@ void bind_build_info(py::module_& m) {
                           std::to_string(EIGEN_MINOR_VERSION);
   info["simd"] = std::string(Eigen::SimdInstructionSetsInUse());
   m.attr("build_info") = info;
+  // OpenMP's own thread limit (omp_get_max_threads): honours OMP_NUM_THREADS
+  // and limits set at run time, e.g. by threadpoolctl's threadpool_limits.
+  m.def("openmp_max_threads", &openmp_max_threads,
+        "OpenMP's current thread limit for this thread (1 without OpenMP).");
 }
 
 }  // namespace multitask::bindings

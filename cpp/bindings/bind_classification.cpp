@@ -170,7 +170,7 @@ py::tuple hessian_product(const py::list& X_list, const py::list& y_list, const 
 void bind_classification(py::module_& m) {
   for (const char* suffix : {"f64", "f32"}) {
     const bool is_double = std::string(suffix) == "f64";
-    m.def(("fit_linear_model_" + std::string(suffix)).c_str(), is_double ? &fit<double> : &fit<float>, py::arg("X"),
+    m.def(("fit_linear_model_" + std::string(suffix)).c_str(), is_double ? &fit<double> : &fit<float>, py::kw_only(), py::arg("X"),
           py::arg("y"), py::arg("sample_weight"), py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"),
           py::arg("loss"), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"), py::arg("solver"), py::arg("tol"),
           py::arg("max_iter"), py::arg("n_threads"),
@@ -179,10 +179,10 @@ void bind_classification(py::module_& m) {
           "and l1/l21/trace-norm penalties on dense or CSR task blocks; returns a dict (coef, intercept, n_iter, "
           "converged, residual, data_passes, objective_history, solver, dual_gap, screened).");
   }
-  m.def("classification_objective", &objective, py::arg("X"), py::arg("y"), py::arg("sample_weight"),
+  m.def("classification_objective", &objective, py::kw_only(), py::arg("X"), py::arg("y"), py::arg("sample_weight"),
         py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"), py::arg("coef"),
         py::arg("intercept"), "F(W, b) and its gradient (float64): (value, grad_coef (T, d), grad_intercept (T,)).");
-  m.def("classification_hessian_product", &hessian_product, py::arg("X"), py::arg("y"), py::arg("sample_weight"),
+  m.def("classification_hessian_product", &hessian_product, py::kw_only(), py::arg("X"), py::arg("y"), py::arg("sample_weight"),
         py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"), py::arg("coef"),
         py::arg("intercept"), py::arg("direction_coef"), py::arg("direction_intercept"),
         "Hessian of F at (coef, intercept) times a direction (float64): (hv_coef (T, d), hv_intercept (T,)).");

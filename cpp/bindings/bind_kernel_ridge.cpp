@@ -72,12 +72,12 @@ CArray<Scalar> kernel_values(const CArray<Scalar>& X1, const CArray<Scalar>& X2,
 
 template <typename Scalar>
 void define(py::module_& m, const std::string& suffix) {
-  m.def(("fit_kernel_ridge_" + suffix).c_str(), &fit<Scalar>, py::arg("X"), py::arg("gram"), py::arg("kernel"),
+  m.def(("fit_kernel_ridge_" + suffix).c_str(), &fit<Scalar>, py::kw_only(), py::arg("X"), py::arg("gram"), py::arg("kernel"),
         py::arg("gamma"), py::arg("coef0"), py::arg("degree"), py::arg("task_kernel"), py::arg("offsets"),
         py::arg("shared"), py::arg("ridge"), py::arg("y"), py::arg("fit_intercept"), py::arg("solver"),
         py::arg("tol"), py::arg("max_iter"), py::arg("n_threads"), py::arg("max_cache_bytes"),
         "Multi-task kernel ridge in the dual; returns a dict (dual_coef, intercept, n_iter, ...).");
-  m.def(("kernel_values_" + suffix).c_str(), &kernel_values<Scalar>, py::arg("X1"), py::arg("X2"),
+  m.def(("kernel_values_" + suffix).c_str(), &kernel_values<Scalar>, py::kw_only(), py::arg("X1"), py::arg("X2"),
         py::arg("kernel"), py::arg("gamma"), py::arg("coef0"), py::arg("degree"), py::arg("weights"),
         py::arg("n_threads"), "k(X1, X2) @ weights (n1, m), or k(X1, X2) when weights is None.");
 }

@@ -48,7 +48,7 @@ py::dict fit_path(const py::object& X_obj, const py::object& gram_obj, const std
 }  // namespace
 
 void bind_kernel_ridge_path(py::module_& m) {
-  m.def("kernel_ridge_path_f64", &fit_path, py::arg("X"), py::arg("gram"), py::arg("kernel"), py::arg("gamma"),
+  m.def("kernel_ridge_path_f64", &fit_path, py::kw_only(), py::arg("X"), py::arg("gram"), py::arg("kernel"), py::arg("gamma"),
         py::arg("coef0"), py::arg("degree"), py::arg("task_kernel"), py::arg("offsets"), py::arg("shared"),
         py::arg("unit_ridge"), py::arg("y"), py::arg("fit_intercept"), py::arg("alphas"), py::arg("method"),
         py::arg("n_threads"),

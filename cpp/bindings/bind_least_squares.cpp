@@ -58,11 +58,11 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
 }  // namespace
 
 void bind_least_squares(py::module_& m) {
-  m.def("fit_least_squares_f64", &fit<double>, py::arg("X"), py::arg("y"), py::arg("sample_weight"),
+  m.def("fit_least_squares_f64", &fit<double>, py::kw_only(), py::arg("X"), py::arg("y"), py::arg("sample_weight"),
         py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("shared_design"),
         py::arg("solver"), py::arg("tol"), py::arg("max_iter"), py::arg("n_threads"), py::arg("warm_start"),
         "Kernel-coupled least squares on float64 task blocks; returns a dict (coef, intercept, n_iter, ...).");
-  m.def("fit_least_squares_f32", &fit<float>, py::arg("X"), py::arg("y"), py::arg("sample_weight"),
+  m.def("fit_least_squares_f32", &fit<float>, py::kw_only(), py::arg("X"), py::arg("y"), py::arg("sample_weight"),
         py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("shared_design"),
         py::arg("solver"), py::arg("tol"), py::arg("max_iter"), py::arg("n_threads"), py::arg("warm_start"),
         "Kernel-coupled least squares on float32 task blocks; returns a dict (coef, intercept, n_iter, ...).");

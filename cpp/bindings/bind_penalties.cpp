@@ -36,7 +36,7 @@ void bind_penalties(py::module_& m) {
       [](const py::object& coef, double l1, double l21, double trace_norm) {
         return penalty_value(make_penalty(l1, l21, trace_norm), coefficients(coef));
       },
-      py::arg("coef"), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"),
+      py::arg("coef"), py::kw_only(), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"),
       "Omega(W) = l1 sum |W| + l21 sum_j ||W[:, j]|| + trace_norm ||W||_* for coef (T, d).");
   m.def(
       "penalty_prox",
@@ -45,7 +45,7 @@ void bind_penalties(py::module_& m) {
         penalty_prox(make_penalty(l1, l21, trace_norm), tau, W);
         return coef_array(W);
       },
-      py::arg("coef"), py::arg("tau"), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"),
+      py::arg("coef"), py::kw_only(), py::arg("tau"), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"),
       "prox_{tau Omega}(coef) for coef (T, d) (trace norm alone, or l1 and l21).");
   m.def(
       "row_kkt_violation",
@@ -55,14 +55,14 @@ void bind_penalties(py::module_& m) {
         require(g.size() == w.size(), "gradient and coef must have the same length");
         return row_kkt_violation(make_penalty(l1, l21, 0), g, w);
       },
-      py::arg("gradient"), py::arg("coef"), py::arg("l1"), py::arg("l21"),
+      py::arg("gradient"), py::arg("coef"), py::kw_only(), py::arg("l1"), py::arg("l21"),
       "dist(-gradient, d Omega(coef)) for one feature row (T entries).");
   m.def(
       "row_dual_norm",
       [](const py::object& v, double l1, double l21) {
         return row_dual_norm(make_penalty(l1, l21, 0), Vector<double>(vector_view(checked_vector<double>(v, "v"))));
       },
-      py::arg("v"), py::arg("l1"), py::arg("l21"), "The dual norm of the l1 + l21 row penalty at v (T entries).");
+      py::arg("v"), py::kw_only(), py::arg("l1"), py::arg("l21"), "The dual norm of the l1 + l21 row penalty at v (T entries).");
 }
 
 }  // namespace multitask::bindings

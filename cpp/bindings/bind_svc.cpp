@@ -69,7 +69,7 @@ py::dict fit_svc(const py::object& X_obj, const py::object& gram_obj, const std:
 }  // namespace
 
 void bind_svc(py::module_& m) {
-  m.def("fit_svc", &fit_svc, py::arg("X"), py::arg("gram"), py::arg("kernel"), py::arg("gamma"), py::arg("coef0"),
+  m.def("fit_svc", &fit_svc, py::kw_only(), py::arg("X"), py::arg("gram"), py::arg("kernel"), py::arg("gamma"), py::arg("coef0"),
         py::arg("degree"), py::arg("task_kernel"), py::arg("offsets"), py::arg("shared"), py::arg("y"),
         py::arg("upper"), py::arg("intercept"), py::arg("tol"), py::arg("max_iter"), py::arg("cache_bytes"),
         py::arg("shrinking"), py::arg("n_threads"),

@@ -3,16 +3,15 @@ input forms at predict time, warm starts and the fitted attributes."""
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
+from ._fit_result import SolverOutcome, store_fit
 from ._cv_guard import check_long_format_fit, long_format_needs_tasks, refuse_split_task_list
 from ._input import (
     TaskBlocks,
@@ -26,7 +25,10 @@ from ._input import (
 )
 from .coupling import BUILDER_NAMES
 
-__all__ = ["KernelCoupledLinearModel", "MultiTaskInputMixin"]
+__all__ = ["KernelCoupledLinearModel", "MultiTaskInputMixin", "MAX_C_INT"]
+
+MAX_C_INT = 2**31 - 1
+"""Largest ``max_iter`` the core's C ``int`` iteration counters hold."""
 
 
 class MultiTaskInputMixin:
@@ -146,7 +148,7 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
         "task_weights": [StrOptions({"uniform", "balanced"}), "array-like"],
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, MAX_C_INT, closed="both")],
         "n_jobs": [Integral, None],
         "warm_start": ["boolean"],
     }
@@ -158,31 +160,33 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             return None
         return np.ascontiguousarray(self.coef_, dtype=dtype)
 
-    def _store_result(self, result: dict, blocks: TaskBlocks, coupling: np.ndarray) -> None:
-        """Fitted attributes from the core's result; ConvergenceWarning when it did not converge."""
-        self.coef_ = result["coef"]
-        self.intercept_ = result["intercept"]
-        self.tasks_ = blocks.labels
-        self.coupling_ = coupling
-        self.n_iter_ = int(result["n_iter"])
-        self.solver_ = str(result["solver"])
-        self.objective_history_ = result["objective_history"]
-        self.objective_ = float(self.objective_history_[-1]) if self.objective_history_.size else float("nan")
-        self.kkt_residual_ = float(result["residual"])
-        self.dual_gap_ = float(result["dual_gap"])
-        self._input_form = blocks.form
-        if not result["converged"]:
-            criterion = (
-                f"duality gap {self.dual_gap_:.2e} (tol bounds it relative to the objective at W = 0)"
-                if np.isfinite(self.dual_gap_)
-                else f"relative KKT residual {self.kkt_residual_:.2e}"
-            )
-            warnings.warn(
-                f"solver '{self.solver_}' stopped after {self.n_iter_} iterations with {criterion} "
-                f"> tol={self.tol:.1e}; increase max_iter or tol, or try another solver",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+    def _store_result(self, result: dict, blocks: TaskBlocks, coupling: np.ndarray, tol: float) -> None:
+        """Fitted attributes from the core's result (see :func:`~multitask._fit_result.store_fit`).
+
+        ``tol`` is the tolerance the solver was given. The row solver (l1/l21)
+        stops on its duality gap relative to the objective at W = 0; the others
+        on the relative KKT residual.
+        """
+        history = result["objective_history"]
+        dual_gap = float(result["dual_gap"])
+        if np.isfinite(dual_gap):
+            criterion, value = "relative duality gap", dual_gap / float(result["dual_gap_scale"] or 1.0)
+        else:
+            criterion, value = "relative KKT residual", float(result["residual"])
+        outcome = SolverOutcome(str(result["solver"]), int(result["n_iter"]), bool(result["converged"]), criterion,
+                                value, tol)
+        attributes = {
+            "coef_": result["coef"],
+            "intercept_": result["intercept"],
+            "tasks_": blocks.labels,
+            "coupling_": coupling,
+            "objective_history_": history,
+            "objective_": float(history[-1]) if history.size else float("nan"),
+            "kkt_residual_": float(result["residual"]),
+            "dual_gap_": dual_gap,
+            "_input_form": blocks.form,
+        }
+        store_fit(self, outcome, attributes, advice="increase max_iter or tol, or try another solver")
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()

@@ -13,7 +13,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import KernelCoupledLinearModel
-from ._core import core
+from ._fit_result import atomic_fit, core_function, solver_tol
 from ._input import TaskBlocks, check_design, common_float_dtype, paired_targets, to_task_blocks
 from ._sparse_input import core_blocks
 from ._task_weights import per_sample_weights
@@ -124,7 +124,9 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         Maximum number of sweeps ("bcd"), Newton steps ("newton") or gradient
         steps ("gradient").
     n_jobs : int, default=None
-        Threads of the C++ core (None: ``OMP_NUM_THREADS`` or every core).
+        Threads of the C++ core: None means 1 unless a ``joblib.parallel_config(n_jobs=...)``
+        context says otherwise, -1 every core; always capped by OpenMP's limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). Results do not depend on it beyond round-off.
     warm_start : bool, default=False
         Start from the previous ``coef_`` and ``intercept_`` when shapes agree.
 
@@ -184,6 +186,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
     def __init__(
         self,
         coupling: Any = "mean_regularized",
+        *,
         alpha: float = 1.0,
         l1: float = 0.0,
         l21: float = 0.0,
@@ -211,6 +214,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         self.n_jobs = n_jobs
         self.warm_start = warm_start
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None, tasks: Any = None) -> "KernelCoupledClassifier":
         """Fit the coupled task classifiers.
@@ -239,26 +243,26 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         sample_weight = per_sample_weights(self.task_weights, [block.shape[0] for block in blocks.X])
         warm_coef = self._warm_start_coef(blocks, dtype)
         warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
-        fit_core = core.fit_linear_model_f32 if dtype == np.float32 else core.fit_linear_model_f64
-        result = fit_core(
-            core_blocks(blocks.X),
-            signed,
-            sample_weight,
-            coupling,
-            float(self.alpha),
-            bool(self.fit_intercept),
-            self.loss,
-            float(self.l1),
-            float(self.l21),
-            float(self.trace_norm),
-            self.solver,
-            float(self.tol),
-            int(self.max_iter),
-            effective_n_threads(self.n_jobs),
-            warm_coef,
-            warm_intercept,
+        tol = solver_tol(self.tol, dtype)
+        result = core_function("fit_linear_model", dtype)(
+            X=core_blocks(blocks.X),
+            y=signed,
+            sample_weight=sample_weight,
+            coupling=coupling,
+            alpha=float(self.alpha),
+            fit_intercept=bool(self.fit_intercept),
+            loss=self.loss,
+            l1=float(self.l1),
+            l21=float(self.l21),
+            trace_norm=float(self.trace_norm),
+            solver=self.solver,
+            tol=tol,
+            max_iter=int(self.max_iter),
+            n_threads=effective_n_threads(self.n_jobs),
+            warm_coef=warm_coef,
+            warm_intercept=warm_intercept,
         )
-        self._store_result(result, blocks, coupling)
+        self._store_result(result, blocks, coupling, tol)
         return self
 
     def _check_design(self, X: Any, name: str) -> Any:

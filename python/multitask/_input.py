@@ -193,8 +193,6 @@ def _shape(block: Any) -> str:
         return "rows of different lengths (a ragged nested list)"
 
 
-
-
 def _one_feature_hint(ndim: int) -> str:
     return "; for one feature per task pass [x.reshape(-1, 1) for x in X]" if ndim == 1 else ""
 
@@ -299,15 +297,30 @@ def check_tasks(tasks: Any, n_samples: int) -> np.ndarray:
     if tasks.dtype.kind == "c":
         raise ValueError("tasks must hold real or string labels, not complex numbers")
     _reject_missing_labels(tasks, "tasks")
+    if tasks.dtype.kind == "O":
+        _check_comparable_labels(tasks, "tasks")
     return tasks
+
+
+def _check_comparable_labels(labels: np.ndarray, name: str) -> None:
+    """Object labels must be of one sortable kind (all numbers or all strings): ValueError otherwise."""
+    kinds = {"number" if isinstance(label, (int, float, np.number)) and not isinstance(label, bool) else
+             type(label).__name__ for label in labels.flat}
+    if len(kinds) > 1:
+        raise ValueError(
+            f"{name} mixes labels of different types ({', '.join(sorted(kinds))}); use one type for every "
+            f"label, e.g. {name}.astype(str)"
+        )
 
 
 def _reject_missing_labels(labels: np.ndarray, name: str) -> None:
     """Every label present: no NaN or infinity (float labels), no None (object labels)."""
     if labels.dtype.kind == "f" and not np.all(np.isfinite(labels)):
         raise ValueError(f"{name} contains NaN or infinity")
-    if labels.dtype.kind == "O" and any(label is None for label in labels.flat):
-        raise ValueError(f"{name} contains None")
+    if labels.dtype.kind == "O" and any(
+        label is None or (isinstance(label, (float, np.floating)) and not np.isfinite(label)) for label in labels.flat
+    ):
+        raise ValueError(f"{name} contains None, NaN or infinity (a missing label)")
 
 
 def _label_array(y: Any, name: str) -> np.ndarray:

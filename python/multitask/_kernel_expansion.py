@@ -13,7 +13,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._base import MultiTaskInputMixin
-from ._core import core
+from ._fit_result import core_function
+from ._errors import NumericalError
 from ._feature_maps import RandomFourierMap
 from ._input import TaskBlocks, check_tasks, check_task_matrix, common_float_dtype, to_task_blocks
 from ._task_weights import per_sample_weights
@@ -88,19 +89,19 @@ class KernelExpansionMixin(MultiTaskInputMixin):
             unit_ridge=1.0 / per_sample_weights(self.task_weights, n_per_task),
         )
 
-    def _core_arguments(self, problem: DualProblem, dtype: type) -> tuple:
-        """The core's leading arguments (X, gram, kernel, gamma, coef0, degree, B, offsets, shared)."""
-        return (
-            None if problem.gram is not None else np.ascontiguousarray(problem.inputs[problem.order], dtype=dtype),
-            None if problem.gram is None else np.ascontiguousarray(problem.gram, dtype=dtype),
-            self._kernel_name(),
-            self._gamma_value(),
-            float(self.coef0),
-            int(self.degree),
-            problem.B,
-            problem.offsets.tolist(),
-            problem.shared,
-        )
+    def _core_arguments(self, problem: DualProblem, dtype: type) -> dict[str, Any]:
+        """The core's arguments that describe the dual problem (X, gram, kernel, ..., shared), by keyword."""
+        return {
+            "X": None if problem.gram is not None else np.ascontiguousarray(problem.inputs[problem.order], dtype=dtype),
+            "gram": None if problem.gram is None else np.ascontiguousarray(problem.gram, dtype=dtype),
+            "kernel": self._kernel_name(),
+            "gamma": self._gamma_value(),
+            "coef0": float(self.coef0),
+            "degree": int(self.degree),
+            "task_kernel": problem.B,
+            "offsets": problem.offsets.tolist(),
+            "shared": problem.shared,
+        }
 
     def _stacked_rows(self, blocks: TaskBlocks, X: Any) -> np.ndarray:
         """All training rows in the caller's order: the list concatenated, or X itself (long format)."""
@@ -149,6 +150,10 @@ class KernelExpansionMixin(MultiTaskInputMixin):
         if values.shape != (X1.shape[0], X2.shape[0]):
             raise ValueError(
                 f"kernel returned an array of shape {values.shape}, expected ({X1.shape[0]}, {X2.shape[0]})"
+            )
+        if not np.all(np.isfinite(values)):
+            raise NumericalError(
+                "the callable kernel returned NaN or infinite values; check the kernel and the scale of X"
             )
         return values
 
@@ -210,15 +215,13 @@ class KernelExpansionMixin(MultiTaskInputMixin):
         if callable(self.kernel):
             return self._callable_values(X, self.X_fit_, weights.dtype) @ weights
         dtype = np.result_type(X.dtype, self.X_fit_.dtype)
-        values = core.kernel_values_f32 if dtype == np.float32 else core.kernel_values_f64
-        return values(
-            np.ascontiguousarray(X, dtype=dtype),
-            np.ascontiguousarray(self.X_fit_, dtype=dtype),
-            self._kernel_name(),
-            self._gamma_value(),
-            float(self.coef0),
-            int(self.degree),
-            np.ascontiguousarray(weights, dtype=dtype),
-            effective_n_threads(self.n_jobs),
+        return core_function("kernel_values", dtype)(
+            X1=np.ascontiguousarray(X, dtype=dtype),
+            X2=np.ascontiguousarray(self.X_fit_, dtype=dtype),
+            kernel=self._kernel_name(),
+            gamma=self._gamma_value(),
+            coef0=float(self.coef0),
+            degree=int(self.degree),
+            weights=np.ascontiguousarray(weights, dtype=dtype),
+            n_threads=effective_n_threads(self.n_jobs),
         )
-

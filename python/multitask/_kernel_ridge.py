@@ -2,17 +2,16 @@ r"""MultiTaskKernelRidge: kernel ridge regression with a multi-task kernel B_st 
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 from typing import Any, Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._core import core
+from ._base import MAX_C_INT
+from ._fit_result import SolverOutcome, atomic_fit, core_function, solver_tol, store_fit
 from ._input import paired_targets
 from ._kernel_expansion import DualProblem, KernelExpansionMixin
 from ._kernel_ridge_primal import APPROXIMATE_SOLVERS, fit_primal
@@ -158,7 +157,7 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
         "fit_intercept": ["boolean"],
         "solver": [StrOptions(set(SOLVERS))],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, MAX_C_INT, closed="both")],
         "n_jobs": [Integral, None],
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
@@ -167,6 +166,7 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
     def __init__(
         self,
         kernel: str | Callable = "rbf",
+        *,
         gamma: float | None = None,
         degree: int = 3,
         coef0: float = 1.0,
@@ -200,6 +200,7 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None, tasks: Any = None) -> "MultiTaskKernelRidge":
         """Solve the dual system for the dual coefficients and intercepts.
@@ -224,38 +225,40 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
             fit_primal(self, problem.blocks, problem.B, 1.0 / problem.unit_ridge, problem.inputs)
             return self
         dtype = problem.inputs.dtype
-        fit_core = core.fit_kernel_ridge_f32 if dtype == np.float32 else core.fit_kernel_ridge_f64
-        result = fit_core(
-            *self._core_arguments(problem, dtype),
-            float(self.alpha) * problem.unit_ridge,
-            np.ascontiguousarray(np.concatenate(problem.blocks.y), dtype=dtype),
-            bool(self.fit_intercept),
-            self.solver,
-            float(self.tol),
-            int(self.max_iter),
-            effective_n_threads(self.n_jobs),
-            float(CG_CACHE_BYTES),
+        tol = solver_tol(self.tol, dtype)
+        result = core_function("fit_kernel_ridge", dtype)(
+            **self._core_arguments(problem, dtype),
+            ridge=float(self.alpha) * problem.unit_ridge,
+            y=np.ascontiguousarray(np.concatenate(problem.blocks.y), dtype=dtype),
+            fit_intercept=bool(self.fit_intercept),
+            solver=self.solver,
+            tol=tol,
+            max_iter=int(self.max_iter),
+            n_threads=effective_n_threads(self.n_jobs),
+            max_cache_bytes=float(CG_CACHE_BYTES),
         )
-        self._store_result(result, problem)
+        self._store_result(result, problem, tol)
         return self
 
     def _needs_training_gram(self) -> bool:
         # The approximate solvers never form the Gram (they reject precomputed kernels).
         return self.solver not in APPROXIMATE_SOLVERS
 
-    def _store_result(self, result: dict, problem: DualProblem) -> None:
+    def _store_result(self, result: dict, problem: DualProblem, tol: float) -> None:
+        """Fitted attributes from the core's dual solution (see :func:`~multitask._fit_result.store_fit`)."""
         self._store_expansion(result["dual_coef"], result["intercept"], problem)
-        self.coef_ = self.feature_map_ = None
-        self.solver_ = str(result["solver"])
-        self.n_iter_ = int(result["n_iter"])
-        self.residual_ = float(result["residual"])
-        if not result["converged"]:
-            warnings.warn(
-                f"solver 'cg' stopped after {self.n_iter_} iterations with relative residual {self.residual_:.2e} "
-                f"> tol={self.tol:.1e}; increase max_iter or alpha, or use solver='cholesky'",
-                ConvergenceWarning,
-                stacklevel=3,
-            )
+        residual = float(result["residual"])
+        outcome = SolverOutcome(str(result["solver"]), int(result["n_iter"]), bool(result["converged"]),
+                                "relative residual", residual, tol)
+        attributes = {
+            "dual_coef_": self.dual_coef_,
+            "intercept_": self.intercept_,
+            "_expansion_weights": self._expansion_weights,
+            "coef_": None,
+            "feature_map_": None,
+            "residual_": residual,
+        }
+        store_fit(self, outcome, attributes, advice="increase max_iter or alpha, or use solver='cholesky'")
 
     # -------------------------------------------------------------- predict
 

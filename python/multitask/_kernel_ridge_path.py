@@ -127,13 +127,13 @@ def kernel_ridge_path(
     model._validate_params()
     problem = model._dual_problem(X, y, tasks)
     result = core.kernel_ridge_path_f64(
-        *model._core_arguments(problem, np.float64),
-        problem.unit_ridge,
-        np.ascontiguousarray(np.concatenate(problem.blocks.y), dtype=np.float64),
-        bool(model.fit_intercept),
-        alphas,
-        method,
-        effective_n_threads(model.n_jobs),
+        **model._core_arguments(problem, np.float64),
+        unit_ridge=problem.unit_ridge,
+        y=np.ascontiguousarray(np.concatenate(problem.blocks.y), dtype=np.float64),
+        fit_intercept=bool(model.fit_intercept),
+        alphas=alphas,
+        method=method,
+        n_threads=effective_n_threads(model.n_jobs),
     )
     estimators = []
     for alpha, dual_coef, intercept in zip(alphas, result["dual_coefs"], result["intercepts"]):
@@ -150,6 +150,7 @@ def kernel_ridge_path(
                 "converged": True,
             },
             problem,
+            float(model.tol),
         )
         estimators.append(fitted)
     return Bunch(

@@ -30,14 +30,12 @@ further copies (N x r). The semidefinite route builds ψ in place of z when q = 
 
 from __future__ import annotations
 
-import warnings
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
-from ._core import core
+from ._fit_result import SolverOutcome, core_function, solver_tol, store_fit
 from ._feature_maps import RANDOM_FEATURE_KERNELS, NystroemMap, RandomFourierMap, fill_features, nystroem_projection
 from ._input import TaskBlocks
 from ._threads import effective_n_threads
@@ -138,20 +136,20 @@ def _core_solver(size: int, shared: bool) -> str:
 def _solve_core(model: "MultiTaskKernelRidge", X: list, y: list, sample_weight: np.ndarray, coupling: np.ndarray,
                 fit_intercept: bool, shared: bool) -> dict:
     """The core's kernel-coupled least squares (KernelCoupledRegressor's solver) on feature blocks X."""
-    fit_core = core.fit_least_squares_f32 if X[0].dtype == np.float32 else core.fit_least_squares_f64
-    return fit_core(
-        X,
-        y,
-        np.asarray(sample_weight, dtype=np.float64),
-        np.asarray(coupling, dtype=np.float64),
-        float(model.alpha),
-        bool(fit_intercept),
-        bool(shared),
-        _core_solver(X[0].shape[1] * len(X), shared),
-        float(model.tol),
-        int(model.max_iter),
-        effective_n_threads(model.n_jobs),
-        None,
+    dtype = X[0].dtype
+    return core_function("fit_least_squares", dtype)(
+        X=X,
+        y=y,
+        sample_weight=np.asarray(sample_weight, dtype=np.float64),
+        coupling=np.asarray(coupling, dtype=np.float64),
+        alpha=float(model.alpha),
+        fit_intercept=bool(fit_intercept),
+        shared_design=bool(shared),
+        solver=_core_solver(X[0].shape[1] * len(X), shared),
+        tol=solver_tol(model.tol, dtype),
+        max_iter=int(model.max_iter),
+        n_threads=effective_n_threads(model.n_jobs),
+        warm_start=None,
     )
 
 
@@ -225,27 +223,24 @@ def fit_primal(model: "MultiTaskKernelRidge", blocks: TaskBlocks, B: np.ndarray,
     else:
         L = eigenvectors[:, positive] * np.sqrt(eigenvalues[positive])
         coef, intercept, result = _fit_semidefinite(model, blocks, sample_weight, L)
-    model.coef_ = coef  # (T, r): row t is w_t on the features
-    model.intercept_ = intercept
-    model.dual_coef_ = None
     # Predictions f_t(x) = z(x) w_t + b_t; for Nyström z(x) w_t = k(x, L) (P w_t), the
     # expansion over the landmarks that predict evaluates for every model.
     if isinstance(model.feature_map_, NystroemMap):
         weights = model.feature_map_.projection @ coef.T.astype(np.float64)
     else:
         weights = coef.T
-    model._expansion_weights = np.ascontiguousarray(weights, dtype=coef.dtype)
-    model.task_kernel_ = B
-    model.tasks_ = blocks.labels
+    residual = float(result["residual"])
+    outcome = SolverOutcome(f"{model.solver} ({result['solver']})", int(result["n_iter"]), bool(result["converged"]),
+                            "relative KKT residual", residual, solver_tol(model.tol, coef.dtype))
+    attributes = {
+        "coef_": coef,  # (T, r): row t is w_t on the features
+        "intercept_": intercept,
+        "dual_coef_": None,
+        "_expansion_weights": np.ascontiguousarray(weights, dtype=coef.dtype),
+        "task_kernel_": B,
+        "tasks_": blocks.labels,
+        "residual_": residual,
+        "_input_form": blocks.form,
+    }
+    store_fit(model, outcome, attributes, advice="increase max_iter or alpha, or reduce n_components")
     model.solver_ = str(model.solver)
-    model.n_iter_ = int(result["n_iter"])
-    model.residual_ = float(result["residual"])
-    model._input_form = blocks.form
-    if not result["converged"]:
-        warnings.warn(
-            f"the core's solver '{result['solver']}' stopped after {model.n_iter_} iterations on the "
-            f"{model.solver} features with relative KKT residual {model.residual_:.2e} > tol={model.tol:.1e}; "
-            "increase max_iter or alpha, or reduce n_components",
-            ConvergenceWarning,
-            stacklevel=4,
-        )

@@ -10,7 +10,7 @@ from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import KernelCoupledLinearModel
-from ._core import core
+from ._fit_result import atomic_fit, core_function, solver_tol
 from ._input import check_design, common_float_dtype, paired_targets, to_task_blocks
 from ._sparse_input import core_blocks, is_sparse
 from ._task_weights import per_sample_weights
@@ -90,8 +90,9 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
     max_iter : int, default=1000
         Maximum number of iterations (CG iterations, BCD sweeps, gradient steps).
     n_jobs : int, default=None
-        Threads of the C++ core: None uses ``OMP_NUM_THREADS`` or every core,
-        -1 every core. Results do not depend on it beyond round-off.
+        Threads of the C++ core: None means 1 unless a ``joblib.parallel_config(n_jobs=...)``
+        context says otherwise, -1 every core; always capped by OpenMP's limit (``OMP_NUM_THREADS``,
+        ``threadpoolctl.threadpool_limits``). Results do not depend on it beyond round-off.
     warm_start : bool, default=False
         Start the iterative solvers from the previous ``coef_`` when shapes agree.
 
@@ -172,6 +173,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
     def __init__(
         self,
         coupling: Any = "mean_regularized",
+        *,
         alpha: float = 1.0,
         l1: float = 0.0,
         l21: float = 0.0,
@@ -197,6 +199,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         self.n_jobs = n_jobs
         self.warm_start = warm_start
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None, tasks: Any = None) -> "KernelCoupledRegressor":
         """Fit the coupled task models.
@@ -228,22 +231,21 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         if self._uses_sparsity_penalty() or any(is_sparse(block) for block in blocks.X):
             result = self._fit_on_data(blocks, coupling, sample_weight, warm_coef)
         else:
-            fit_core = core.fit_least_squares_f32 if dtype == np.float32 else core.fit_least_squares_f64
-            result = fit_core(
-                blocks.X,
-                blocks.y,
-                sample_weight,
-                coupling,
-                float(self.alpha),
-                bool(self.fit_intercept),
-                blocks.form in ("shared", "single"),
-                self.solver,
-                float(self.tol),
-                int(self.max_iter),
-                effective_n_threads(self.n_jobs),
-                warm_coef,
+            result = core_function("fit_least_squares", dtype)(
+                X=blocks.X,
+                y=blocks.y,
+                sample_weight=sample_weight,
+                coupling=coupling,
+                alpha=float(self.alpha),
+                fit_intercept=bool(self.fit_intercept),
+                shared_design=blocks.form in ("shared", "single"),
+                solver=self.solver,
+                tol=solver_tol(self.tol, dtype),
+                max_iter=int(self.max_iter),
+                n_threads=effective_n_threads(self.n_jobs),
+                warm_start=warm_coef,
             )
-        self._store_result(result, blocks, coupling)
+        self._store_result(result, blocks, coupling, solver_tol(self.tol, dtype))
         return self
 
     def _fit_on_data(self, blocks: Any, coupling: np.ndarray, sample_weight: np.ndarray, warm_coef: Any) -> dict:
@@ -260,25 +262,24 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
                 f"{reason} use {alternatives}"
             )
         dtype = blocks.X[0].dtype
-        fit_core = core.fit_linear_model_f32 if dtype == np.float32 else core.fit_linear_model_f64
         warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
-        return fit_core(
-            core_blocks(blocks.X),
-            blocks.y,
-            sample_weight,
-            coupling,
-            float(self.alpha),
-            bool(self.fit_intercept),
-            "squared",
-            float(self.l1),
-            float(self.l21),
-            float(self.trace_norm),
-            self.solver,
-            float(self.tol),
-            int(self.max_iter),
-            effective_n_threads(self.n_jobs),
-            warm_coef,
-            warm_intercept,
+        return core_function("fit_linear_model", dtype)(
+            X=core_blocks(blocks.X),
+            y=blocks.y,
+            sample_weight=sample_weight,
+            coupling=coupling,
+            alpha=float(self.alpha),
+            fit_intercept=bool(self.fit_intercept),
+            loss="squared",
+            l1=float(self.l1),
+            l21=float(self.l21),
+            trace_norm=float(self.trace_norm),
+            solver=self.solver,
+            tol=solver_tol(self.tol, dtype),
+            max_iter=int(self.max_iter),
+            n_threads=effective_n_threads(self.n_jobs),
+            warm_coef=warm_coef,
+            warm_intercept=warm_intercept,
         )
 
     def predict(self, X: Any, tasks: Any = None) -> Any:

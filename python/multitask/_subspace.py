@@ -13,8 +13,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import KernelCoupledLinearModel
+from ._base import MAX_C_INT, KernelCoupledLinearModel
 from ._cv_guard import refuse_split_task_list
+from ._fit_result import SolverOutcome, atomic_fit, caller_stacklevel, store_fit
 from ._input import (
     TaskBlocks,
     as_task_list,
@@ -294,6 +295,8 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
         F at the returned parameters.
     n_iter_ : int
         Number of outer iterations run.
+    solver_ : str
+        ``"alternating"``: the alternating minimisation over the heads and U.
     n_features_in_ : int
         Number of features d seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -322,13 +325,14 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
         "task_weights": [StrOptions({"uniform", "balanced"}), "array-like"],
         "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, None, closed="left")],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, MAX_C_INT, closed="both")],
         "verbose": ["verbose"],
     }
 
     def __init__(
         self,
         n_components: int = 2,
+        *,
         coupling: Any = "identity",
         alpha: float = 1.0,
         alpha_u: float | None = None,
@@ -348,6 +352,7 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
         self.max_iter = max_iter
         self.verbose = verbose
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None, tasks: Any = None) -> "SharedSubspaceRegressor":
         """Fit the shared representation and the task heads.
@@ -423,30 +428,27 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
             if not issubclass(other.category, ConvergenceWarning):
                 warnings.warn_explicit(other.message, other.category, other.filename, other.lineno)
 
-        self.components_ = U.T.copy()
-        self.heads_ = A.T.copy()
-        self.coef_ = (U @ A).T.copy()
-        self.intercept_ = intercept
-        self.tasks_ = blocks.labels
-        self.coupling_ = coupling
-        self.alpha_u_ = alpha_u
-        self.objective_history_ = np.asarray(history)
-        self.objective_ = float(history[-1])
-        self.n_iter_ = len(history) - 1
-        self._input_form = blocks.form
-        if not converged:
-            warnings.warn(
-                f"{type(self).__name__} stopped after max_iter={self.max_iter} outer iterations with a relative "
-                f"decrease of the objective {decrease:.2e} > tol={self.tol:.1e}; increase max_iter or tol",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        outcome = SolverOutcome("alternating", len(history) - 1, converged, "relative decrease of the objective",
+                                decrease, float(self.tol))
+        attributes = {
+            "components_": U.T.copy(),
+            "heads_": A.T.copy(),
+            "coef_": (U @ A).T.copy(),
+            "intercept_": intercept,
+            "tasks_": blocks.labels,
+            "coupling_": coupling,
+            "alpha_u_": alpha_u,
+            "objective_history_": np.asarray(history),
+            "objective_": float(history[-1]),
+            "_input_form": blocks.form,
+        }
+        store_fit(self, outcome, attributes, advice=f"increase max_iter={self.max_iter} or tol")
         if inexact_heads:
             warnings.warn(
                 f"the heads step's iterative solver stopped before tol={HEADS_TOL:.0e} in {inexact_heads} of "
                 f"{len(history)} fits; the objective still decreased, but the heads may be inexact",
                 ConvergenceWarning,
-                stacklevel=2,
+                stacklevel=caller_stacklevel(),
             )
         return self
 

@@ -2,17 +2,17 @@ r"""MultiTaskSVC: support vector classification with a multi-task kernel B_st k(
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 from typing import Any, Callable
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._classifier import KernelCoupledClassifier, encode_labels
+from ._base import MAX_C_INT
 from ._core import core
+from ._fit_result import SolverOutcome, atomic_fit, store_fit
 from ._kernel_expansion import KernelExpansionMixin
 from ._kernel_ridge import MultiTaskKernelRidge
 from ._threads import effective_n_threads
@@ -152,7 +152,7 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
         },
         "fit_intercept": [StrOptions(set(INTERCEPTS)), "boolean"],
         "tol": [Interval(Real, 0, None, closed="neither")],
-        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "max_iter": [Interval(Integral, 1, MAX_C_INT, closed="both"), None],
         "cache_size": [Interval(Real, 0, None, closed="neither")],
         "shrinking": ["boolean"],
     }
@@ -160,6 +160,7 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
     def __init__(
         self,
         kernel: str | Callable = "rbf",
+        *,
         gamma: float | None = None,
         degree: int = 3,
         coef0: float = 1.0,
@@ -194,6 +195,7 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
     _solves_in_float64 = True
     score = KernelCoupledClassifier.score
 
+    @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None, tasks: Any = None) -> "MultiTaskSVC":
         """Solve the dual problem for the dual coefficients and intercepts.
@@ -218,30 +220,30 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
         y_signed = np.concatenate(signed)
         n_samples = int(problem.offsets[-1])
         result = core.fit_svc(
-            *self._core_arguments(problem, np.float64),
-            y_signed,
-            1.0 / (float(self.alpha) * problem.unit_ridge),  # C_t = omega_t / (alpha N)
-            self._intercept_mode(),
-            float(self.tol),
-            _default_max_iter(n_samples) if self.max_iter is None else int(self.max_iter),
-            float(self.cache_size) * 2**20,
-            bool(self.shrinking),
-            effective_n_threads(self.n_jobs),
+            **self._core_arguments(problem, np.float64),
+            y=y_signed,
+            upper=1.0 / (float(self.alpha) * problem.unit_ridge),  # C_t = omega_t / (alpha N)
+            intercept=self._intercept_mode(),
+            tol=float(self.tol),
+            max_iter=_default_max_iter(n_samples) if self.max_iter is None else int(self.max_iter),
+            cache_bytes=float(self.cache_size) * 2**20,
+            shrinking=bool(self.shrinking),
+            n_threads=effective_n_threads(self.n_jobs),
         )
         self._store_expansion(y_signed * result["alpha"], result["intercept"], problem)  # c_i = y_i a_i
-        self.solver_ = "dual_cd"
-        self.n_iter_ = int(result["n_iter"])
-        self.residual_ = float(result["violation"])
         blocks, order = problem.blocks, problem.order
         support_sorted = np.flatnonzero(result["alpha"] > 0)
-        self.support_ = support_sorted if blocks.form != "long" else np.sort(order[support_sorted])
-        if not result["converged"]:
-            warnings.warn(
-                f"MultiTaskSVC stopped after {self.n_iter_} iterations (max_iter) with KKT violation "
-                f"{self.residual_:.2e} > tol={self.tol:.1e}; increase max_iter or tol",
-                ConvergenceWarning,
-                stacklevel=2,
-            )
+        violation = float(result["violation"])
+        outcome = SolverOutcome("dual_cd", int(result["n_iter"]), bool(result["converged"]), "KKT violation",
+                                violation, float(self.tol))
+        attributes = {
+            "dual_coef_": self.dual_coef_,
+            "intercept_": self.intercept_,
+            "_expansion_weights": self._expansion_weights,
+            "residual_": violation,
+            "support_": support_sorted if blocks.form != "long" else np.sort(order[support_sorted]),
+        }
+        store_fit(self, outcome, attributes, advice="increase max_iter or tol")
         return self
 
     def _intercept_mode(self) -> str:

@@ -435,7 +435,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "--n-jobs",
         type=int,
         default=None,
-        help="threads of the C++ core (default: OMP_NUM_THREADS or every core; -1: every core)",
+        help="threads of the C++ core (default: 1; -1: every core)",
     )
     return parser
 

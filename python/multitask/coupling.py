@@ -464,7 +464,10 @@ def validate_coupling(
 
     .. math::
 
-        \lambda_{\min}(K) \ge -\mathrm{tol} \cdot \max(1, \max_i |\lambda_i(K)|).
+        \lambda_{\min}(K) \ge -\mathrm{tol} \cdot \max_i |\lambda_i(K)|,
+
+    both relative to the matrix's own scale, so that a tiny indefinite K (entries
+    of 1e-12, say) is rejected like a large one.
 
     Parameters
     ----------
@@ -504,9 +507,11 @@ def validate_coupling(
         np.linalg.cholesky(matrix)
     except np.linalg.LinAlgError:
         eigenvalues = np.linalg.eigvalsh(matrix)
-        if eigenvalues[0] < -tol * max(1.0, float(np.abs(eigenvalues).max())):
+        largest = float(np.abs(eigenvalues).max())
+        if eigenvalues[0] < -tol * largest:
             raise ValueError(
-                f"{name} must be positive semidefinite; its smallest eigenvalue is {eigenvalues[0]:.6g}"
+                f"{name} must be positive semidefinite; its smallest eigenvalue is {eigenvalues[0]:.6g} "
+                f"(largest in magnitude {largest:.6g})"
             ) from None
     return matrix
 

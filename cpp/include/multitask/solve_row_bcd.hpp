@@ -351,6 +351,7 @@ void row_bcd(const ClassificationData<Scalar, Design>& data, const Matrix<Scalar
       result.converged = true;
       break;
     }
+    result.dual_gap_scale = primal_at_zero;
     if (result.n_iter >= options.max_iter) break;
 
     // Gap-safe screening: ||theta* - theta|| <= sqrt(2 gap max_t s_t) (D is 1/max_t s_t strongly concave).

@@ -31,6 +31,7 @@ struct SolverResult {
   std::string solver;                  // the solver that ran
   std::string preconditioner;          // cg only: "block_jacobi" or "kronecker"
   double dual_gap = std::numeric_limits<double>::quiet_NaN();  // row solver only: P(W) - D at the end
+  double dual_gap_scale = std::numeric_limits<double>::quiet_NaN();  // row solver only: P(0), the gap's scale
   std::vector<char> screened;          // row solver only: (d) rows removed by gap-safe screening
 };
 

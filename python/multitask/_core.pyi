@@ -1,0 +1,128 @@
+# Type stub of the compiled core as the package sees it: `core` is the
+# extension module `_core_<isa>` chosen at import time. Every fit function takes
+# keyword arguments only (the bindings declare them with py::kw_only), so a
+# transposed argument is a TypeError, never a silently different model.
+from types import ModuleType
+from typing import Any, Protocol, Sequence, TypedDict, Union
+
+import numpy as np
+from numpy.typing import NDArray
+
+# A task's design: a C-contiguous (n_t, d) array, or CSR as (data, indices, indptr, n_features).
+DesignBlock = Union[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.int32], NDArray[np.int32], int]]
+
+class LinearFitResult(TypedDict):
+    coef: NDArray[np.floating[Any]]  # (T, d)
+    intercept: NDArray[np.floating[Any]]  # (T,)
+    n_iter: int
+    converged: bool
+    residual: float  # relative KKT residual
+    data_passes: int
+    objective_history: NDArray[np.float64]
+    solver: str
+    preconditioner: str
+    dual_gap: float  # row solver only, else NaN
+    dual_gap_scale: float  # P(0): the row solver stops on dual_gap / dual_gap_scale <= tol
+    screened: NDArray[np.bool_]
+
+class KernelRidgeResult(TypedDict):
+    dual_coef: NDArray[np.floating[Any]]
+    intercept: NDArray[np.floating[Any]]
+    n_iter: int
+    converged: bool
+    residual: float
+    solver: str
+    gram: bool
+
+class SVCResult(TypedDict):
+    alpha: NDArray[np.float64]
+    intercept: NDArray[np.float64]
+    n_iter: int
+    converged: bool
+    violation: float
+
+class KernelRidgePathResult(TypedDict):
+    dual_coefs: NDArray[np.float64]
+    intercepts: NDArray[np.float64]
+    method: str
+
+class CoreModule(Protocol):
+    build_info: dict[str, Any]
+    def openmp_max_threads(self) -> int: ...
+    def fit_least_squares_f64(
+        self, *, X: Sequence[NDArray[np.float64]], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
+        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, shared_design: bool, solver: str, tol: float,
+        max_iter: int, n_threads: int, warm_start: NDArray[np.float64] | None,
+    ) -> LinearFitResult: ...
+    def fit_least_squares_f32(
+        self, *, X: Sequence[NDArray[np.float32]], y: Sequence[NDArray[np.float32]], sample_weight: NDArray[np.float64],
+        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, shared_design: bool, solver: str, tol: float,
+        max_iter: int, n_threads: int, warm_start: NDArray[np.float32] | None,
+    ) -> LinearFitResult: ...
+    def fit_linear_model_f64(
+        self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
+        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, l1: float, l21: float,
+        trace_norm: float, solver: str, tol: float, max_iter: int, n_threads: int,
+        warm_coef: NDArray[np.float64] | None, warm_intercept: NDArray[np.float64] | None,
+    ) -> LinearFitResult: ...
+    def fit_linear_model_f32(
+        self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float32]], sample_weight: NDArray[np.float64],
+        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, l1: float, l21: float,
+        trace_norm: float, solver: str, tol: float, max_iter: int, n_threads: int,
+        warm_coef: NDArray[np.float32] | None, warm_intercept: NDArray[np.float32] | None,
+    ) -> LinearFitResult: ...
+    def classification_objective(
+        self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
+        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, coef: NDArray[np.float64],
+        intercept: NDArray[np.float64],
+    ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]: ...
+    def classification_hessian_product(
+        self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
+        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, coef: NDArray[np.float64],
+        intercept: NDArray[np.float64], direction_coef: NDArray[np.float64], direction_intercept: NDArray[np.float64],
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+    def penalty_value(self, coef: NDArray[np.float64], *, l1: float, l21: float, trace_norm: float) -> float: ...
+    def penalty_prox(
+        self, coef: NDArray[np.float64], *, tau: float, l1: float, l21: float, trace_norm: float
+    ) -> NDArray[np.float64]: ...
+    def row_kkt_violation(
+        self, gradient: NDArray[np.float64], coef: NDArray[np.float64], *, l1: float, l21: float
+    ) -> float: ...
+    def row_dual_norm(self, v: NDArray[np.float64], *, l1: float, l21: float) -> float: ...
+    def fit_kernel_ridge_f64(
+        self, *, X: NDArray[np.float64] | None, gram: NDArray[np.float64] | None, kernel: str, gamma: float,
+        coef0: float, degree: int, task_kernel: NDArray[np.float64], offsets: list[int], shared: bool,
+        ridge: NDArray[np.float64], y: NDArray[np.float64], fit_intercept: bool, solver: str, tol: float,
+        max_iter: int, n_threads: int, max_cache_bytes: float,
+    ) -> KernelRidgeResult: ...
+    def fit_kernel_ridge_f32(
+        self, *, X: NDArray[np.float32] | None, gram: NDArray[np.float32] | None, kernel: str, gamma: float,
+        coef0: float, degree: int, task_kernel: NDArray[np.float64], offsets: list[int], shared: bool,
+        ridge: NDArray[np.float64], y: NDArray[np.float32], fit_intercept: bool, solver: str, tol: float,
+        max_iter: int, n_threads: int, max_cache_bytes: float,
+    ) -> KernelRidgeResult: ...
+    def kernel_values_f64(
+        self, *, X1: NDArray[np.float64], X2: NDArray[np.float64], kernel: str, gamma: float, coef0: float,
+        degree: int, weights: NDArray[np.float64] | None, n_threads: int,
+    ) -> NDArray[np.float64]: ...
+    def kernel_values_f32(
+        self, *, X1: NDArray[np.float32], X2: NDArray[np.float32], kernel: str, gamma: float, coef0: float,
+        degree: int, weights: NDArray[np.float32] | None, n_threads: int,
+    ) -> NDArray[np.float32]: ...
+    def kernel_ridge_path_f64(
+        self, *, X: NDArray[np.float64] | None, gram: NDArray[np.float64] | None, kernel: str, gamma: float,
+        coef0: float, degree: int, task_kernel: NDArray[np.float64], offsets: list[int], shared: bool,
+        unit_ridge: NDArray[np.float64], y: NDArray[np.float64], fit_intercept: bool, alphas: NDArray[np.float64],
+        method: str, n_threads: int,
+    ) -> KernelRidgePathResult: ...
+    def fit_svc(
+        self, *, X: NDArray[np.float64] | None, gram: NDArray[np.float64] | None, kernel: str, gamma: float,
+        coef0: float, degree: int, task_kernel: NDArray[np.float64], offsets: list[int], shared: bool,
+        y: NDArray[np.float64], upper: NDArray[np.float64], intercept: str, tol: float, max_iter: int,
+        cache_bytes: float, shrinking: bool, n_threads: int,
+    ) -> SVCResult: ...
+
+core: CoreModule
+
+def available_isa_levels() -> list[str]: ...
+def load_core(level: str | None = None) -> ModuleType: ...
