@@ -10,6 +10,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "interrupt_hook.hpp"
 
 namespace py = pybind11;
 
@@ -105,6 +106,7 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
   return with_classification_data<Scalar>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
     SolverResult<Scalar> result;
     {
+      PythonInterruptScope interruptible;  // Ctrl-C stops the core
       py::gil_scoped_release release;
       result = fit_linear_model(data, pointwise_loss, K, static_cast<Scalar>(alpha), penalty, solver, options,
                               warm_coef.is_none() ? nullptr : &initial_coef,

@@ -8,6 +8,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "interrupt_hook.hpp"
 #include "kernel_ridge_problem.hpp"
 
 namespace py = pybind11;
@@ -35,6 +36,7 @@ py::dict fit_path(const py::object& X_obj, const py::object& gram_obj, const std
   const Vector<double> alphas = vector_view(view);
   KernelRidgePath<double> path;
   {
+    PythonInterruptScope interruptible;  // Ctrl-C stops the core
     py::gil_scoped_release release;
     path = fit_kernel_ridge_path(problem, alphas, method, n_threads);
   }

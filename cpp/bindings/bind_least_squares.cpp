@@ -8,6 +8,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "interrupt_hook.hpp"
 
 namespace py = pybind11;
 
@@ -48,6 +49,7 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
 
   SolverResult<Scalar> result;
   {
+    PythonInterruptScope interruptible;  // Ctrl-C stops the core
     py::gil_scoped_release release;
     result = fit_least_squares(data, K, static_cast<Scalar>(alpha), solver, options,
                                has_warm_start ? &initial : nullptr);

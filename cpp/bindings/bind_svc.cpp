@@ -8,6 +8,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "interrupt_hook.hpp"
 
 namespace py = pybind11;
 
@@ -54,6 +55,7 @@ py::dict fit_svc(const py::object& X_obj, const py::object& gram_obj, const std:
   options.n_threads = n_threads;
   SvcResult result;
   {
+    PythonInterruptScope interruptible;  // Ctrl-C stops the core
     py::gil_scoped_release release;
     result = solve_svc_dual(problem, options);
   }

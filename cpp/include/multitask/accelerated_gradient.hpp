@@ -13,6 +13,7 @@
 #include <cmath>
 #include <limits>
 
+#include "interrupt.hpp"
 #include "solver_result.hpp"
 
 namespace multitask {
@@ -41,6 +42,10 @@ struct NoProx {
 /// Stopping rule: L ||y - x+|| <= tol * ||grad f(0)||, the relative norm of the
 /// (proximal) gradient mapping at the extrapolated point (||g(y)|| when h = 0),
 /// a KKT residual that vanishes exactly at a minimiser; x+ is returned.
+/// An objective value or gradient that overflows (inf or NaN) is an error
+/// (NumericalError naming result.solver): a trial point where f overflows is
+/// only a too-long step and is backtracked from, but an accepted one, or an
+/// extrapolated point, is not.
 template <typename Scalar, typename Objective, typename Prox = NoProx>
 void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverOptions& options,
                           SolverResult<Scalar>& result, const Prox& prox = Prox{}) {
@@ -50,8 +55,10 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
   Vector<Scalar> gradient(n), x_next(n), y = x;
 
   Vector<Scalar> zero = Vector<Scalar>::Zero(n);
-  objective.value_and_gradient(zero, gradient);
+  const char* solver = result.solver.empty() ? "gradient" : result.solver.c_str();
+  check_finite(static_cast<double>(objective.value_and_gradient(zero, gradient)), solver, "the objective at 0", 0);
   const double scale = static_cast<double>(gradient.norm());
+  check_finite(scale, solver, "the gradient at 0", 0);
   if (scale == 0) {  // grad f(0) = 0: x = 0 is optimal (f convex), whatever the start
     x.setZero();
     result.converged = true;
@@ -59,6 +66,8 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
     return;
   }
   Scalar f_y = objective.value_and_gradient(y, gradient);
+  check_finite(static_cast<double>(f_y), solver, "the objective at the starting point", 0);
+  check_finite(static_cast<double>(gradient.norm()), solver, "the gradient at the starting point", 0);
   double residual = Prox::is_identity ? gradient.norm() / scale : std::numeric_limits<double>::infinity();
   if (residual <= options.tol) {
     result.converged = true;
@@ -86,6 +95,7 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
     lipschitz /= kStepGrowth;
     Scalar f_next = 0;
     for (int backtrack = 0;; ++backtrack) {
+      poll_interrupt();  // each trial is a pass over the data
       x_next = y - gradient / lipschitz;
       prox.apply(x_next, 1 / static_cast<double>(lipschitz));
       const Vector<Scalar> step = x_next - y;
@@ -102,7 +112,11 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
       lipschitz *= 2;
     }
     ++result.n_iter;
+    // Still inf or NaN after every backtrack (L grown 2^80-fold): an overflow, not a long step.
+    check_finite(static_cast<double>(f_next), solver, "the objective", result.n_iter);
+    check_finite(static_cast<double>(lipschitz), solver, "the step's curvature estimate", result.n_iter);
     result.objective_history.push_back(static_cast<double>(f_next) + prox.value(x_next));
+    check_finite(result.objective_history.back(), solver, "the objective", result.n_iter);
     if (!Prox::is_identity) residual = lipschitz * (x_next - y).norm() / scale;
     if (residual <= options.tol) {  // residual of the point x_next was stepped from
       x = x_next;
@@ -119,6 +133,8 @@ void accelerated_gradient(Objective& objective, Vector<Scalar>& x, const SolverO
     }
     x = x_next;
     f_y = objective.value_and_gradient(y, gradient);
+    check_finite(static_cast<double>(f_y), solver, "the objective at the extrapolated point", result.n_iter);
+    check_finite(static_cast<double>(gradient.norm()), solver, "the gradient", result.n_iter);
     if (Prox::is_identity) residual = gradient.norm() / scale;
   }
   result.residual = residual;

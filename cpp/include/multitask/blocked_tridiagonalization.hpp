@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "interrupt.hpp"
 #include "types.hpp"
 
 namespace multitask {
@@ -43,6 +44,7 @@ void tridiagonalize_blocked(Eigen::MatrixBase<Derived>& A, Vector<double>& tau_o
     const Index width = std::min(tridiagonal_panel, n - 1 - k);
     for (Index j = 0; j < width; ++j) {
       const Index c = k + j, below = n - c - 1;
+      poll_interrupt(static_cast<double>(below) * static_cast<double>(below));  // the symmetric product below
       if (j > 0) {
         A.col(c).tail(below + 1).noalias() -= V.block(j, 0, below + 1, j) * W.block(j, 0, 1, j).transpose();
         A.col(c).tail(below + 1).noalias() -= W.block(j, 0, below + 1, j) * V.block(j, 0, 1, j).transpose();

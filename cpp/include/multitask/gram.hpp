@@ -16,6 +16,7 @@
 #include <memory>
 #include <vector>
 
+#include "interrupt.hpp"
 #include "parallel.hpp"
 #include "task_data.hpp"
 
@@ -38,6 +39,8 @@ Matrix<Scalar> centred_gram(const RowBlock& X,            // (n, d)
   thread_local RowMatrix<Scalar> panel;
   for (Index start = 0; start < n; start += chunk_rows) {
     const Index rows = std::min(chunk_rows, n - start);
+    // Effective when this runs outside a parallel region (one task, or one thread).
+    poll_interrupt(static_cast<double>(rows) * static_cast<double>(d) * static_cast<double>(d));
     if (centre) {
       if (panel.rows() < chunk_rows || panel.cols() != d) panel.resize(chunk_rows, d);
       auto centred = panel.topRows(rows);
@@ -147,7 +150,7 @@ std::vector<TaskStatistics<Scalar>> task_statistics(const TaskData<Scalar>& data
   double work = 0;
   for (Index t = 0; t < T; ++t)
     work += static_cast<double>(data.n_samples(t)) * static_cast<double>(data.n_features() * data.n_features());
-  parallel_for(T, threads_for_work(work, n_threads), [&](Index t) {
+  parallel_for_interruptible(T, threads_for_work(work, n_threads), work / static_cast<double>(T), [&](Index t) {
     TaskStatistics<Scalar>& s = stats[t];
     const TaskMeans<Scalar> means = task_means(data, t);
     s.x_mean = means.x_mean;

@@ -86,9 +86,21 @@ void kernel_block(const InputKernel& kernel, const Rows1& X1, const Rows2& X2, c
 }
 
 /// Squared row norms ||x_i||^2 (n) of X (n, d), needed by the rbf kernel.
+/// Summed in a fixed order (j = 0, 1, ...): Eigen's vectorised reduction of a
+/// contiguous row starts with scalar terms up to the first aligned address, so
+/// its rounding would depend on where the caller's array happens to lie in
+/// memory, and so would every fit that reads these norms (n d flops: small
+/// next to the n^2 d of any kernel matrix).
 template <typename Scalar, typename Rows>
 Vector<Scalar> squared_row_norms(const Rows& X) {
-  return X.rowwise().squaredNorm();
+  const Index n = X.rows(), d = X.cols();
+  Vector<Scalar> out(n);
+  for (Index i = 0; i < n; ++i) {
+    Scalar sum = 0;
+    for (Index j = 0; j < d; ++j) sum += X(i, j) * X(i, j);
+    out[i] = sum;
+  }
+  return out;
 }
 
 /// The diagonal k(x_i, x_i) (n) of the Gram of X (n, d), without forming it.
@@ -120,7 +132,7 @@ void kernel_matrix(const InputKernel& kernel, const Rows1& X1, const Rows2& X2, 
   const Vector<Scalar> sq2 = kernel.kind == KernelKind::rbf ? squared_row_norms<Scalar>(X2) : Vector<Scalar>();
   const Index n_blocks = (n1 + kernel_row_block - 1) / kernel_row_block;
   const double work = static_cast<double>(n1) * static_cast<double>(n2) * static_cast<double>(X1.cols() + 10);
-  parallel_for(n_blocks, threads_for_work(work, n_threads), [&](Index block) {
+  parallel_for_interruptible(n_blocks, threads_for_work(work, n_threads), work / n_blocks, [&](Index block) {
     const Index first = block * kernel_row_block, rows = std::min(kernel_row_block, n1 - first);
     const Vector<Scalar> sq1_block = sq1.size() ? Vector<Scalar>(sq1.segment(first, rows)) : Vector<Scalar>();
     kernel_block<Scalar>(kernel, X1.middleRows(first, rows), X2, sq1_block, sq2, out.middleRows(first, rows));
@@ -140,7 +152,7 @@ void kernel_gram_lower(const InputKernel& kernel, const Rows& X, Matrix<Scalar>&
   const Index n_blocks = (n + kernel_row_block - 1) / kernel_row_block;
   const double work = 0.5 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(X.cols() + 10);
   // Later blocks are longer: dynamic scheduling of parallel_for balances them.
-  parallel_for(n_blocks, threads_for_work(work, n_threads), [&](Index block) {
+  parallel_for_interruptible(n_blocks, threads_for_work(work, n_threads), work / n_blocks, [&](Index block) {
     const Index first = block * kernel_row_block, rows = std::min(kernel_row_block, n - first);
     const Index cols = first + rows;
     const Vector<Scalar> sq_rows = sq.size() ? Vector<Scalar>(sq.segment(first, rows)) : Vector<Scalar>();
@@ -164,7 +176,7 @@ void kernel_expansion(const InputKernel& kernel, const Rows1& X1, const Rows2& X
   const Index n_blocks = (n1 + kernel_row_block - 1) / kernel_row_block;
   const double work =
       static_cast<double>(n1) * static_cast<double>(n2) * static_cast<double>(X1.cols() + W.cols() + 10);
-  parallel_for(n_blocks, threads_for_work(work, n_threads), [&](Index block) {
+  parallel_for_interruptible(n_blocks, threads_for_work(work, n_threads), work / n_blocks, [&](Index block) {
     const Index first = block * kernel_row_block, rows = std::min(kernel_row_block, n1 - first);
     const Vector<Scalar> sq1_block = sq1.size() ? Vector<Scalar>(sq1.segment(first, rows)) : Vector<Scalar>();
     Matrix<Scalar> values(rows, n2);

@@ -16,6 +16,7 @@
 #include <limits>
 #include <string>
 
+#include "interrupt.hpp"
 #include "kronecker_dual.hpp"
 #include "multitask_gram.hpp"
 #include "parallel_cholesky.hpp"
@@ -65,6 +66,8 @@ void solve_bordered_cholesky(Matrix<Scalar>& A, const KernelRidgeProblem<Scalar>
   const Index N = layout.n_samples(), T = layout.n_tasks();
   for (Index t = 0; t < T; ++t)
     A.diagonal().segment(layout.offsets[t], layout.offsets[t + 1] - layout.offsets[t]).array() += problem.ridge[t];
+  // Lower triangle only (the upper one is unspecified); O(N^2) next to the O(N^3) factorisation.
+  if (!lower_triangle_finite(A)) throw non_finite_kernel_matrix();
   // A pivot L_ii^2 at round-off level of the largest diagonal entry: singular to working precision.
   const double scale = static_cast<double>(A.diagonal().cwiseAbs().maxCoeff());
   const double floor = 64.0 * static_cast<double>(N) * std::numeric_limits<Scalar>::epsilon() * scale;

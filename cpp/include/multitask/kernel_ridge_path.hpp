@@ -33,6 +33,7 @@
 #include <string>
 #include <utility>
 
+#include "interrupt.hpp"
 #include "blocked_tridiagonalization.hpp"
 #include "kernel_ridge.hpp"
 
@@ -80,6 +81,7 @@ void path_tridiagonal_per_task(const KernelRidgeProblem<Scalar>& problem, const 
   const TridiagonalReduction reduction = [&] {
     Matrix<Scalar> M;
     multitask_gram_lower(problem.inputs, problem.B, layout, M, n_threads);
+    if (!lower_triangle_finite(M)) throw non_finite_kernel_matrix();
     Matrix<Work> G = M.template cast<Work>();  // lower triangle used
     M.resize(0, 0);
     G.array().colwise() *= scale.array();
@@ -93,6 +95,7 @@ void path_tridiagonal_per_task(const KernelRidgeProblem<Scalar>& problem, const 
   Vector<Work> pivots(N);
   const Work diagonal_scale = reduction.main.cwiseAbs().maxCoeff();
   for (Index a = 0; a < n_alphas; ++a) {
+    poll_interrupt(static_cast<double>(N) * static_cast<double>(n_rhs));
     // A pivot at round-off level of the largest diagonal entry: singular to working precision.
     const Work floor = singular_pivot_floor(diagonal_scale + alphas[a], N);
     if (!tridiagonal_pivots(reduction.main, reduction.off, alphas[a], pivots) || !(pivots.minCoeff() > floor))
@@ -128,6 +131,7 @@ void path_tridiagonal_shared(const KernelRidgeProblem<Scalar>& problem, const Ve
   const TridiagonalReduction reduction = [&] {
     Matrix<Scalar> gram;
     problem.inputs.gram_lower(gram, n_threads);
+    if (!lower_triangle_finite(gram) || !problem.B.allFinite()) throw non_finite_kernel_matrix();
     Matrix<Work> K = gram.template cast<Work>();  // lower triangle used
     gram.resize(0, 0);
     return TridiagonalReduction(std::move(K));
@@ -144,6 +148,7 @@ void path_tridiagonal_shared(const KernelRidgeProblem<Scalar>& problem, const Ve
   Matrix<Work> Z, Q, pair(n, 2);
   Vector<Work> pivots(n);
   for (Index a = 0; a < n_alphas; ++a) {
+    poll_interrupt(static_cast<double>(n) * static_cast<double>(T));
     const Work root_alpha = std::sqrt(alphas[a]);
     Z = transformed.leftCols(T) / root_alpha;  // Y^ at alpha
     Q = ones.replicate(1, T);                  // q_k = a where beta_k = 0 (the identity)
@@ -190,6 +195,7 @@ void path_per_alpha(const KernelRidgeProblem<Scalar>& problem, const Vector<Exac
     multitask_gram_lower(problem.inputs, problem.B, layout, gram, n_threads);
   KernelRidgeProblem<Scalar> scaled = problem;
   for (Index a = 0; a < n_alphas; ++a) {
+    poll_interrupt();
     scaled.ridge = static_cast<Scalar>(alphas[a]) * problem.ridge;
     if (layout.shared) {
       const Index n = layout.n_inputs();

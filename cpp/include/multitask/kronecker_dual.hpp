@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "interrupt.hpp"
 #include "blocked_tridiagonalization.hpp"
 #include "parallel_cholesky.hpp"
 #include "solve_exact.hpp"
@@ -95,6 +96,7 @@ Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
                                     bool fit_intercept, int n_threads, Vector<Scalar>& intercept_out) {
   using Work = ExactScalar;
   const Index n = gram_lower.rows(), T = B.rows();
+  if (!lower_triangle_finite(gram_lower) || !B.allFinite()) throw non_finite_kernel_matrix();
   const Vector<Work> inv_sqrt_ridge = ridge.template cast<Work>().cwiseSqrt().cwiseInverse();
   const TaskDirections directions(B, inv_sqrt_ridge);
   const Matrix<Work>& V = directions.V;
@@ -121,6 +123,7 @@ Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
   Matrix<Work> rhs(n, 2), factor;
   Vector<Work> pivots(n);
   for (Index k = 0; k < T; ++k) {
+    poll_interrupt();
     if (beta[k] == 0) continue;  // the identity
     rhs.col(0) = Z.col(k);
     rhs.col(1) = a;

@@ -108,7 +108,7 @@ template <typename Scalar, typename Dense, typename Rhs, typename Out>
 void parallel_product(const Dense& G, const Rhs& v, Out& out, int n_threads) {
   const Index n = G.rows(), n_blocks = (n + kernel_row_block - 1) / kernel_row_block;
   const double work = static_cast<double>(G.rows()) * static_cast<double>(G.cols()) * static_cast<double>(v.cols());
-  parallel_for(n_blocks, threads_for_work(work, n_threads), [&](Index block) {
+  parallel_for_interruptible(n_blocks, threads_for_work(work, n_threads), work / n_blocks, [&](Index block) {
     const Index first = block * kernel_row_block, rows = std::min(kernel_row_block, n - first);
     out.middleRows(first, rows).noalias() = G.middleRows(first, rows) * v;
   });
@@ -187,7 +187,9 @@ class OnTheFlyGramOperator final : public MultiTaskGramOperator<Scalar> {
     }
     out.resize(N);
     const Index n_blocks = (N + kernel_row_block - 1) / kernel_row_block;
-    parallel_for(n_blocks, n_threads_, [&](Index block) {
+    const double block_work = static_cast<double>(kernel_row_block) * static_cast<double>(N) *
+                              static_cast<double>(inputs_.X.cols() + T + 10);
+    parallel_for_interruptible(n_blocks, n_threads_, block_work, [&](Index block) {
       const Index first = block * kernel_row_block, rows = std::min(kernel_row_block, N - first);
       Matrix<Scalar> kernel_rows(rows, N);
       const Vector<Scalar> sq_rows =

@@ -2,9 +2,11 @@
 // inside the parallel region and rethrows the first one after it.
 #pragma once
 
+#include <algorithm>
 #include <exception>
 #include <mutex>
 
+#include "interrupt.hpp"
 #include "types.hpp"
 
 #ifdef _OPENMP
@@ -56,6 +58,21 @@ void parallel_for(Index n_items, int n_threads, Body&& body) {
   for (Index item = 0; item < n_items; ++item) guarded(item);
 #endif
   if (first_error) std::rethrow_exception(first_error);
+}
+
+/// parallel_for for long loops: the items run in batches of a few per thread,
+/// with poll_interrupt() between batches on the calling thread (a parallel
+/// region cannot be left by an exception, and the hook must not run in one).
+/// `work_per_item`: about the flops of one item. Each item is still computed
+/// by one thread alone, so the result does not depend on the batching.
+template <typename Body>
+void parallel_for_interruptible(Index n_items, int n_threads, double work_per_item, Body&& body) {
+  const Index batch = std::max<Index>(1, 4 * static_cast<Index>(std::max(n_threads, 1)));
+  for (Index first = 0; first < n_items; first += batch) {
+    const Index count = std::min(batch, n_items - first);
+    parallel_for(count, n_threads, [&](Index k) { body(first + k); });
+    poll_interrupt(work_per_item * static_cast<double>(count));
+  }
 }
 
 }  // namespace multitask

@@ -33,6 +33,7 @@ bool cholesky_in_place(Matrix<Scalar>& A, int n_threads) {
   const Index n = A.rows();
   const Index n_panels = (n + cholesky_panel - 1) / cholesky_panel;
   for (Index panel = 0; panel < n_panels; ++panel) {
+    poll_interrupt();  // between panels, outside the parallel regions
     const Index k = panel * cholesky_panel, kb = std::min(cholesky_panel, n - k);
     Eigen::Ref<Matrix<Scalar>> A_kk = A.block(k, k, kb, kb);
     Eigen::LLT<Eigen::Ref<Matrix<Scalar>>> diagonal(A_kk);  // in place

@@ -1,6 +1,7 @@
 // Block-coordinate descent over tasks (block Gauss-Seidel).
 #pragma once
 
+#include "interrupt.hpp"
 #include "block_factor.hpp"
 #include "solver_result.hpp"
 
@@ -19,6 +20,7 @@ void bcd_sweep(const CoupledSystem<Scalar>& system, const std::vector<BlockFacto
   const Scalar alpha = system.alpha();
   P.noalias() = W * K;
   for (Index t = 0; t < system.n_tasks(); ++t) {
+    poll_interrupt(static_cast<double>(system.n_features()) * static_cast<double>(system.n_features()));
     const Vector<Scalar> rhs = C.col(t) - alpha * (P.col(t) - K(t, t) * W.col(t));
     const Vector<Scalar> delta = factors[t].solve(rhs) - W.col(t);
     W.col(t) += delta;
@@ -49,12 +51,16 @@ void solve_bcd(const CoupledSystem<Scalar>& system, const SolverOptions& options
     return std::make_pair(residual, static_cast<double>(system.objective_from_product(W, HW)));
   };
   double residual = residual_and_objective().first;
+  check_finite(residual, "bcd", "the residual", 0);
   result.converged = residual <= options.tol;
   Matrix<Scalar> P(d, T);
   while (!result.converged && result.n_iter < options.max_iter) {
+    poll_interrupt();
     bcd_sweep(system, factors, W, P);
     ++result.n_iter;
     const auto [new_residual, objective] = residual_and_objective();
+    check_finite(new_residual, "bcd", "the residual", result.n_iter);
+    check_finite(objective, "bcd", "the objective", result.n_iter);
     residual = new_residual;
     result.objective_history.push_back(objective);
     result.converged = residual <= options.tol;

@@ -20,6 +20,7 @@
 #include <limits>
 #include <vector>
 
+#include "interrupt.hpp"
 #include "classification_data.hpp"
 #include "classification_loss.hpp"
 #include "parallel.hpp"
@@ -182,11 +183,15 @@ void block_newton(const ClassificationData<Scalar, Design>& data, PointwiseLoss 
     return;
   }
   auto [residual, value] = measure();
+  check_finite(scale, "bcd", "the gradient at 0", 0);
+  check_finite(residual, "bcd", "the gradient", 0);
+  check_finite(value, "bcd", "the objective", 0);
   const auto groups = independent_task_groups(coupling);
   // A block whose gradient is this small cannot hold the sweep above tol.
   const double skip_below = 0.5 * options.tol * scale / std::sqrt(static_cast<double>(T));
   while (residual > options.tol && result.n_iter < options.max_iter) {
     for (const auto& group : groups) {
+      poll_interrupt();  // between groups, outside the parallel region
       // c_t = alpha (W K)_t - alpha K_tt w_t for the group, before any of it moves.
       const Index m = static_cast<Index>(group.size());
       Matrix<Scalar> coupling_columns(T, m);
@@ -207,6 +212,8 @@ void block_newton(const ClassificationData<Scalar, Design>& data, PointwiseLoss 
     }
     ++result.n_iter;
     std::tie(residual, value) = measure();
+    check_finite(residual, "bcd", "the gradient", result.n_iter);
+    check_finite(value, "bcd", "the objective", result.n_iter);
     result.objective_history.push_back(value);
   }
   result.converged = residual <= options.tol;

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "interrupt.hpp"
 #include "preconditioners.hpp"
 #include "solver_result.hpp"
 
@@ -36,10 +37,12 @@ void solve_cg(const CoupledSystem<Scalar>& system, const SolverOptions& options,
     return R.norm() / rhs_norm;
   };
   double residual = true_residual();
+  check_finite(residual, "cg", "the residual", 0);
   result.converged = residual <= options.tol;
   bool restart = true;
   Scalar rz = 0;
   while (!result.converged && result.n_iter < options.max_iter) {
+    poll_interrupt();
     if (restart) {
       precondition(R, Z);
       P = Z;
@@ -48,6 +51,7 @@ void solve_cg(const CoupledSystem<Scalar>& system, const SolverOptions& options,
     }
     system.apply(P, HP);
     const Scalar curvature = (P.cwiseProduct(HP)).sum();
+    check_finite(curvature, "cg", "the curvature along the search direction", result.n_iter);
     if (!(curvature > 0))
       throw NumericalError("conjugate gradient met a direction of non-positive curvature: the kernel-coupled "
                            "system is not positive definite");
@@ -56,6 +60,7 @@ void solve_cg(const CoupledSystem<Scalar>& system, const SolverOptions& options,
     R.noalias() -= step * HP;
     ++result.n_iter;
     residual = R.norm() / rhs_norm;
+    check_finite(residual, "cg", "the residual", result.n_iter);
     result.objective_history.push_back(-0.5 * static_cast<double>((W.cwiseProduct(C + R)).sum()) +
                                        static_cast<double>(system.constant()));
     if (residual <= options.tol) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "interrupt.hpp"
 #include "multitask_gram.hpp"
 
 namespace multitask {
@@ -92,9 +93,11 @@ DualIterationReport solve_dual_cg(const MultiTaskGramOperator<Scalar>& gram, con
   };
 
   report.residual = true_residual();
+  check_finite(report.residual, "cg", "the residual", 0);
   bool restart = true;
   Scalar rg = 0;
   while (!(report.residual <= tol) && report.n_iter < max_iter) {
+    poll_interrupt();
     if (restart) {
       precondition();
       p = -g;
@@ -104,6 +107,7 @@ DualIterationReport solve_dual_cg(const MultiTaskGramOperator<Scalar>& gram, con
     gram.apply(p, Ap);
     Ap += ridge_per_sample.cwiseProduct(p);
     const Scalar curvature = p.dot(Ap);
+    check_finite(static_cast<double>(curvature), "cg", "the curvature along the search direction", report.n_iter);
     if (!(curvature > 0))
       throw NumericalError("conjugate gradient met a direction of non-positive curvature: the multi-task kernel "
                            "matrix is not positive semidefinite");
@@ -113,6 +117,7 @@ DualIterationReport solve_dual_cg(const MultiTaskGramOperator<Scalar>& gram, con
     ++report.n_iter;
     precondition();
     report.residual = r.norm() / initial_norm;
+    check_finite(report.residual, "cg", "the residual", report.n_iter);
     if (report.residual <= tol) {
       report.residual = true_residual();
       if (report.residual > tol) restart = true;

@@ -5,7 +5,10 @@
 #include <cmath>
 #include <limits>
 
+#include "interrupt.hpp"
+#include "blocked_tridiagonalization.hpp"
 #include "coupled_system.hpp"
+#include "parallel_cholesky.hpp"
 #include "solver_result.hpp"
 
 namespace multitask {
@@ -38,16 +41,20 @@ Matrix<Scalar> solve_dense_cholesky(const CoupledSystem<Scalar>& system) {
     H.block(t * d, t * d, d, d) = ExactScalar(s.weight) * s.gram->template cast<ExactScalar>();
     for (Index u = 0; u < T; ++u) H.block(t * d, u * d, d, d).diagonal().array() += alpha * K(t, u);
   }
+  if (!H.allFinite())  // O(n^2), next to the O(n^3) factorisation
+    throw NumericalError(std::string("solver 'exact': the kernel-coupled system has inf or NaN entries: ") +
+                         overflow_advice());
   const ExactScalar floor = singular_pivot_floor(H.diagonal().cwiseAbs().maxCoeff(), n);
-  Eigen::LLT<Eigen::Ref<Matrix<ExactScalar>>> cholesky(H);  // factorises H in place
+  // Blocked and parallel, and interruptible between its panels (Eigen's LLT
+  // is neither); factorises H in place.
+  const bool definite = cholesky_in_place(H, system.n_threads());
   // A pivot L_ii^2 at round-off level of the largest diagonal entry means H is
   // singular to working precision: the solution would be noise.
-  if (cholesky.info() != Eigen::Success || !(H.diagonal().cwiseAbs2().minCoeff() > floor))
+  if (!definite || !(H.diagonal().cwiseAbs2().minCoeff() > floor))
     throw NumericalError("the kernel-coupled system is singular or not positive definite (increase alpha, or "
                          "use a positive definite coupling)");
-  const Vector<ExactScalar> rhs =
-      Eigen::Map<const Vector<Scalar>>(system.rhs().data(), n).template cast<ExactScalar>();
-  const Vector<ExactScalar> solution = cholesky.solve(rhs);
+  Vector<ExactScalar> solution = Eigen::Map<const Vector<Scalar>>(system.rhs().data(), n).template cast<ExactScalar>();
+  cholesky_solve_in_place(H, solution);
   return Eigen::Map<const Matrix<ExactScalar>>(solution.data(), d, T).template cast<Scalar>();
 }
 
@@ -100,10 +107,20 @@ class SylvesterSolver {
     if (coupling_eigen.info() != Eigen::Success) throw NumericalError("eigendecomposition of the coupling failed");
     U_ = coupling_eigen.eigenvectors();
     const Vector<Work> alpha_kappa = alpha * coupling_eigen.eigenvalues();
-    const Eigen::Tridiagonalization<Matrix<Work>> tridiagonal(G);
-    P_ = tridiagonal.matrixQ();  // explicit, so that every solve is matrix products
-    off_ = tridiagonal.subDiagonal();
-    const Vector<Work> main = tridiagonal.diagonal();
+    // The blocked reduction (interruptible between columns; Eigen's
+    // Tridiagonalization is neither blocked nor interruptible), then P formed
+    // explicitly, so that every solve is matrix products, a block of columns
+    // at a time with a poll between blocks.
+    const TridiagonalReduction tridiagonal(G);
+    P_.resize(d, d);
+    constexpr Index kColumns = 64;
+    for (Index first = 0; first < d; first += kColumns) {
+      const Index count = std::min(kColumns, d - first);
+      P_.middleCols(first, count) = tridiagonal.from_basis(Matrix<Work>::Identity(d, d).middleCols(first, count));
+      poll_interrupt(static_cast<double>(d) * static_cast<double>(d) * static_cast<double>(count));
+    }
+    off_ = tridiagonal.off;
+    const Vector<Work> main = tridiagonal.main;
 
     // Sturm count: the LDL^T pivots of R + (mu - floor) I are all positive iff every
     // eigenvalue of R + mu I exceeds floor (Sylvester's law of inertia). It suffices

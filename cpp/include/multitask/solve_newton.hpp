@@ -14,6 +14,7 @@
 
 #include <cmath>
 
+#include "interrupt.hpp"
 #include "solver_result.hpp"
 #include "truncated_newton.hpp"
 
@@ -28,11 +29,14 @@ void newton(Objective& objective, Vector<Scalar>& x, const SolverOptions& option
   Vector<Scalar> gradient(n), trial(n), trial_gradient(n), preconditioner(n);
 
   Scalar value = objective.value_and_gradient(x, gradient);
+  check_finite(static_cast<double>(value), "newton", "the objective at the starting point", 0);
+  check_finite(static_cast<double>(gradient.norm()), "newton", "the gradient at the starting point", 0);
   double scale = static_cast<double>(gradient.norm());  // ||grad F(0)||, the scale of the stopping rule
   if (!x.isZero(0)) {
     Vector<Scalar> gradient_at_zero(n);
     objective.value_and_gradient(Vector<Scalar>::Zero(n), gradient_at_zero);
     scale = static_cast<double>(gradient_at_zero.norm());
+    check_finite(scale, "newton", "the gradient at 0", 0);
   }
   if (scale == 0) {  // grad F(0) = 0: x = 0 is optimal (F convex), whatever the start
     x.setZero();
@@ -43,7 +47,9 @@ void newton(Objective& objective, Vector<Scalar>& x, const SolverOptions& option
   double residual = static_cast<double>(gradient.norm()) / scale;
 
   while (residual > options.tol && result.n_iter < options.max_iter) {
+    poll_interrupt();
     objective.prepare_curvature(x, &preconditioner);
+    check_all_finite(preconditioner, "newton", "the curvature (Hessian diagonal)", result.n_iter);
     floor_preconditioner(preconditioner);
     auto hessian_product = [&](const Vector<Scalar>& v, Vector<Scalar>& hv) { objective.curvature_product(v, hv); };
     const Vector<Scalar> p =
@@ -53,6 +59,7 @@ void newton(Objective& objective, Vector<Scalar>& x, const SolverOptions& option
     Scalar tau = 1;
     bool accepted = false;
     for (int backtrack = 0; backtrack <= kMaxBacktracks; ++backtrack, tau /= 2) {
+      poll_interrupt();  // each trial is a pass over the data
       trial = x + tau * p;
       const Scalar trial_value = objective.value_and_gradient(trial, trial_gradient);
       if (armijo_holds(trial_value, value, tau, slope, std::abs(value))) {
@@ -66,6 +73,7 @@ void newton(Objective& objective, Vector<Scalar>& x, const SolverOptions& option
     gradient.swap(trial_gradient);
     ++result.n_iter;
     residual = static_cast<double>(gradient.norm()) / scale;
+    check_finite(residual, "newton", "the gradient", result.n_iter);
     result.objective_history.push_back(static_cast<double>(value));
   }
   result.converged = residual <= options.tol;

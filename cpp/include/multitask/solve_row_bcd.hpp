@@ -35,6 +35,7 @@
 #include <numeric>
 #include <vector>
 
+#include "interrupt.hpp"
 #include "classification_data.hpp"
 #include "parallel.hpp"
 #include "solver_result.hpp"
@@ -166,6 +167,7 @@ struct WorkingSetProblem {
     Vector<Scalar> row(T), delta(T);
     int sweeps = 0;
     while (sweeps < max_sweeps) {
+      poll_interrupt(static_cast<double>(m) * static_cast<double>(m) * static_cast<double>(T));  // a sweep
       double sweep_violation = 0;
       for (Index k = 0; k < m; ++k) {
         sweep_violation = std::max(sweep_violation, row_kkt_violation(penalty, G.row(k), V.row(k)));
@@ -184,6 +186,7 @@ struct WorkingSetProblem {
         if (alpha != 0) G.row(k) += (alpha * (coupling * delta)).transpose();
       }
       ++sweeps;
+      check_finite(sweep_violation, "bcd", "the optimality violation", sweeps);
       if (sweep_violation <= tol) break;
       history.push_back(V);
       if (static_cast<int>(history.size()) == kAndersonMemory + 1) {
@@ -319,6 +322,7 @@ void row_bcd(const ClassificationData<Scalar, Design>& data, const Matrix<Scalar
     gradient_scale = static_cast<double>(state.gradient.norm());
   }
   while (true) {
+    poll_interrupt();
     evaluate(W);
     if (gradient_scale == 0 && result.objective_history.empty()) gradient_scale = static_cast<double>(state.gradient.norm());
     // Primal, dual, gap.
@@ -342,16 +346,18 @@ void row_bcd(const ClassificationData<Scalar, Design>& data, const Matrix<Scalar
       max_violation = std::max(max_violation, violation[j]);
     }
     const double dual = dual_linear / dual_scale - (dual_quadratic + alpha * coupling_term) / (2 * dual_scale * dual_scale);
+    check_finite(primal, "bcd", "the objective", result.n_iter);
+    check_finite(dual, "bcd", "the dual objective", result.n_iter);
     const double gap = std::max(0.0, primal - dual);
     result.objective_history.push_back(primal);
     result.dual_gap = gap;
+    result.dual_gap_scale = primal_at_zero;
     result.residual = gradient_scale > 0 ? std::sqrt(violation_squared) / gradient_scale : 0.0;
     const double relative_gap = primal_at_zero > 0 ? gap / primal_at_zero : 0.0;
     if (relative_gap <= options.tol) {
       result.converged = true;
       break;
     }
-    result.dual_gap_scale = primal_at_zero;
     if (result.n_iter >= options.max_iter) break;
 
     // Gap-safe screening: ||theta* - theta|| <= sqrt(2 gap max_t s_t) (D is 1/max_t s_t strongly concave).

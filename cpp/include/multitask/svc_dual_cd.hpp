@@ -36,6 +36,7 @@
 #include <limits>
 #include <string>
 
+#include "interrupt.hpp"
 #include "svc_kernel_rows.hpp"
 
 namespace multitask {
@@ -99,9 +100,17 @@ class SvcDualSolver {
     const Index N = problem_.layout.n_samples();
     const long long shrink_every = std::min<long long>(N, 1000);
     long long countdown = shrink_every;
+    long long finite_countdown = shrink_every;
     bool unshrunk = false;
     SvcResult result;
     while (true) {
+      // A step costs O(active): select, and the gradient update (the rows it
+      // computes poll on their own).
+      poll_interrupt(4.0 * static_cast<double>(rows_.n_active()));
+      if (--finite_countdown == 0) {  // O(active) every min(N, 1000) steps of O(active) each
+        finite_countdown = shrink_every;
+        check_gradient(result.n_iter);
+      }
       if (options_.shrinking && --countdown == 0) {
         countdown = shrink_every;
         if (!unshrunk && violation_ <= 10 * options_.tol) {
@@ -111,6 +120,7 @@ class SvcDualSolver {
         shrink();
       }
       double violation = select();
+      check_finite(violation, "dual_cd", "the KKT violation", result.n_iter);
       if (violation <= options_.tol) {
         if (rows_.n_active() == N) {
           result.converged = true;
@@ -129,8 +139,12 @@ class SvcDualSolver {
       ++result.n_iter;
     }
     if (rows_.n_active() < N) reactivate_all();
+    check_gradient(result.n_iter);
     result.violation = select();
     result.intercept = intercepts();
+    check_finite(result.violation, "dual_cd", "the KKT violation", result.n_iter);
+    check_all_finite(result.intercept, "dual_cd", "the intercepts", result.n_iter);
+    check_all_finite(alpha_, "dual_cd", "the dual coefficients", result.n_iter);
     result.alpha.resize(N);
     for (Index p = 0; p < N; ++p) result.alpha[rows_.sample()[p]] = alpha_[p];
     return result;
@@ -187,6 +201,12 @@ class SvcDualSolver {
       }
     }
     return worst_group;
+  }
+
+  /// NumericalError unless the gradient Q a - 1 of the active variables is
+  /// finite (it overflows when C_i Q_ij does, e.g. a tiny alpha with a huge kernel).
+  void check_gradient(long long iteration) const {
+    check_all_finite(gradient_.head(rows_.n_active()), "dual_cd", "the gradient of the dual", iteration);
   }
 
   static Index first_index_of(const double* values, Index n, double value) {

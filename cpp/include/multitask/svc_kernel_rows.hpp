@@ -11,6 +11,15 @@
 // every sample becomes active again, the cache is emptied. Rows are stored as
 // float (as LIBSVM does): half the memory traffic of double, and the gradient,
 // which accumulates them, is kept in double.
+//
+// Reproducibility: every vectorised loop here writes to storage that Eigen
+// allocated (aligned to EIGEN_MAX_ALIGN_BYTES), and reads the inputs from
+// positioned_X_, a copy the solver owns, never from the caller's arrays. Eigen
+// computes the entries before the first aligned address of a destination with
+// scalar code (e.g. std::exp instead of its vectorised exp, which differ in the
+// last bit), so with buffers at arbitrary addresses (malloc's, numpy's) the
+// kernel rows, hence the working-set choices and the result, would change from
+// one fit of the same data to the next (seen with AVX-512's 64-byte packets).
 #pragma once
 
 #include <algorithm>
@@ -21,6 +30,7 @@
 #include <new>
 #include <vector>
 
+#include "interrupt.hpp"
 #include "huge_pages.hpp"
 #include "multitask_gram.hpp"
 
@@ -178,14 +188,20 @@ class SvcKernelRows {
     // n inputs: one kernel row over them serves all T tasks.
     if (!inputs_.precomputed()) {
       positioned_X_ = inputs_.X;  // (n_u, d), column-major
-      if (inputs_.kernel.kind == KernelKind::rbf) positioned_sq_ = positioned_X_.rowwise().squaredNorm();
+      if (inputs_.kernel.kind == KernelKind::rbf) positioned_sq_ = squared_row_norms<double>(positioned_X_);
     }
     diagonal_.resize(N);
     const Vector<double> k_diag =
         inputs_.precomputed() ? Vector<double>(inputs_.gram.diagonal()) : kernel_diagonal<double>(inputs_.kernel, inputs_.X);
     for (Index i = 0; i < N; ++i) diagonal_[i] = B_(task_[i], task_[i]) * k_diag[input_[i]];
+    if (!diagonal_.allFinite())
+      throw NumericalError(std::string("MultiTaskSVC: the multi-task kernel B_tt k(x, x) is inf or NaN on the "
+                                       "training inputs (an overflow of the input kernel: scale of X, gamma, coef0, "
+                                       "degree; or a huge task_kernel); ") +
+                           overflow_advice());
     values_.resize(n);
-    if (!inputs_.precomputed() && inputs_.kernel.kind == KernelKind::rbf) float_values_.resize(n);
+    if (!inputs_.precomputed() && inputs_.kernel.kind == KernelKind::rbf)
+      float_values_.resize((n + kExpBlock - 1) / kExpBlock * kExpBlock);
     set_active(N);
   }
 
@@ -298,8 +314,12 @@ class SvcKernelRows {
   /// double as kernel_block forms it and exponentiated in float: the row is
   /// stored as float anyway, and Eigen's vectorised float exp is many times
   /// faster than a scalar exp (its error is below the rounding of the stored value).
+  /// The exp runs over a whole number of blocks of kExpBlock floats from an
+  /// aligned start (the padding exponentiates zeros), so that every entry goes
+  /// through the same vectorised code: with a scalar tail, k(x_p, x_q) would
+  /// round differently depending on the active length when the row is computed.
   template <typename Row>
-  void kernel_row(const Row& x, Index count) {
+  void kernel_row(const Row& x, double x_sq, Index count) {
     Eigen::Map<RowMatrix<double>> values(values_.data(), 1, count);
     const auto rows = positioned_X_.topRows(count);
     if (inputs_.kernel.kind != KernelKind::rbf) {
@@ -309,13 +329,15 @@ class SvcKernelRows {
     InputKernel inner_product;
     inner_product.kind = KernelKind::linear;
     kernel_block<double>(inner_product, x, rows, Vector<double>(), Vector<double>(), values);
-    const double x_sq = x.squaredNorm(), gamma = inputs_.kernel.gamma;
+    const double gamma = inputs_.kernel.gamma;
     const double* inner = values_.data();
     const double* sq = positioned_sq_.data();
     float* exponent = float_values_.data();
     for (Index q = 0; q < count; ++q)
       exponent[q] = static_cast<float>(-gamma * std::max(x_sq + sq[q] - 2.0 * inner[q], 0.0));
-    Eigen::Map<Eigen::ArrayXf> kernel(exponent, count);
+    const Index padded = (count + kExpBlock - 1) / kExpBlock * kExpBlock;
+    for (Index q = count; q < padded; ++q) exponent[q] = 0.0f;
+    Eigen::Map<Eigen::ArrayXf, Eigen::AlignedMax> kernel(exponent, padded);
     kernel = kernel.exp();  // a pure float expression, so that Eigen vectorises the exp
   }
 
@@ -329,13 +351,13 @@ class SvcKernelRows {
     if (inputs_.precomputed()) {
       scale_row(p, inputs_.gram.row(u).data(), true, out);
     } else if (layout_.shared) {
-      kernel_row(positioned_X_.row(u), positioned_X_.rows());
+      kernel_row(positioned_X_.row(u), rbf ? positioned_sq_[u] : 0.0, positioned_X_.rows());
       if (rbf)
         scale_row(p, float_values_.data(), true, out);
       else
         scale_row(p, values_.data(), true, out);
     } else {
-      kernel_row(inputs_.X.row(u), A);
+      kernel_row(positioned_X_.row(p), rbf ? positioned_sq_[p] : 0.0, A);
       // distance 0 exactly, as kernel_diagonal has it
       if (rbf) {
         float_values_[p] = 1.0f;
@@ -345,6 +367,14 @@ class SvcKernelRows {
         scale_row(p, values_.data(), false, out);
       }
     }
+    // Rows are stored in float: beyond ~3.4e38 a value overflows even when the
+    // double kernel does not. O(A), next to the O(A d) of computing the row.
+    if (!Eigen::Map<const Eigen::ArrayXf>(out, A).allFinite())
+      throw NumericalError(std::string("MultiTaskSVC: a value of the multi-task kernel B_st k(x, x') is inf or NaN, "
+                                       "or beyond the float range (3.4e38) in which the solver stores kernel rows "
+                                       "(scale of X, gamma, coef0, degree, or task_kernel); ") +
+                           overflow_advice());
+    poll_interrupt(static_cast<double>(A) * static_cast<double>(positioned_X_.cols() + 2));
   }
 
   /// out[q] = y_p y_q B_{t(p) t(q)} kernel[q] (or kernel[u(q)] when `by_input`),
@@ -389,8 +419,11 @@ class SvcKernelRows {
   Matrix<double> positioned_X_;  // per-task inputs: (N, d) in position order; shared: the (n, d) inputs
   Vector<double> positioned_sq_; // rbf: squared norms of positioned_X_'s rows
   std::vector<Index> task_begin_;  // (T + 1) task segments of the active prefix
-  std::vector<double> values_;     // kernel values of the row being computed (rbf: inner products)
-  std::vector<float> float_values_;  // rbf: kernel values of the row being computed
+  /// A multiple of every float packet size (16 floats: AVX-512).
+  static constexpr Index kExpBlock = 16;
+  // Eigen-allocated (aligned), see the top of the file.
+  Vector<double> values_;          // kernel values of the row being computed (rbf: inner products)
+  Eigen::ArrayXf float_values_;    // rbf: kernel values of the row being computed
   Index n_active_ = 0;
 };
 

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <limits>
 
+#include "interrupt.hpp"
 #include "types.hpp"
 
 namespace multitask::truncated_newton {
@@ -47,6 +48,7 @@ Vector<Scalar> newton_direction(HessianProduct&& hessian_product, const Vector<S
   Scalar rz = r.dot(z);
   const Index max_iter = std::min<Index>(n, kMaxCgIterations);
   for (Index k = 0; k < max_iter; ++k) {
+    poll_interrupt();  // a product is two passes over the data
     hessian_product(q, hq);
     const Scalar qhq = q.dot(hq);
     if (!(qhq > 0)) {
