@@ -3,6 +3,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <mutex>
 
@@ -60,14 +61,21 @@ void parallel_for(Index n_items, int n_threads, Body&& body) {
   if (first_error) std::rethrow_exception(first_error);
 }
 
-/// parallel_for for long loops: the items run in batches of a few per thread,
-/// with poll_interrupt() between batches on the calling thread (a parallel
-/// region cannot be left by an exception, and the hook must not run in one).
+/// Work (about flops) per thread between two polls of parallel_for_interruptible:
+/// ~10 ms on one core, long enough that the batches' barriers cost little.
+constexpr double kInterruptBatchWork = 2e7;
+
+/// parallel_for for long loops: the items run in batches of about
+/// kInterruptBatchWork per thread (at least one item per thread), with
+/// poll_interrupt() between batches on the calling thread (a parallel region
+/// cannot be left by an exception, and the hook must not run in one).
 /// `work_per_item`: about the flops of one item. Each item is still computed
 /// by one thread alone, so the result does not depend on the batching.
 template <typename Body>
 void parallel_for_interruptible(Index n_items, int n_threads, double work_per_item, Body&& body) {
-  const Index batch = std::max<Index>(1, 4 * static_cast<Index>(std::max(n_threads, 1)));
+  const double per_thread = work_per_item > 0 ? std::max(1.0, std::floor(kInterruptBatchWork / work_per_item)) : 1e9;
+  const double items = std::min(per_thread * std::max(n_threads, 1), static_cast<double>(std::max<Index>(n_items, 1)));
+  const Index batch = static_cast<Index>(items);
   for (Index first = 0; first < n_items; first += batch) {
     const Index count = std::min(batch, n_items - first);
     parallel_for(count, n_threads, [&](Index k) { body(first + k); });

@@ -99,6 +99,9 @@ class SylvesterSolver {
   SylvesterSolver(const Matrix<Scalar>& G_in, const Matrix<Scalar>& K, const Vector<Scalar>& s, Scalar alpha_in)
       : inv_sqrt_weight_(s.template cast<Work>().cwiseSqrt().cwiseInverse()) {
     const Matrix<Work> G = G_in.template cast<Work>();
+    if (!G.allFinite() || !K.allFinite())  // O(d^2 + T^2), next to the O(d^3) reduction
+      throw NumericalError(std::string("solver 'exact': the Gram matrix or the coupling has inf or NaN entries: ") +
+                           overflow_advice());
     const Work alpha = alpha_in;
     const Index d = G.rows(), T = K.rows();
     const Matrix<Work> K_scaled =
