@@ -201,3 +201,23 @@ def test_predict_rejects_bad_input_after_a_good_fit(name):
     for X in bad_inputs:
         with pytest.raises((ValueError, TypeError)):
             method(X)
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+@pytest.mark.parametrize("scale", [1e150, 1e200, 1e300])
+def test_predict_on_huge_input_is_finite_or_refused(name, scale):
+    # Finite inputs whose kernel or product overflows: finite predictions, or NumericalError; never NaN.
+    rng = np.random.default_rng(1)
+    Xs = [rng.normal(size=(12, 3)) for _ in range(2)]
+    ys = [np.where(X[:, 0] > 0, 1, 2) if name in CLASSIFIERS else X @ [1.0, 2.0, 3.0] for X in Xs]
+    model = ESTIMATORS[name]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(Xs, ys)
+    method = model.decision_function if name in CLASSIFIERS else model.predict
+    huge = [Xs[0], scale * rng.normal(size=(3, 3))]
+    try:
+        values = method(huge)
+    except mt.NumericalError:
+        return
+    _check_predictions(values, huge, None)

@@ -455,15 +455,18 @@ def test_every_built_instruction_set_level_agrees():
     Xs32, ys32 = [X.astype(np.float32) for X in Xs], [y.astype(np.float32) for y in ys]
     for solver in ["exact", "cg", "bcd", "gradient"]:
         results = [
-            load_core(level).fit_least_squares_f64(Xs, ys, s, K, 0.3, True, False, solver, 1e-12, 100000, 1, None)
+            load_core(level).fit_least_squares_f64(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.3,
+                                                   fit_intercept=True, shared_design=False, solver=solver, tol=1e-12,
+                                                   max_iter=100000, n_threads=1, warm_start=None)
             for level in levels
         ]
         for result in results:
             assert relative_error(result["coef"], coef) < 1e-9
             np.testing.assert_allclose(result["coef"], results[0]["coef"], rtol=1e-9, atol=1e-12)
         for level in levels:
-            result = load_core(level).fit_least_squares_f32(Xs32, ys32, s, K, 0.3, True, False, solver, 1e-5,
-                                                            100000, 1, None)
+            result = load_core(level).fit_least_squares_f32(X=Xs32, y=ys32, sample_weight=s, coupling=K, alpha=0.3,
+                                                            fit_intercept=True, shared_design=False, solver=solver,
+                                                            tol=1e-5, max_iter=100000, n_threads=1, warm_start=None)
             assert result["coef"].dtype == np.float32
             assert relative_error(result["coef"], coef) < 1e-3
 

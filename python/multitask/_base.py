@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
-from ._fit_result import SolverOutcome, store_fit
+from ._fit_result import SolverOutcome, finite_predictions, store_fit
 from ._cv_guard import check_long_format_fit, long_format_needs_tasks, refuse_split_task_list
 from ._input import (
     TaskBlocks,
@@ -211,7 +211,7 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             return self._predict_lists(X)
         X_checked = self._check_design(X, "X")
         validate_data(self, X, skip_check_array=True, reset=False)  # feature count and names
-        predictions = np.asarray(X_checked @ self.coef_.T) + self.intercept_
+        predictions = finite_predictions(np.asarray(X_checked @ self.coef_.T) + self.intercept_)
         return predictions[:, 0] if self._input_form == "single" else predictions
 
     def _predict_lists(self, X: list) -> list[np.ndarray]:
@@ -220,7 +220,7 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             block = self._check_design(original, f"X[{t}]")
             self._check_n_features(block.shape[1], f"X[{t}]")
             self._check_feature_names(original, f"X[{t}]")
-            predictions.append(np.asarray(block @ self.coef_[t]) + self.intercept_[t])
+            predictions.append(finite_predictions(np.asarray(block @ self.coef_[t]) + self.intercept_[t], f"X[{t}]"))
         return predictions
 
     def _predict_long(self, X: Any, tasks: Any) -> np.ndarray:
@@ -232,4 +232,4 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
         for t, rows in enumerate(group_rows(task_index, self.tasks_.size)):
             if rows.size:
                 predictions[rows] = np.asarray(X[rows] @ self.coef_[t]) + self.intercept_[t]
-        return predictions
+        return finite_predictions(predictions)

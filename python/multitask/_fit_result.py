@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._errors import NumericalError
 
-__all__ = ["SolverOutcome", "atomic_fit", "caller_stacklevel", "core_function", "solver_tol", "store_fit", "FLOAT32_TOL_FLOOR"]
+__all__ = ["SolverOutcome", "atomic_fit", "caller_stacklevel", "core_function", "finite_predictions", "solver_tol", "store_fit", "FLOAT32_TOL_FLOOR"]
 
 FLOAT32_TOL_FLOOR = 1e-5
 """Smallest ``tol`` the iterative solvers are asked for on float32 data.
@@ -130,6 +130,22 @@ def caller_stacklevel() -> int:
             return level
         frame, level = frame.f_back, level + 1
     return level
+
+
+def finite_predictions(values: Any, name: str = "X") -> Any:
+    """``values`` (predictions or decision values); NumericalError when any is NaN or infinite.
+
+    The inputs are finite (checked on the way in), so a non-finite value means
+    the arithmetic overflowed: inputs of a magnitude the model's floating point
+    cannot hold (e.g. 1e200 in a squared distance or a product with the weights).
+    """
+    array = np.asarray(values)
+    if array.dtype.kind in "fc" and not np.all(np.isfinite(array)):
+        raise NumericalError(
+            f"the predictions for {name} overflow to NaN or infinity: {name} has entries of a magnitude that "
+            "floating point cannot evaluate the model at; rescale it as the training data were"
+        )
+    return values
 
 
 def atomic_fit(fit: Fit) -> Fit:

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._base import MultiTaskInputMixin
-from ._fit_result import core_function
+from ._fit_result import core_function, finite_predictions
 from ._errors import NumericalError
 from ._feature_maps import RandomFourierMap
 from ._input import TaskBlocks, check_tasks, check_task_matrix, common_float_dtype, to_task_blocks
@@ -207,7 +207,10 @@ class KernelExpansionMixin(MultiTaskInputMixin):
         return X
 
     def _expansion(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """k(X, X_fit_) @ weights (m, w), or X @ weights for precomputed kernel values."""
+        """k(X, X_fit_) @ weights (m, w), or X @ weights for precomputed kernel values; NumericalError on overflow."""
+        return finite_predictions(self._raw_expansion(X, weights))
+
+    def _raw_expansion(self, X: np.ndarray, weights: np.ndarray) -> np.ndarray:
         if isinstance(getattr(self, "feature_map_", None), RandomFourierMap):
             return self.feature_map_.expansion(X, weights)
         if self.kernel == "precomputed":
