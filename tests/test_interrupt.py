@@ -123,7 +123,7 @@ CASES = {
     "least_squares_exact_sylvester": (  # shared design: the (2000, 2000) Gram reduced to tridiagonal form
         mt.KernelCoupledRegressor(solver="exact", n_jobs=1),
         dict(),
-        lambda: _shared(100, 2000),
+        lambda: _shared(20, 2000),
         lambda: _shared(30, 4, seed=1),
     ),
     "row_bcd_l21": (

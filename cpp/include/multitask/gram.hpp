@@ -37,17 +37,35 @@ Matrix<Scalar> centred_gram(const RowBlock& X,            // (n, d)
   // Reused across calls on the same thread: a fresh buffer of this size comes
   // from mmap, and its page faults cost as much as a small task's Gram.
   thread_local RowMatrix<Scalar> panel;
+  // G += P^T P (lower triangle) for a chunk P (rows, d): rows d^2 flops, about a
+  // second at d = 2000 on one core. A long one runs by blocks of Gram columns,
+  // G[j:, j:j+w] += P[:, j:]^T P[:, j:j+w] (a GEMM each; the upper triangle of
+  // the diagonal block is scratch, overwritten by the symmetrisation below),
+  // with poll_interrupt() between blocks; it only has effect outside a parallel
+  // region (one task, or one thread).
+  auto rank_update = [&](const auto& P) {
+    const double work = static_cast<double>(P.rows()) * static_cast<double>(d) * static_cast<double>(d);
+    if (work < 5 * kInterruptBatchWork) {
+      gram.template selfadjointView<Eigen::Lower>().rankUpdate(P.transpose());
+      poll_interrupt(work);
+      return;
+    }
+    constexpr Index kColumns = 256;
+    for (Index j = 0; j < d; j += kColumns) {
+      const Index w = std::min(kColumns, d - j);
+      gram.block(j, j, d - j, w).noalias() += P.rightCols(d - j).transpose() * P.middleCols(j, w);
+      poll_interrupt(2.0 * static_cast<double>(P.rows()) * static_cast<double>(d - j) * static_cast<double>(w));
+    }
+  };
   for (Index start = 0; start < n; start += chunk_rows) {
     const Index rows = std::min(chunk_rows, n - start);
-    // Effective when this runs outside a parallel region (one task, or one thread).
-    poll_interrupt(static_cast<double>(rows) * static_cast<double>(d) * static_cast<double>(d));
     if (centre) {
       if (panel.rows() < chunk_rows || panel.cols() != d) panel.resize(chunk_rows, d);
       auto centred = panel.topRows(rows);
       centred = X.middleRows(start, rows).rowwise() - x_mean.transpose();
-      gram.template selfadjointView<Eigen::Lower>().rankUpdate(centred.transpose());
+      rank_update(centred);
     } else {
-      gram.template selfadjointView<Eigen::Lower>().rankUpdate(X.middleRows(start, rows).transpose());
+      rank_update(X.middleRows(start, rows));
     }
   }
   gram.template triangularView<Eigen::StrictlyUpper>() = gram.transpose();
