@@ -73,7 +73,8 @@ class RandomProblem {
     for (Index t = 0; t < T; ++t) {
       const RowMatrix& X = designs_[shared_design ? 0 : t];
       data.X.emplace_back(X.data(), X.rows(), X.cols());
-      data.y.emplace_back(targets_[t].data(), targets_[t].size());
+      // VecMap has a run-time stride: give it (a default-constructed dynamic stride is not 1).
+      data.y.emplace_back(targets_[t].data(), targets_[t].size(), Eigen::InnerStride<>(1));
     }
     data.sample_weight = Vector::Constant(T, Scalar(1) / Scalar(T * n_t));
     data.fit_intercept = true;
