@@ -1,5 +1,5 @@
-// Multi-task kernel ridge regression in the dual (DESIGN.md §1, "the same model
-// seen through kernels"):
+// Multi-task kernel ridge regression in the dual (README, "Multi-task kernel
+// machines"):
 //
 //     (M + alpha N Omega^{-1}) c = y,    M[(s,i),(t,j)] = B_st k(x_si, x_tj),
 //
