@@ -180,16 +180,21 @@ def test_fit_and_predict_on_fuzzed_input(name):
     assert 0.05 * len(outcomes) < sum(outcomes) < len(outcomes), (sum(outcomes), len(outcomes))
 
 
-@pytest.mark.parametrize("name", sorted(ESTIMATORS))
-def test_predict_rejects_bad_input_after_a_good_fit(name):
-    rng = np.random.default_rng(0)
+def _fitted_prediction_method(name, rng):
+    """A good fit of estimator ``name`` on two small tasks: (its training lists, predict or decision_function)."""
     Xs = [rng.normal(size=(12, 3)) for _ in range(2)]
     ys = [np.where(X[:, 0] > 0, 1, 2) if name in CLASSIFIERS else X @ [1.0, 2.0, 3.0] for X in Xs]
     model = ESTIMATORS[name]()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(Xs, ys)
-    method = model.decision_function if name in CLASSIFIERS else model.predict
+    return Xs, model.decision_function if name in CLASSIFIERS else model.predict
+
+
+@pytest.mark.parametrize("name", sorted(ESTIMATORS))
+def test_predict_rejects_bad_input_after_a_good_fit(name):
+    rng = np.random.default_rng(0)
+    Xs, method = _fitted_prediction_method(name, rng)
     bad_inputs = [
         [Xs[0], np.full((3, 3), np.nan)],  # NaN
         [Xs[0], np.full((3, 3), np.inf)],  # infinity
@@ -208,13 +213,7 @@ def test_predict_rejects_bad_input_after_a_good_fit(name):
 def test_predict_on_huge_input_is_finite_or_refused(name, scale):
     # Finite inputs whose kernel or product overflows: finite predictions, or NumericalError; never NaN.
     rng = np.random.default_rng(1)
-    Xs = [rng.normal(size=(12, 3)) for _ in range(2)]
-    ys = [np.where(X[:, 0] > 0, 1, 2) if name in CLASSIFIERS else X @ [1.0, 2.0, 3.0] for X in Xs]
-    model = ESTIMATORS[name]()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(Xs, ys)
-    method = model.decision_function if name in CLASSIFIERS else model.predict
+    Xs, method = _fitted_prediction_method(name, rng)
     huge = [Xs[0], scale * rng.normal(size=(3, 3))]
     try:
         values = method(huge)
