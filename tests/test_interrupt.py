@@ -54,6 +54,10 @@ def _interrupted(call, send=_send_sigint):
         sent["at"] = time.monotonic()
         send()
 
+    # Python's own SIGINT handler, whatever this process inherited: a process started
+    # in the background by a non-interactive shell (as CI may be) has SIGINT ignored,
+    # and Python then leaves it ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(SIGNAL_AFTER, fire)
     timer.start()
     try:
@@ -63,6 +67,7 @@ def _interrupted(call, send=_send_sigint):
     finally:
         timer.cancel()  # the call ended early (a failure): no stray signal later
         timer.join()
+        signal.signal(signal.SIGINT, previous)
     assert "at" in sent, "KeyboardInterrupt before the signal was sent"
     latency = caught - sent["at"]
     assert latency < MAX_LATENCY, f"KeyboardInterrupt {latency:.2f} s after SIGINT"
