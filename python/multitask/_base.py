@@ -63,7 +63,8 @@ class MultiTaskInputMixin:
 
     def _reset_list_feature_names(self, X: list) -> None:
         """``feature_names_in_`` of a list of DataFrames; ValueError naming X[t] when the columns differ."""
-        names = [_get_feature_names(block) for block in X]
+        # A plain ndarray has no column names: skip scikit-learn's dataframe probing (~60 us a block).
+        names = [None if type(block) is np.ndarray else _get_feature_names(block) for block in X]
         for t in range(1, len(X)):
             if names[t] is None and names[0] is None:
                 continue
