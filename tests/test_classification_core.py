@@ -22,6 +22,7 @@ from sklearn.svm import LinearSVC
 
 import reference as ref
 from multitask._core import core
+from multitask._fit_result import core_function
 
 LOSSES = ["logistic", "squared_hinge"]
 SOLVERS = ["bcd", "newton", "gradient", "auto"]
@@ -103,7 +104,7 @@ def fit(Xs, ys, s, K, alpha, *, loss="logistic", fit_intercept=True, solver="bcd
         n_threads=1, warm_coef=None, warm_intercept=None, sparse=False, dtype=np.float64):
     X_blocks = blocks([np.ascontiguousarray(X, dtype=dtype) for X in Xs], sparse)
     y_blocks = [np.ascontiguousarray(y, dtype=dtype) for y in ys]
-    fit_core = core.fit_linear_model_f32 if dtype == np.float32 else core.fit_linear_model_f64
+    fit_core = core_function("fit_linear_model", dtype)  # float32: through the float64 core
     return fit_core(X=X_blocks, y=y_blocks, sample_weight=np.asarray(s, dtype=float), coupling=np.asarray(K, dtype=float),
                     alpha=float(alpha), fit_intercept=fit_intercept, loss=loss, l1=0.0, l21=0.0, trace_norm=0.0,
                     solver=solver, tol=tol, max_iter=max_iter, n_threads=n_threads, warm_coef=warm_coef,
@@ -604,8 +605,9 @@ def test_labels_must_be_plus_minus_one(labels):
     with pytest.raises(ValueError, match=r"-1 or \+1"):
         core.fit_linear_model_f64(**_fit_args(Xs, bad, s, K))
     with pytest.raises(ValueError, match=r"-1 or \+1"):
-        core.fit_linear_model_f32(**{**_fit_args(Xs, bad, s, K), "X": [X.astype(np.float32) for X in Xs],
-                                     "y": [y.astype(np.float32) for y in bad]})
+        core_function("fit_linear_model", np.float32)(**{**_fit_args(Xs, bad, s, K),
+                                                          "X": [X.astype(np.float32) for X in Xs],
+                                                          "y": [y.astype(np.float32) for y in bad]})
     with pytest.raises(ValueError, match=r"-1 or \+1"):
         core.classification_objective(X=Xs, y=bad, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=coef, intercept=intercept)
     with pytest.raises(ValueError, match=r"-1 or \+1"):
@@ -664,8 +666,8 @@ def test_other_bad_arguments():
         core.fit_linear_model_f64(**_fit_args([(data, indices.astype(np.int64), indptr, d), to_csr(Xs[1])], ys, s, K))
     with pytest.raises(ValueError, match="indptr"):
         core.fit_linear_model_f64(**_fit_args([(data, indices, indptr + 1, d), to_csr(Xs[1])], ys, s, K))
-    with pytest.raises(ValueError, match="dtype"):  # float64 labels for the float32 core
-        core.fit_linear_model_f32(X=[X.astype(np.float32) for X in Xs], y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", l1=0.0, l21=0.0, trace_norm=0.0, solver="bcd",
+    with pytest.raises(ValueError, match="dtype"):  # float32 designs for the float64 core
+        core.fit_linear_model_f64(X=[X.astype(np.float32) for X in Xs], y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", l1=0.0, l21=0.0, trace_norm=0.0, solver="bcd",
                                     tol=1e-6, max_iter=100, n_threads=1, warm_coef=None, warm_intercept=None)
     with pytest.raises(ValueError, match="warm start"):
         core.fit_linear_model_f64(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", l1=0.0, l21=0.0, trace_norm=0.0, solver="bcd", tol=1e-8, max_iter=100, n_threads=1,

@@ -452,7 +452,6 @@ def test_every_built_instruction_set_level_agrees():
     Xs, ys, K = random_problem(rng, SIZES, D)
     s = np.full(len(SIZES), 1.0 / sum(SIZES))
     coef, _ = dense_solution(Xs, ys, K, 0.3)
-    Xs32, ys32 = [X.astype(np.float32) for X in Xs], [y.astype(np.float32) for y in ys]
     for solver in ["exact", "cg", "bcd", "gradient"]:
         results = [
             load_core(level).fit_least_squares_f64(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.3,
@@ -463,12 +462,6 @@ def test_every_built_instruction_set_level_agrees():
         for result in results:
             assert relative_error(result["coef"], coef) < 1e-9
             np.testing.assert_allclose(result["coef"], results[0]["coef"], rtol=1e-9, atol=1e-12)
-        for level in levels:
-            result = load_core(level).fit_least_squares_f32(X=Xs32, y=ys32, sample_weight=s, coupling=K, alpha=0.3,
-                                                            fit_intercept=True, shared_design=False, solver=solver,
-                                                            tol=1e-5, max_iter=100000, n_threads=1, warm_start=None)
-            assert result["coef"].dtype == np.float32
-            assert relative_error(result["coef"], coef) < 1e-3
 
 
 @pytest.mark.parametrize("shared", [False, True])

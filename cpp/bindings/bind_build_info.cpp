@@ -2,6 +2,7 @@
 #include <multitask/parallel.hpp>
 
 #include "bindings.hpp"
+#include "cpu_levels.hpp"
 
 #ifndef MULTITASK_ISA
 #define MULTITASK_ISA "baseline"
@@ -35,6 +36,8 @@ void bind_build_info(py::module_& m) {
   m.attr("build_info") = info;
   // OpenMP's own thread limit (omp_get_max_threads): honours OMP_NUM_THREADS
   // and limits set at run time, e.g. by threadpoolctl's threadpool_limits.
+  m.def("cpu_isa_levels", &cpu_isa_levels,
+        "The x86-64 levels this CPU and OS run, from CPUID: 'baseline', then 'x86-64-v3', 'x86-64-v4'.");
   m.def("openmp_max_threads", &openmp_max_threads,
         "OpenMP's current thread limit for this thread (1 without OpenMP).");
 }

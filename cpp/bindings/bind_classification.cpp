@@ -10,6 +10,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "explicit_instantiations.hpp"
 #include "interrupt_hook.hpp"
 
 namespace py = pybind11;
@@ -106,7 +107,7 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
   return with_classification_data<Scalar>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
     SolverResult<Scalar> result;
     {
-      PythonInterruptScope interruptible;  // Ctrl-C stops the core
+      CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
       py::gil_scoped_release release;
       result = fit_linear_model(data, pointwise_loss, K, static_cast<Scalar>(alpha), penalty, solver, options,
                               warm_coef.is_none() ? nullptr : &initial_coef,
@@ -170,9 +171,9 @@ py::tuple hessian_product(const py::list& X_list, const py::list& y_list, const 
 }  // namespace
 
 void bind_classification(py::module_& m) {
-  for (const char* suffix : {"f64", "f32"}) {
-    const bool is_double = std::string(suffix) == "f64";
-    m.def(("fit_linear_model_" + std::string(suffix)).c_str(), is_double ? &fit<double> : &fit<float>, py::kw_only(), py::arg("X"),
+  // float64 only: float32 data are converted by the caller (multitask._fit_result.COMPUTED_IN_FLOAT64).
+  {
+    m.def("fit_linear_model_f64", &fit<double>, py::kw_only(), py::arg("X"),
           py::arg("y"), py::arg("sample_weight"), py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"),
           py::arg("loss"), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"), py::arg("solver"), py::arg("tol"),
           py::arg("max_iter"), py::arg("n_threads"),

@@ -9,6 +9,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "explicit_instantiations.hpp"
 #include "interrupt_hook.hpp"
 #include "kernel_ridge_problem.hpp"
 
@@ -34,7 +35,7 @@ py::dict fit(const py::object& X_obj, const py::object& gram_obj, const std::str
 
   KernelRidgeResult<Scalar> result;
   {
-    PythonInterruptScope interruptible;  // Ctrl-C stops the core
+    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
     py::gil_scoped_release release;
     result = fit_kernel_ridge(problem, options);
   }
@@ -58,14 +59,14 @@ CArray<Scalar> kernel_values(const CArray<Scalar>& X1, const CArray<Scalar>& X2,
   const InputKernel kernel = InputKernel::from_name(kernel_name, gamma, coef0, degree);
   Matrix<Scalar> values;
   if (W_obj.is_none()) {
-    PythonInterruptScope interruptible;  // Ctrl-C stops the core
+    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
     py::gil_scoped_release release;
     kernel_matrix<Scalar>(kernel, A, B, values, n_threads);
   } else {
     const CArray<Scalar> W_array = checked_array<Scalar>(W_obj, "weights");
     const RowMap<Scalar> W = matrix_view(W_array, "weights");
     require(W.rows() == B.rows(), "weights must have one row per row of X2");
-    PythonInterruptScope interruptible;  // Ctrl-C stops the core
+    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
     py::gil_scoped_release release;
     kernel_expansion<Scalar>(kernel, A, B, W, values, n_threads);
   }

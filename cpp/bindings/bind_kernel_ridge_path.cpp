@@ -36,7 +36,7 @@ py::dict fit_path(const py::object& X_obj, const py::object& gram_obj, const std
   const Vector<double> alphas = vector_view(view);
   KernelRidgePath<double> path;
   {
-    PythonInterruptScope interruptible;  // Ctrl-C stops the core
+    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
     py::gil_scoped_release release;
     path = fit_kernel_ridge_path(problem, alphas, method, n_threads);
   }

@@ -8,6 +8,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "explicit_instantiations.hpp"
 #include "interrupt_hook.hpp"
 
 namespace py = pybind11;
@@ -49,7 +50,7 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
 
   SolverResult<Scalar> result;
   {
-    PythonInterruptScope interruptible;  // Ctrl-C stops the core
+    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
     py::gil_scoped_release release;
     result = fit_least_squares(data, K, static_cast<Scalar>(alpha), solver, options,
                                has_warm_start ? &initial : nullptr);
@@ -60,14 +61,11 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
 }  // namespace
 
 void bind_least_squares(py::module_& m) {
+  // float64 only: float32 data are converted by the caller (multitask._fit_result.COMPUTED_IN_FLOAT64).
   m.def("fit_least_squares_f64", &fit<double>, py::kw_only(), py::arg("X"), py::arg("y"), py::arg("sample_weight"),
         py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("shared_design"),
         py::arg("solver"), py::arg("tol"), py::arg("max_iter"), py::arg("n_threads"), py::arg("warm_start"),
         "Kernel-coupled least squares on float64 task blocks; returns a dict (coef, intercept, n_iter, ...).");
-  m.def("fit_least_squares_f32", &fit<float>, py::kw_only(), py::arg("X"), py::arg("y"), py::arg("sample_weight"),
-        py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("shared_design"),
-        py::arg("solver"), py::arg("tol"), py::arg("max_iter"), py::arg("n_threads"), py::arg("warm_start"),
-        "Kernel-coupled least squares on float32 task blocks; returns a dict (coef, intercept, n_iter, ...).");
 }
 
 }  // namespace multitask::bindings

@@ -55,7 +55,7 @@ py::dict fit_svc(const py::object& X_obj, const py::object& gram_obj, const std:
   options.n_threads = n_threads;
   SvcResult result;
   {
-    PythonInterruptScope interruptible;  // Ctrl-C stops the core
+    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
     py::gil_scoped_release release;
     result = solve_svc_dual(problem, options);
   }

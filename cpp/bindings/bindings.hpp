@@ -5,6 +5,9 @@
 
 namespace multitask::bindings {
 
+/// Points Eigen's BLAS back-end at SciPy's BLAS (scipy_blas.cpp); first, at import.
+void load_scipy_blas();
+
 void bind_errors(pybind11::module_& m);
 void bind_build_info(pybind11::module_& m);
 void bind_least_squares(pybind11::module_& m);

@@ -1,5 +1,5 @@
-// Ctrl-C during a core call: the core's interrupt hook (interrupt.hpp) for
-// calls made with the GIL released.
+// The scope of a core call made with the GIL released: the core's interrupt
+// hook (interrupt.hpp) for Ctrl-C, and a single-threaded BLAS.
 #pragma once
 
 #include <pybind11/pybind11.h>
@@ -21,14 +21,37 @@ inline void check_python_signals() {
   if (PyErr_CheckSignals() != 0) throw pybind11::error_already_set();
 }
 
-/// Makes the core interruptible by Ctrl-C on the calling thread for the scope's
-/// lifetime; open it before releasing the GIL:
-///     PythonInterruptScope interruptible;
+/// Limits the BLAS libraries to one thread for the scope's lifetime (the core
+/// calls SciPy's BLAS from its own OpenMP loops: see multitask/_blas_threads.py).
+/// Constructed and destroyed with the GIL held.
+class SingleThreadedBlas {
+ public:
+  SingleThreadedBlas() : module_(pybind11::module_::import("multitask._blas_threads")) { module_.attr("limit")(); }
+  ~SingleThreadedBlas() {
+    try {
+      module_.attr("restore")();
+    } catch (pybind11::error_already_set& error) {
+      error.discard_as_unraisable(__func__);  // a destructor must not throw
+    }
+  }
+  SingleThreadedBlas(const SingleThreadedBlas&) = delete;
+  SingleThreadedBlas& operator=(const SingleThreadedBlas&) = delete;
+
+ private:
+  pybind11::module_ module_;
+};
+
+/// The scope of one call into the core: Ctrl-C stops it (on the calling thread)
+/// and the BLAS runs single-threaded. Open it before releasing the GIL:
+///     CoreCallScope core_call;
 ///     py::gil_scoped_release release;
 ///     result = solve(...);
-class PythonInterruptScope : public InterruptScope {
+class CoreCallScope : public InterruptScope {
  public:
-  PythonInterruptScope() : InterruptScope(&check_python_signals) {}
+  CoreCallScope() : InterruptScope(&check_python_signals) {}
+
+ private:
+  SingleThreadedBlas blas_threads_;
 };
 
 }  // namespace multitask::bindings

@@ -7,6 +7,7 @@
 
 PYBIND11_MODULE(MULTITASK_MODULE_NAME, m) {
   m.doc() = "C++ core of multitask (Eigen, OpenMP). Private: use the multitask package.";
+  multitask::bindings::load_scipy_blas();
   multitask::bindings::bind_errors(m);
   multitask::bindings::bind_build_info(m);
   multitask::bindings::bind_least_squares(m);

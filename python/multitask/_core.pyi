@@ -49,27 +49,17 @@ class KernelRidgePathResult(TypedDict):
 class CoreModule(Protocol):
     build_info: dict[str, Any]
     def openmp_max_threads(self) -> int: ...
+    def cpu_isa_levels(self) -> list[str]: ...
     def fit_least_squares_f64(
         self, *, X: Sequence[NDArray[np.float64]], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
         coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, shared_design: bool, solver: str, tol: float,
         max_iter: int, n_threads: int, warm_start: NDArray[np.float64] | None,
-    ) -> LinearFitResult: ...
-    def fit_least_squares_f32(
-        self, *, X: Sequence[NDArray[np.float32]], y: Sequence[NDArray[np.float32]], sample_weight: NDArray[np.float64],
-        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, shared_design: bool, solver: str, tol: float,
-        max_iter: int, n_threads: int, warm_start: NDArray[np.float32] | None,
     ) -> LinearFitResult: ...
     def fit_linear_model_f64(
         self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
         coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, l1: float, l21: float,
         trace_norm: float, solver: str, tol: float, max_iter: int, n_threads: int,
         warm_coef: NDArray[np.float64] | None, warm_intercept: NDArray[np.float64] | None,
-    ) -> LinearFitResult: ...
-    def fit_linear_model_f32(
-        self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float32]], sample_weight: NDArray[np.float64],
-        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, l1: float, l21: float,
-        trace_norm: float, solver: str, tol: float, max_iter: int, n_threads: int,
-        warm_coef: NDArray[np.float32] | None, warm_intercept: NDArray[np.float32] | None,
     ) -> LinearFitResult: ...
     def classification_objective(
         self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],

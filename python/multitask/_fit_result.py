@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._errors import NumericalError
 
-__all__ = ["SolverOutcome", "atomic_fit", "caller_stacklevel", "core_function", "finite_predictions", "solver_tol", "store_fit", "FLOAT32_TOL_FLOOR"]
+__all__ = ["SolverOutcome", "atomic_fit", "caller_stacklevel", "compute_dtype", "core_function", "finite_predictions", "solver_tol", "store_fit", "FLOAT32_TOL_FLOOR"]
 
 FLOAT32_TOL_FLOOR = 1e-5
 """Smallest ``tol`` the iterative solvers are asked for on float32 data.
@@ -33,11 +33,56 @@ run to ``max_iter``. 1e-5 (about 80 epsilon) is reached reliably."""
 Fit = TypeVar("Fit", bound=Callable[..., Any])
 
 
+COMPUTED_IN_FLOAT64 = frozenset({"fit_least_squares", "fit_linear_model"})
+"""The core's linear-model fits exist in float64 only: float32 data are converted
+on the way in and the coefficients back to float32 on the way out, as
+scikit-learn's LogisticRegression does. Compiling every solver a second time for
+float32 doubled the build for little gain (these solvers work on d x d Gram
+statistics or stream X a few times). The kernel machines, whose n x n Gram
+matrices dominate the memory, keep a float32 core."""
+
+
+def _as_float64(value: Any) -> Any:
+    """float32 arrays (also inside lists and CSR tuples) as float64 copies; anything else as it is."""
+    if isinstance(value, np.ndarray) and value.dtype == np.float32:
+        return value.astype(np.float64)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_float64(item) for item in value)
+    return value
+
+
+def _float32_through_float64(function: Callable[..., Any]) -> Callable[..., Any]:
+    """``function`` (a float64 core fit) for float32 data: coef and intercept come back as float32."""
+
+    @functools.wraps(function)
+    def call(**arguments: Any) -> Any:
+        result = function(**{name: _as_float64(value) for name, value in arguments.items()})
+        for key in ("coef", "intercept"):
+            if key in result:
+                result[key] = np.asarray(result[key], dtype=np.float32)
+        return result
+
+    return call
+
+
 def core_function(name: str, dtype: Any) -> Callable[..., Any]:
-    """The core's ``name_f32`` or ``name_f64`` for data of ``dtype``."""
+    """The core's ``name_f32`` or ``name_f64`` for data of ``dtype``.
+
+    For the fits of :data:`COMPUTED_IN_FLOAT64` and float32 data: ``name_f64``
+    with the conversions in and out.
+    """
     from ._core import core
 
-    return getattr(core, f"{name}_f32" if np.dtype(dtype) == np.float32 else f"{name}_f64")
+    if np.dtype(dtype) != np.float32:
+        return getattr(core, f"{name}_f64")
+    if name in COMPUTED_IN_FLOAT64:
+        return _float32_through_float64(getattr(core, f"{name}_f64"))
+    return getattr(core, f"{name}_f32")
+
+
+def compute_dtype(name: str, dtype: Any) -> Any:
+    """The dtype the core's ``name`` computes in for data of ``dtype``."""
+    return np.float64 if name in COMPUTED_IN_FLOAT64 else np.dtype(dtype).type
 
 
 def solver_tol(tol: float, dtype: Any) -> float:

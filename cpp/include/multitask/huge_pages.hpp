@@ -13,8 +13,14 @@
 
 #include "types.hpp"
 
+#include <cstdlib>
+#include <new>
+
 #if defined(__linux__)
 #include <sys/mman.h>
+#endif
+#if defined(_WIN32)
+#include <malloc.h>
 #endif
 
 namespace multitask {
@@ -35,6 +41,29 @@ inline void advise_huge_pages(void* data, std::size_t bytes) {
 #else
   (void)data;
   (void)bytes;
+#endif
+}
+
+/// `bytes` of uninitialised memory aligned to `alignment` (a power of two, a
+/// multiple of sizeof(void*)); release it with aligned_release. One helper for
+/// every platform: std::aligned_alloc is missing from MSVC and from macOS < 10.15.
+inline void* aligned_allocate(std::size_t alignment, std::size_t bytes) {
+#if defined(_WIN32)
+  void* memory = _aligned_malloc(bytes, alignment);
+#else
+  void* memory = nullptr;
+  if (posix_memalign(&memory, alignment, bytes) != 0) memory = nullptr;
+#endif
+  if (memory == nullptr) throw std::bad_alloc();
+  return memory;
+}
+
+/// Frees memory from aligned_allocate (nullptr is fine).
+inline void aligned_release(void* memory) {
+#if defined(_WIN32)
+  _aligned_free(memory);
+#else
+  std::free(memory);
 #endif
 }
 

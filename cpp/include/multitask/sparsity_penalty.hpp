@@ -34,6 +34,23 @@ struct SparsityPenalty {
   bool row_separable() const { return trace == 0; }
 };
 
+/// ||W||_* = sum of the singular values of W. (A function of its own, not a
+/// template on an expression type, so that the bindings compile Eigen's SVD once
+/// per scalar: see cpp/bindings/explicit_instantiations.hpp.)
+template <typename Scalar>
+Scalar nuclear_norm(const Matrix<Scalar>& W) {
+  return Eigen::BDCSVD<Matrix<Scalar>>(W).singularValues().sum();
+}
+
+/// W <- U diag((sigma - threshold)_+) V^T for W = U diag(sigma) V^T: the prox of
+/// threshold ||.||_* (singular-value thresholding).
+template <typename Scalar>
+void shrink_singular_values(Matrix<Scalar>& W, Scalar threshold) {
+  const Eigen::BDCSVD<Matrix<Scalar>> svd(W, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  const Vector<Scalar> shrunk = (svd.singularValues().array() - threshold).cwiseMax(Scalar(0)).matrix();
+  W = svd.matrixU() * shrunk.asDiagonal() * svd.matrixV().transpose();
+}
+
 /// Omega(W) for W (d, T).
 template <typename Derived>
 double penalty_value(const SparsityPenalty& penalty, const Eigen::MatrixBase<Derived>& W) {
@@ -41,10 +58,7 @@ double penalty_value(const SparsityPenalty& penalty, const Eigen::MatrixBase<Der
   double value = 0;
   if (penalty.l1 > 0) value += penalty.l1 * static_cast<double>(W.cwiseAbs().sum());
   if (penalty.l21 > 0) value += penalty.l21 * static_cast<double>(W.rowwise().norm().sum());
-  if (penalty.trace > 0) {
-    const Matrix<Scalar> copy = W;
-    value += penalty.trace * static_cast<double>(Eigen::BDCSVD<Matrix<Scalar>>(copy).singularValues().sum());
-  }
+  if (penalty.trace > 0) value += penalty.trace * static_cast<double>(nuclear_norm(Matrix<Scalar>(W)));
   return value;
 }
 
@@ -76,10 +90,9 @@ void penalty_prox(const SparsityPenalty& penalty, double tau, Eigen::MatrixBase<
   using Scalar = typename Derived::Scalar;
   if (!penalty.active()) return;
   if (penalty.trace > 0) {
-    const Eigen::BDCSVD<Matrix<Scalar>> svd(Matrix<Scalar>(W), Eigen::ComputeThinU | Eigen::ComputeThinV);
-    const Vector<Scalar> shrunk =
-        (svd.singularValues().array() - static_cast<Scalar>(tau * penalty.trace)).cwiseMax(Scalar(0)).matrix();
-    W = svd.matrixU() * shrunk.asDiagonal() * svd.matrixV().transpose();
+    Matrix<Scalar> shrunk = W;
+    shrink_singular_values(shrunk, static_cast<Scalar>(tau * penalty.trace));
+    W = shrunk;
     return;
   }
   for (Index j = 0; j < W.rows(); ++j) prox_row(penalty, tau, W.row(j));

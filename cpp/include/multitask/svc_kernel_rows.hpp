@@ -119,8 +119,7 @@ class SvcRowCache {
   void allocate(size_t size) {
     constexpr size_t huge = size_t(1) << 21;
     const size_t bytes = (size * sizeof(float) + huge - 1) / huge * huge;
-    arena_.reset(static_cast<float*>(std::aligned_alloc(huge, bytes)));
-    if (!arena_) throw std::bad_alloc();
+    arena_.reset(static_cast<float*>(aligned_allocate(huge, bytes)));
     advise_huge_pages(arena_.get(), bytes);
     arena_size_ = size;
   }
@@ -152,7 +151,7 @@ class SvcRowCache {
   }
 
   struct Free {
-    void operator()(float* p) const { std::free(p); }
+    void operator()(float* p) const { aligned_release(p); }
   };
   double bytes_;
   Index row_length_ = 1, stride_ = 1, n_slots_ = 0, head_ = 0, tail_ = 0;

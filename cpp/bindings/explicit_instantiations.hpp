@@ -1,0 +1,40 @@
+// The core's entry points, compiled once per scalar (and design) each in a
+// translation unit of its own (instantiate_*.cpp), instead of all of them in
+// the binding unit that calls them. The binding units see the `extern`
+// declarations below and do not instantiate these templates themselves. So the
+// build runs the heavy units side by side, and no compiler process holds every
+// solver at once (the whole classification binding took 3.6 GB and ~5 CPU
+// minutes as one unit). The linear-model fits exist for float64 only (float32
+// data are converted in Python), the kernel machines for both.
+#pragma once
+
+#include <multitask/fit_least_squares.hpp>
+#include <multitask/fit_linear_model.hpp>
+#include <multitask/kernel_ridge.hpp>
+#include <multitask/sparsity_penalty.hpp>
+
+// MULTITASK_INSTANTIATE_<entry point>(prefix, ...): `extern` declares the
+// instantiation, an empty prefix defines it.
+#define MULTITASK_INSTANTIATE_FIT_LINEAR_MODEL(prefix, Scalar, Design)                                              \
+  prefix template SolverResult<Scalar> fit_linear_model(                                                            \
+      const ClassificationData<Scalar, Design<Scalar>>&, PointwiseLoss, const Matrix<Scalar>&, Scalar,              \
+      const SparsityPenalty&, std::string, const SolverOptions&, const Matrix<Scalar>*, const Vector<Scalar>*);
+#define MULTITASK_INSTANTIATE_FIT_LEAST_SQUARES(prefix, Scalar)                                                    \
+  prefix template SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>&, const Matrix<Scalar>&, Scalar, \
+                                                         std::string, const SolverOptions&, const Matrix<Scalar>*);
+#define MULTITASK_INSTANTIATE_FIT_KERNEL_RIDGE(prefix, Scalar) \
+  prefix template KernelRidgeResult<Scalar> fit_kernel_ridge(const KernelRidgeProblem<Scalar>&, const KernelRidgeOptions&);
+#define MULTITASK_INSTANTIATE_SINGULAR_VALUES(prefix, Scalar)         \
+  prefix template Scalar nuclear_norm(const Matrix<Scalar>&); \
+  prefix template void shrink_singular_values(Matrix<Scalar>&, Scalar);
+
+namespace multitask {
+
+MULTITASK_INSTANTIATE_FIT_LINEAR_MODEL(extern, double, DenseDesign)
+MULTITASK_INSTANTIATE_FIT_LINEAR_MODEL(extern, double, SparseDesign)
+MULTITASK_INSTANTIATE_FIT_LEAST_SQUARES(extern, double)
+MULTITASK_INSTANTIATE_FIT_KERNEL_RIDGE(extern, double)
+MULTITASK_INSTANTIATE_FIT_KERNEL_RIDGE(extern, float)
+MULTITASK_INSTANTIATE_SINGULAR_VALUES(extern, double)
+
+}  // namespace multitask
