@@ -6,7 +6,6 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
-#include "explicit_instantiations.hpp"
 
 namespace py = pybind11;
 

@@ -11,7 +11,6 @@
 #include <multitask/fit_least_squares.hpp>
 #include <multitask/fit_linear_model.hpp>
 #include <multitask/kernel_ridge.hpp>
-#include <multitask/sparsity_penalty.hpp>
 
 // MULTITASK_INSTANTIATE_<entry point>(prefix, ...): `extern` declares the
 // instantiation, an empty prefix defines it.
@@ -24,9 +23,6 @@
                                                          std::string, const SolverOptions&, const Matrix<Scalar>*);
 #define MULTITASK_INSTANTIATE_FIT_KERNEL_RIDGE(prefix, Scalar) \
   prefix template KernelRidgeResult<Scalar> fit_kernel_ridge(const KernelRidgeProblem<Scalar>&, const KernelRidgeOptions&);
-#define MULTITASK_INSTANTIATE_SINGULAR_VALUES(prefix, Scalar)         \
-  prefix template Scalar nuclear_norm(const Matrix<Scalar>&); \
-  prefix template void shrink_singular_values(Matrix<Scalar>&, Scalar);
 
 namespace multitask {
 
@@ -35,6 +31,5 @@ MULTITASK_INSTANTIATE_FIT_LINEAR_MODEL(extern, double, SparseDesign)
 MULTITASK_INSTANTIATE_FIT_LEAST_SQUARES(extern, double)
 MULTITASK_INSTANTIATE_FIT_KERNEL_RIDGE(extern, double)
 MULTITASK_INSTANTIATE_FIT_KERNEL_RIDGE(extern, float)
-MULTITASK_INSTANTIATE_SINGULAR_VALUES(extern, double)
 
 }  // namespace multitask

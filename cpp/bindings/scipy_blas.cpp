@@ -1,4 +1,5 @@
-// Eigen's BLAS back-end (EIGEN_USE_BLAS) served by the BLAS that SciPy ships.
+// Eigen's BLAS back-end (EIGEN_USE_BLAS) served by the BLAS that SciPy ships,
+// and the one LAPACK routine the core calls itself (dgesdd, thin_svd.hpp).
 //
 // With EIGEN_USE_BLAS, Eigen calls the Fortran BLAS symbols (dgemm_, dtrsm_, ...)
 // for its large products and triangular solves instead of compiling its own
@@ -15,14 +16,15 @@
 // The symbols get hidden visibility (pybind11 compiles with -fvisibility=hidden),
 // so they bind inside this module and never interpose on another library's BLAS.
 #include <Eigen/Core>  // declares the Fortran BLAS symbols (Eigen/src/misc/blas.h)
+#include <multitask/thin_svd.hpp>  // declares dgesdd_
 #include <pybind11/pybind11.h>
 
 #include <string>
 
 #include "bindings.hpp"
 
-#ifndef EIGEN_USE_BLAS
-#error "scipy_blas.cpp forwards Eigen's BLAS calls: compile the module with EIGEN_USE_BLAS"
+#if !defined(EIGEN_USE_BLAS) || !defined(MULTITASK_USE_LAPACK)
+#error "scipy_blas.cpp forwards Eigen's BLAS calls and dgesdd: compile with EIGEN_USE_BLAS and MULTITASK_USE_LAPACK"
 #endif
 
 namespace py = pybind11;
@@ -41,10 +43,11 @@ struct BlasPointer<Result(Args...)> {
   using type = void (*)(Args...);
 };
 
-/// One slot per routine of MULTITASK_BLAS_ROUTINES.
+/// One slot per routine of MULTITASK_BLAS_ROUTINES, and LAPACK's dgesdd.
 struct BlasTable {
 #define MULTITASK_BLAS_SLOT(name) BlasPointer<decltype(name##_)>::type name = nullptr;
   MULTITASK_BLAS_ROUTINES(MULTITASK_BLAS_SLOT)
+  MULTITASK_BLAS_SLOT(dgesdd)
 #undef MULTITASK_BLAS_SLOT
 };
 
@@ -130,6 +133,12 @@ extern "C" {
 MULTITASK_FORWARD_ALL(s, float)
 MULTITASK_FORWARD_ALL(d, double)
 
+int dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* lda, double* s, double* u,
+            const int* ldu, double* vt, const int* ldvt, double* work, const int* lwork, int* iwork, int* info) {
+  blas.dgesdd(jobz, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, iwork, info);
+  return 0;
+}
+
 }  // extern "C"
 
 namespace multitask::bindings {
@@ -139,6 +148,8 @@ void load_scipy_blas() {
 #define MULTITASK_LOAD(name) load_routine(capsules, #name, blas.name);
   MULTITASK_BLAS_ROUTINES(MULTITASK_LOAD)
 #undef MULTITASK_LOAD
+  const py::dict lapack = py::module_::import("scipy.linalg.cython_lapack").attr("__pyx_capi__");
+  load_routine(lapack, "dgesdd", blas.dgesdd);
 }
 
 }  // namespace multitask::bindings

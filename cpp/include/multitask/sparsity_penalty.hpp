@@ -19,8 +19,8 @@
 #include <algorithm>
 #include <cmath>
 
-#include <Eigen/SVD>
 
+#include "thin_svd.hpp"
 #include "types.hpp"
 
 namespace multitask {
@@ -34,21 +34,19 @@ struct SparsityPenalty {
   bool row_separable() const { return trace == 0; }
 };
 
-/// ||W||_* = sum of the singular values of W. (A function of its own, not a
-/// template on an expression type, so that the bindings compile Eigen's SVD once
-/// per scalar: see cpp/bindings/explicit_instantiations.hpp.)
+/// ||W||_* = sum of the singular values of W (computed in double precision).
 template <typename Scalar>
 Scalar nuclear_norm(const Matrix<Scalar>& W) {
-  return Eigen::BDCSVD<Matrix<Scalar>>(W).singularValues().sum();
+  return static_cast<Scalar>(thin_svd(W.template cast<double>(), false).singular.sum());
 }
 
 /// W <- U diag((sigma - threshold)_+) V^T for W = U diag(sigma) V^T: the prox of
 /// threshold ||.||_* (singular-value thresholding).
 template <typename Scalar>
 void shrink_singular_values(Matrix<Scalar>& W, Scalar threshold) {
-  const Eigen::BDCSVD<Matrix<Scalar>> svd(W, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  const Vector<Scalar> shrunk = (svd.singularValues().array() - threshold).cwiseMax(Scalar(0)).matrix();
-  W = svd.matrixU() * shrunk.asDiagonal() * svd.matrixV().transpose();
+  const ThinSvd svd = thin_svd(W.template cast<double>(), true);
+  const Vector<double> shrunk = (svd.singular.array() - static_cast<double>(threshold)).cwiseMax(0.0).matrix();
+  W = (svd.U * shrunk.asDiagonal() * svd.Vt).template cast<Scalar>();
 }
 
 /// Omega(W) for W (d, T).
