@@ -29,8 +29,10 @@
 
 namespace py = pybind11;
 
-/// The routines Eigen's BLAS back-end calls, for float and double.
-#define MULTITASK_BLAS_ROUTINES(X) X(sgemm) X(dgemm) X(sgemv) X(dgemv) X(ssymm) X(dsymm) X(ssymv) X(dsymv) X(ssyrk) X(dsyrk) X(strmm) X(dtrmm) X(strmv) X(dtrmv) X(strsm) X(dtrsm) X(saxpy) X(daxpy)
+/// The level-3 routines Eigen's BLAS back-end calls, for float and double (its
+/// level-2 bindings are left out: see CMakeLists.txt).
+#define MULTITASK_BLAS_ROUTINES(X) \
+  X(sgemm) X(dgemm) X(ssymm) X(dsymm) X(ssyrk) X(dsyrk) X(strmm) X(dtrmm) X(strsm) X(dtrsm)
 
 namespace {
 
@@ -76,22 +78,10 @@ extern "C" {
     blas.p##gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);                                      \
     return 0;                                                                                                \
   }
-#define MULTITASK_FORWARD_GEMV(p, S)                                                                     \
-  int p##gemv_(const char* t, const int* m, const int* n, const S* alpha, const S* a, const int* lda,   \
-               const S* x, const int* incx, const S* beta, S* y, const int* incy) {                     \
-    blas.p##gemv(t, m, n, alpha, a, lda, x, incx, beta, y, incy);                                        \
-    return 0;                                                                                            \
-  }
 #define MULTITASK_FORWARD_SYMM(p, S)                                                                          \
   int p##symm_(const char* side, const char* uplo, const int* m, const int* n, const S* alpha, const S* a,   \
                const int* lda, const S* b, const int* ldb, const S* beta, S* c, const int* ldc) {            \
     blas.p##symm(side, uplo, m, n, alpha, a, lda, b, ldb, beta, c, ldc);                                      \
-    return 0;                                                                                                 \
-  }
-#define MULTITASK_FORWARD_SYMV(p, S)                                                                          \
-  int p##symv_(const char* uplo, const int* n, const S* alpha, const S* a, const int* lda, const S* x,       \
-               const int* incx, const S* beta, S* y, const int* incy) {                                       \
-    blas.p##symv(uplo, n, alpha, a, lda, x, incx, beta, y, incy);                                             \
     return 0;                                                                                                 \
   }
 #define MULTITASK_FORWARD_SYRK(p, S)                                                                          \
@@ -107,28 +97,13 @@ extern "C" {
     blas.routine(side, uplo, t, diag, m, n, alpha, a, lda, b, ldb);                                             \
     return 0;                                                                                                   \
   }
-#define MULTITASK_FORWARD_TRMV(p, S)                                                                         \
-  int p##trmv_(const char* uplo, const char* t, const char* diag, const int* n, const S* a, const int* lda, \
-               S* x, const int* incx) {                                                                      \
-    blas.p##trmv(uplo, t, diag, n, a, lda, x, incx);                                                         \
-    return 0;                                                                                                \
-  }
-#define MULTITASK_FORWARD_AXPY(p, S)                                                                 \
-  int p##axpy_(const int* n, const S* alpha, const S* x, const int* incx, S* y, const int* incy) { \
-    blas.p##axpy(n, alpha, x, incx, y, incy);                                                        \
-    return 0;                                                                                        \
-  }
 
 #define MULTITASK_FORWARD_ALL(p, S)          \
   MULTITASK_FORWARD_GEMM(p, S)               \
-  MULTITASK_FORWARD_GEMV(p, S)               \
   MULTITASK_FORWARD_SYMM(p, S)               \
-  MULTITASK_FORWARD_SYMV(p, S)               \
   MULTITASK_FORWARD_SYRK(p, S)               \
   MULTITASK_FORWARD_TRIANGULAR_MM(p##trmm, S) \
-  MULTITASK_FORWARD_TRIANGULAR_MM(p##trsm, S) \
-  MULTITASK_FORWARD_TRMV(p, S)               \
-  MULTITASK_FORWARD_AXPY(p, S)
+  MULTITASK_FORWARD_TRIANGULAR_MM(p##trsm, S)
 
 MULTITASK_FORWARD_ALL(s, float)
 MULTITASK_FORWARD_ALL(d, double)

@@ -1,12 +1,12 @@
 """Loads the compiled core built for the best instruction-set level this CPU runs.
 
-A default build holds one extension module, ``_core_baseline``: its dense kernels
-run in the BLAS that SciPy ships, which picks its own kernels for the CPU at run
-time. A source build may add modules compiled for the x86-64 micro-architecture
-levels ``x86-64-v3`` (AVX2/FMA) and ``x86-64-v4`` (AVX-512), for the rest of the
-core's loops (CMake option ``MULTITASK_ISA_LEVELS``). The baseline module tells
-which levels the CPU and operating system run (CPUID, on every platform), and the
-best level built is loaded. The environment variable ``MULTITASK_ISA``
+The core's dense kernels run in the BLAS that SciPy ships, which picks its own
+kernels for the CPU at run time. The rest is compiled per level, one extension
+module each: ``_core_baseline`` (any CPU) and, on x86-64, ``_core_x86_64_v3``
+(AVX2/FMA) in the wheels, ``_core_x86_64_v4`` (AVX-512) where a source build
+asks for it (CMake option ``MULTITASK_ISA_LEVELS``). The baseline module tells
+which levels the CPU and operating system run (CPUID, on every platform), and
+the best level built is loaded. The environment variable ``MULTITASK_ISA``
 (``baseline``, ``x86-64-v3``, ``x86-64-v4``) forces a level, e.g. to test them all.
 """
 
