@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._errors import NumericalError
 
-__all__ = ["SolverOutcome", "atomic_fit", "caller_stacklevel", "compute_dtype", "core_function", "finite_predictions", "solver_tol", "store_fit", "FLOAT32_TOL_FLOOR"]
+__all__ = ["SolverOutcome", "atomic_fit", "caller_stacklevel", "core_function", "finite_predictions", "solver_tol", "store_fit", "FLOAT32_TOL_FLOOR"]
 
 FLOAT32_TOL_FLOOR = 1e-5
 """Smallest ``tol`` the iterative solvers are asked for on float32 data.
@@ -78,11 +78,6 @@ def core_function(name: str, dtype: Any) -> Callable[..., Any]:
     if name in COMPUTED_IN_FLOAT64:
         return _float32_through_float64(getattr(core, f"{name}_f64"))
     return getattr(core, f"{name}_f32")
-
-
-def compute_dtype(name: str, dtype: Any) -> Any:
-    """The dtype the core's ``name`` computes in for data of ``dtype``."""
-    return np.float64 if name in COMPUTED_IN_FLOAT64 else np.dtype(dtype).type
 
 
 def solver_tol(tol: float, dtype: Any) -> float:
