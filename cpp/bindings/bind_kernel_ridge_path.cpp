@@ -8,6 +8,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "explicit_instantiations.hpp"
 #include "interrupt_hook.hpp"
 #include "kernel_ridge_problem.hpp"
 

@@ -4,6 +4,7 @@
 
 #include <Eigen/Eigenvalues>
 #include <optional>
+#include <type_traits>
 #include <utility>
 
 #include "interrupt.hpp"
@@ -88,25 +89,29 @@ inline Vector<ExactScalar> kronecker_intercepts(const Matrix<ExactScalar>& V,   
 /// and subtracting E b changes z_k by -(V^T R^{-1/2} b)_k q_k. So each direction
 /// is factorised once and solved for two right-hand sides, y^_k and a.
 /// Returns C; `intercept_out` (T) gets b (zeros without intercept).
-template <typename Scalar>
-Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
-                                    const Matrix<Scalar>& B,           // (T, T)
-                                    const Vector<Scalar>& ridge,       // (T)
-                                    const Matrix<Scalar>& Y,           // (n, T)
-                                    bool fit_intercept, int n_threads, Vector<Scalar>& intercept_out) {
-  using Work = ExactScalar;
-  const Index n = gram_lower.rows(), T = B.rows();
-  if (!lower_triangle_finite(gram_lower) || !B.allFinite()) throw non_finite_kernel_matrix();
-  const Vector<Work> inv_sqrt_ridge = ridge.template cast<Work>().cwiseSqrt().cwiseInverse();
+///
+/// The working precision is Work = ExactScalar whatever the data's scalar: the
+/// float32 fit converts and calls the same (one) instantiation as float64
+/// (explicit_instantiations.hpp), so the build compiles this body once.
+/// `gram` (n, n) is the lower triangle of K_x in Work, taken by value: it
+/// becomes the reduction's or the factorisations' storage.
+template <typename Work>
+Matrix<Work> solve_kronecker_dual_in(Matrix<Work> gram,          // (n, n)
+                                     const Matrix<Work>& B,      // (T, T)
+                                     const Vector<Work>& ridge,  // (T)
+                                     const Matrix<Work>& Y,      // (n, T)
+                                     bool fit_intercept, int n_threads, Vector<Work>& intercept_out) {
+  static_assert(std::is_same_v<Work, ExactScalar>, "the Kronecker solver works in ExactScalar");
+  const Index n = gram.rows(), T = B.rows();
+  const Vector<Work> inv_sqrt_ridge = ridge.cwiseSqrt().cwiseInverse();
   const TaskDirections directions(B, inv_sqrt_ridge);
   const Matrix<Work>& V = directions.V;
   const Vector<Work>& beta = directions.beta;
   const Index active = (beta.array() > 0).count();
   const bool tridiagonal = active > kronecker_cholesky_directions;
 
-  Matrix<Work> gram = gram_lower.template cast<Work>();
   Vector<Work> a = Vector<Work>::Ones(n);  // 1_n in the working basis
-  Matrix<Work> Z = Y.template cast<Work>() * inv_sqrt_ridge.asDiagonal() * V;  // (n, T) Y^
+  Matrix<Work> Z = Y * inv_sqrt_ridge.asDiagonal() * V;  // (n, T) Y^
   // Tridiagonal route: K_x = P Tr P^T, reduced in gram's storage (blocked Householder).
   std::optional<TridiagonalReduction> reduction;
   if (tridiagonal) {
@@ -144,10 +149,29 @@ Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
     Q.col(k) = rhs.col(1);
   }
 
-  intercept_out = Vector<Scalar>::Zero(T);
-  if (fit_intercept) intercept_out = kronecker_intercepts(V, inv_sqrt_ridge, a, Q, Z).template cast<Scalar>();
+  intercept_out = Vector<Work>::Zero(T);
+  if (fit_intercept) intercept_out = kronecker_intercepts(V, inv_sqrt_ridge, a, Q, Z);
   Matrix<Work> C = Z * V.transpose() * inv_sqrt_ridge.asDiagonal();
   if (tridiagonal) C = reduction->from_basis(C);
+  return C;
+}
+
+/// solve_kronecker_dual_in for data in Scalar: checks K_x and B are finite and
+/// runs the solver in ExactScalar.
+template <typename Scalar>
+Matrix<Scalar> solve_kronecker_dual(const Matrix<Scalar>& gram_lower,  // (n, n)
+                                    const Matrix<Scalar>& B,           // (T, T)
+                                    const Vector<Scalar>& ridge,       // (T)
+                                    const Matrix<Scalar>& Y,           // (n, T)
+                                    bool fit_intercept, int n_threads, Vector<Scalar>& intercept_out) {
+  using Work = ExactScalar;
+  if (!lower_triangle_finite(gram_lower) || !B.allFinite()) throw non_finite_kernel_matrix();
+  Vector<Work> intercept;
+  const Matrix<Work> C =
+      solve_kronecker_dual_in<Work>(gram_lower.template cast<Work>(), B.template cast<Work>(),
+                                    ridge.template cast<Work>(), Y.template cast<Work>(), fit_intercept, n_threads,
+                                    intercept);
+  intercept_out = intercept.template cast<Scalar>();
   return C.template cast<Scalar>();
 }
 
