@@ -10,6 +10,7 @@
 
 #include <Eigen/Householder>
 #include <algorithm>
+#include <type_traits>
 #include <utility>
 
 #include "interrupt.hpp"
@@ -93,25 +94,29 @@ void tridiagonalize_blocked(Eigen::MatrixBase<Derived>& A, Vector<double>& tau_o
 
 /// The reduction G = P Tr P^T of the symmetric G (n, n), lower triangle given
 /// (tridiagonalize_blocked), done in G's storage; P applied as Householder reflectors.
+/// A template (Work = double only) so that a unit including this header compiles
+/// the Householder products only if it uses them.
+template <typename Work>
 struct TridiagonalReduction {
-  Matrix<double> reflectors;  // (n, n) the reflectors below the sub-diagonal
-  Vector<double> tau;         // (n - 1)
-  Vector<double> main;        // (n) diagonal of Tr
-  Vector<double> off;         // (n - 1) sub-diagonal of Tr
+  static_assert(std::is_same_v<Work, double>, "the blocked reduction works in double");
+  Matrix<Work> reflectors;  // (n, n) the reflectors below the sub-diagonal
+  Vector<Work> tau;         // (n - 1)
+  Vector<Work> main;        // (n) diagonal of Tr
+  Vector<Work> off;         // (n - 1) sub-diagonal of Tr
 
-  explicit TridiagonalReduction(Matrix<double> G) : reflectors(std::move(G)) {
+  explicit TridiagonalReduction(Matrix<Work> G) : reflectors(std::move(G)) {
     tridiagonalize_blocked(reflectors, tau);
     main = reflectors.diagonal();
     off = reflectors.diagonal(-1);
   }
   /// P^T X for X (n, m).
-  Matrix<double> to_basis(const Matrix<double>& X) const { return P().adjoint() * X; }
+  Matrix<Work> to_basis(const Matrix<Work>& X) const { return P().adjoint() * X; }
   /// P X for X (n, m).
-  Matrix<double> from_basis(const Matrix<double>& X) const { return P() * X; }
+  Matrix<Work> from_basis(const Matrix<Work>& X) const { return P() * X; }
 
  private:
-  Eigen::HouseholderSequence<Matrix<double>, Vector<double>> P() const {
-    return Eigen::HouseholderSequence<Matrix<double>, Vector<double>>(reflectors, tau)
+  Eigen::HouseholderSequence<Matrix<Work>, Vector<Work>> P() const {
+    return Eigen::HouseholderSequence<Matrix<Work>, Vector<Work>>(reflectors, tau)
         .setLength(reflectors.rows() - 1)
         .setShift(1);
   }

@@ -78,7 +78,7 @@ void path_tridiagonal_per_task(const KernelRidgeProblem<Scalar>& problem, const 
   }
   rhs.col(0) = scale.cwiseProduct(problem.y.template cast<Work>());
 
-  const TridiagonalReduction reduction = [&] {
+  const TridiagonalReduction<Work> reduction = [&] {
     Matrix<Scalar> M;
     multitask_gram_lower(problem.inputs, problem.B, layout, M, n_threads);
     if (!lower_triangle_finite(M)) throw non_finite_kernel_matrix();
@@ -86,7 +86,7 @@ void path_tridiagonal_per_task(const KernelRidgeProblem<Scalar>& problem, const 
     M.resize(0, 0);
     G.array().colwise() *= scale.array();
     G.array().rowwise() *= scale.transpose().array();
-    return TridiagonalReduction(std::move(G));
+    return TridiagonalReduction<Work>(std::move(G));
   }();
   const Matrix<Work> transformed = reduction.to_basis(rhs);  // P^T D [y, E]  (N, n_rhs)
 
@@ -128,13 +128,13 @@ void path_tridiagonal_shared(const KernelRidgeProblem<Scalar>& problem, const Ve
   const TaskDirections directions(problem.B, unit_inv_sqrt_ridge);  // at alpha = 1
   const Matrix<Work>& V = directions.V;
 
-  const TridiagonalReduction reduction = [&] {
+  const TridiagonalReduction<Work> reduction = [&] {
     Matrix<Scalar> gram;
     problem.inputs.gram_lower(gram, n_threads);
     if (!lower_triangle_finite(gram) || !problem.B.allFinite()) throw non_finite_kernel_matrix();
     Matrix<Work> K = gram.template cast<Work>();  // lower triangle used
     gram.resize(0, 0);
-    return TridiagonalReduction(std::move(K));
+    return TridiagonalReduction<Work>(std::move(K));
   }();
   Matrix<Work> rhs(n, T + 1);  // [Y R_1^{-1/2} V, 1_n]
   rhs.leftCols(T) = Eigen::Map<const Matrix<Scalar>>(problem.y.data(), n, T).template cast<Work>() *

@@ -50,12 +50,13 @@ struct TaskDirections {
 /// Schur complement S = R^{-1/2} V diag(h) V^T R^{-1/2} with h_k = a^T q_k gives
 /// b = S^{-1} R^{-1/2} V (a^T z_k)_k; z_k is corrected in place by
 /// -(V^T R^{-1/2} b)_k q_k. Returns b (T).
-inline Vector<ExactScalar> kronecker_intercepts(const Matrix<ExactScalar>& V,               // (T, T)
-                                                const Vector<ExactScalar>& inv_sqrt_ridge,  // (T)
-                                                const Vector<ExactScalar>& a,               // (n)
-                                                const Matrix<ExactScalar>& Q,               // (n, T)
-                                                Matrix<ExactScalar>& Z) {                   // (n, T)
-  using Work = ExactScalar;
+/// (A template so that only the units that call it compile it.)
+template <typename Work>
+Vector<Work> kronecker_intercepts(const Matrix<Work>& V,               // (T, T)
+                                  const Vector<Work>& inv_sqrt_ridge,  // (T)
+                                  const Vector<Work>& a,               // (n)
+                                  const Matrix<Work>& Q,               // (n, T)
+                                  Matrix<Work>& Z) {                   // (n, T)
   const Vector<Work> h = Q.transpose() * a;  // (T)
   const Vector<Work> u = Z.transpose() * a;  // (T) a^T z_k
   const Matrix<Work> S =
@@ -113,7 +114,7 @@ Matrix<Work> solve_kronecker_dual_in(Matrix<Work> gram,          // (n, n)
   Vector<Work> a = Vector<Work>::Ones(n);  // 1_n in the working basis
   Matrix<Work> Z = Y * inv_sqrt_ridge.asDiagonal() * V;  // (n, T) Y^
   // Tridiagonal route: K_x = P Tr P^T, reduced in gram's storage (blocked Householder).
-  std::optional<TridiagonalReduction> reduction;
+  std::optional<TridiagonalReduction<Work>> reduction;
   if (tridiagonal) {
     reduction.emplace(std::move(gram));
     a = reduction->to_basis(a);

@@ -114,7 +114,7 @@ class SylvesterSolver {
     // Tridiagonalization is neither blocked nor interruptible), then P formed
     // explicitly, so that every solve is matrix products, a block of columns
     // at a time with a poll between blocks.
-    const TridiagonalReduction tridiagonal(G);
+    const TridiagonalReduction<Work> tridiagonal(G);
     P_.resize(d, d);
     constexpr Index kColumns = 64;
     for (Index first = 0; first < d; first += kColumns) {
