@@ -148,35 +148,59 @@ def numerical_gradient(f, x, step=1e-6):
 #
 #   F(W, b) = sum_t s_t sum_i l(y_ti, <w_t, x_ti> + b_t) + alpha/2 tr(W K W^T),
 #
-# l logistic log(1 + exp(-y f)) or squared hinge max(0, 1 - y f)^2; s_t given
+# l logistic log(1 + exp(-y f)), squared hinge max(0, 1 - y f)^2, squared
+# (f - y)^2 / 2 or ("huber", delta) (quadratic up to delta, linear beyond); s_t given
 # directly (omega_t / N); without intercept b is fixed at 0. Dense X_t only
 # (callers densify CSR blocks first).
 
 
+def _loss_and_delta(loss):
+    """("huber", delta) or a plain name -> (name, delta or None)."""
+    if isinstance(loss, tuple):
+        return loss
+    return loss, None
+
+
 def margin_loss(loss, y, f):
-    """l(y_i, f_i) elementwise."""
-    if loss == "logistic":
+    """l(y_i, f_i) elementwise; ``loss`` a name or ("huber", delta)."""
+    name, delta = _loss_and_delta(loss)
+    if name == "logistic":
         return np.logaddexp(0.0, -y * f)
-    if loss == "squared_hinge":
+    if name == "squared_hinge":
         return np.maximum(0.0, 1.0 - y * f) ** 2
+    if name == "squared":
+        return 0.5 * (f - y) ** 2
+    if name == "huber":
+        r = np.abs(f - y)
+        return np.where(r <= delta, 0.5 * r**2, delta * (r - 0.5 * delta))
     raise ValueError(loss)
 
 
 def margin_loss_first(loss, y, f):
     """dl/df (y_i, f_i) elementwise."""
-    if loss == "logistic":
+    name, delta = _loss_and_delta(loss)
+    if name == "logistic":
         return -y * 0.5 * (1.0 - np.tanh(0.5 * y * f))  # -y sigma(-y f)
-    if loss == "squared_hinge":
+    if name == "squared_hinge":
         return -2.0 * y * np.maximum(0.0, 1.0 - y * f)
+    if name == "squared":
+        return f - y
+    if name == "huber":
+        return np.clip(f - y, -delta, delta)
     raise ValueError(loss)
 
 
 def margin_loss_second(loss, y, f):
-    """d2l/df2 (y_i, f_i): sigma(m) sigma(-m), or the generalised 2 [y f < 1]."""
-    if loss == "logistic":
+    """d2l/df2 (y_i, f_i): sigma(m) sigma(-m), or the generalised 2 [y f < 1], 1, [|f - y| <= delta]."""
+    name, delta = _loss_and_delta(loss)
+    if name == "logistic":
         return 0.25 * (1.0 - np.tanh(0.5 * y * f) ** 2)
-    if loss == "squared_hinge":
+    if name == "squared_hinge":
         return 2.0 * (y * f < 1.0)
+    if name == "squared":
+        return np.ones_like(f)
+    if name == "huber":
+        return (np.abs(f - y) <= delta).astype(float)
     raise ValueError(loss)
 
 

@@ -1,5 +1,8 @@
-// Kernel-coupled classification: fit, and the objective, gradient and
-// Hessian-vector product (for tests against finite differences). Each task's
+// Kernel-coupled linear models with a pointwise loss (the classifier, and the
+// regressor's squared and Huber losses on the data): fit, penalty_max, and the
+// objective, gradient and Hessian-vector product (for tests against finite
+// differences). `loss` names a type of pointwise_losses.hpp, `loss_parameter` is
+// its parameter (Huber's delta; ignored by the others). Each task's
 // design is a dense C-contiguous (n_t, d) array or a CSR tuple
 // (data, indices, indptr, n_features) with int32 indices and row pointers
 // starting at 0; either way the core maps the caller's buffers (no copy).
@@ -7,6 +10,7 @@
 #include <pybind11/stl.h>
 
 #include <multitask/fit_linear_model.hpp>
+#include <multitask/penalty_max.hpp>
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
@@ -84,11 +88,11 @@ auto with_classification_data(const py::list& X_list, const py::list& y_list, co
 template <typename Scalar>
 py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
              const py::array_t<double>& coupling, double alpha, bool fit_intercept, const std::string& loss,
-             double l1, double l21, double trace_norm, const std::string& solver, double tol, int max_iter,
-             int n_threads, const py::object& warm_coef, const py::object& warm_intercept) {
+             double loss_parameter, double l1, double l21, double trace_norm, const std::string& solver, double tol,
+             int max_iter, int n_threads, const py::object& warm_coef, const py::object& warm_intercept) {
   const Index T = static_cast<Index>(X_list.size());
   const Matrix<Scalar> K = coupling_matrix<Scalar>(coupling, T);
-  const PointwiseLoss pointwise_loss = pointwise_loss_from_name(loss);
+  const PointwiseLoss pointwise_loss = PointwiseLoss::from_name(loss, loss_parameter);
   SparsityPenalty penalty;
   penalty.l1 = l1;
   penalty.l21 = l21;
@@ -135,13 +139,13 @@ py::tuple unpacked_parameters(const Vector<double>& x, Index d, Index T) {
 
 py::tuple objective(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
                     const py::array_t<double>& coupling, double alpha, bool fit_intercept, const std::string& loss,
-                    const py::object& coef, const py::object& intercept) {
+                    double loss_parameter, const py::object& coef, const py::object& intercept) {
   const Index T = static_cast<Index>(X_list.size());
   const Matrix<double> K = coupling_matrix<double>(coupling, T);
   const Vector<double> x = packed_parameters(coef, intercept, T);
   return with_classification_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
-    const PointwiseLoss pointwise_loss = pointwise_loss_from_name(loss);
-    data.validate(takes_sign_labels(pointwise_loss));
+    const PointwiseLoss pointwise_loss = PointwiseLoss::from_name(loss, loss_parameter);
+    data.validate(pointwise_loss.sign_labels());
     ClassificationObjective objective(data, pointwise_loss, K, alpha, 1);
     Vector<double> gradient;
     const double value = objective.value_and_gradient(x, gradient);
@@ -152,19 +156,35 @@ py::tuple objective(const py::list& X_list, const py::list& y_list, const py::ar
 
 py::tuple hessian_product(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
                           const py::array_t<double>& coupling, double alpha, bool fit_intercept,
-                          const std::string& loss, const py::object& coef, const py::object& intercept,
+                          const std::string& loss, double loss_parameter, const py::object& coef,
+                          const py::object& intercept,
                           const py::object& direction_coef, const py::object& direction_intercept) {
   const Index T = static_cast<Index>(X_list.size());
   const Matrix<double> K = coupling_matrix<double>(coupling, T);
   const Vector<double> x = packed_parameters(coef, intercept, T);
   const Vector<double> v = packed_parameters(direction_coef, direction_intercept, T);
   return with_classification_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
-    const PointwiseLoss pointwise_loss = pointwise_loss_from_name(loss);
-    data.validate(takes_sign_labels(pointwise_loss));
+    const PointwiseLoss pointwise_loss = PointwiseLoss::from_name(loss, loss_parameter);
+    data.validate(pointwise_loss.sign_labels());
     ClassificationObjective objective(data, pointwise_loss, K, alpha, 1);
     Vector<double> product;
     objective.hessian_product(x, v, product);
     return unpacked_parameters(product, data.n_features(), T);
+  });
+}
+
+/// The smallest weight of `penalty` with W = 0 optimal (penalty_max.hpp), the
+/// other weights l1/l21 held fixed.
+double penalty_max(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
+                   bool fit_intercept, const std::string& loss, double loss_parameter, double l1, double l21,
+                   const std::string& penalty) {
+  SparsityPenalty fixed;
+  fixed.l1 = l1;
+  fixed.l21 = l21;
+  return with_classification_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
+    const PointwiseLoss pointwise_loss = PointwiseLoss::from_name(loss, loss_parameter);
+    data.validate(pointwise_loss.sign_labels());
+    return penalty_max_from_gradient(gradient_at_zero(data, pointwise_loss), fixed, penalty);
   });
 }
 
@@ -175,20 +195,24 @@ void bind_classification(py::module_& m) {
   {
     m.def("fit_linear_model_f64", &fit<double>, py::kw_only(), py::arg("X"),
           py::arg("y"), py::arg("sample_weight"), py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"),
-          py::arg("loss"), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"), py::arg("solver"), py::arg("tol"),
-          py::arg("max_iter"), py::arg("n_threads"),
+          py::arg("loss"), py::arg("loss_parameter") = 0.0, py::arg("l1"), py::arg("l21"), py::arg("trace_norm"),
+          py::arg("solver"), py::arg("tol"), py::arg("max_iter"), py::arg("n_threads"),
           py::arg("warm_coef"), py::arg("warm_intercept"),
-          "Kernel-coupled linear model with a pointwise loss (logistic/squared_hinge: labels -1/+1; squared) "
+          "Kernel-coupled linear model with a pointwise loss (logistic/squared_hinge: labels -1/+1; squared, huber) "
           "and l1/l21/trace-norm penalties on dense or CSR task blocks; returns a dict (coef, intercept, n_iter, "
           "converged, residual, data_passes, objective_history, solver, dual_gap, screened).");
   }
   m.def("classification_objective", &objective, py::kw_only(), py::arg("X"), py::arg("y"), py::arg("sample_weight"),
-        py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"), py::arg("coef"),
-        py::arg("intercept"), "F(W, b) and its gradient (float64): (value, grad_coef (T, d), grad_intercept (T,)).");
+        py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"),
+        py::arg("loss_parameter") = 0.0, py::arg("coef"), py::arg("intercept"), "F(W, b) and its gradient (float64): (value, grad_coef (T, d), grad_intercept (T,)).");
   m.def("classification_hessian_product", &hessian_product, py::kw_only(), py::arg("X"), py::arg("y"), py::arg("sample_weight"),
-        py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"), py::arg("coef"),
-        py::arg("intercept"), py::arg("direction_coef"), py::arg("direction_intercept"),
+        py::arg("coupling"), py::arg("alpha"), py::arg("fit_intercept"), py::arg("loss"),
+        py::arg("loss_parameter") = 0.0, py::arg("coef"), py::arg("intercept"), py::arg("direction_coef"), py::arg("direction_intercept"),
         "Hessian of F at (coef, intercept) times a direction (float64): (hv_coef (T, d), hv_intercept (T,)).");
+  m.def("penalty_max", &penalty_max, py::kw_only(), py::arg("X"), py::arg("y"), py::arg("sample_weight"),
+        py::arg("fit_intercept"), py::arg("loss"), py::arg("loss_parameter") = 0.0, py::arg("l1"), py::arg("l21"),
+        py::arg("penalty"),
+        "The smallest weight of penalty ('l21', 'l1', 'trace_norm') at which W = 0 is optimal (float64).");
 }
 
 }  // namespace multitask::bindings

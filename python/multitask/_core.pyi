@@ -57,20 +57,25 @@ class CoreModule(Protocol):
     ) -> LinearFitResult: ...
     def fit_linear_model_f64(
         self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
-        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, l1: float, l21: float,
-        trace_norm: float, solver: str, tol: float, max_iter: int, n_threads: int,
+        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, loss_parameter: float = ...,
+        l1: float, l21: float, trace_norm: float, solver: str, tol: float, max_iter: int, n_threads: int,
         warm_coef: NDArray[np.float64] | None, warm_intercept: NDArray[np.float64] | None,
     ) -> LinearFitResult: ...
     def classification_objective(
         self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
-        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, coef: NDArray[np.float64],
-        intercept: NDArray[np.float64],
+        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, loss_parameter: float = ...,
+        coef: NDArray[np.float64], intercept: NDArray[np.float64],
     ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]: ...
     def classification_hessian_product(
         self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
-        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, coef: NDArray[np.float64],
-        intercept: NDArray[np.float64], direction_coef: NDArray[np.float64], direction_intercept: NDArray[np.float64],
+        coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, loss_parameter: float = ...,
+        coef: NDArray[np.float64], intercept: NDArray[np.float64], direction_coef: NDArray[np.float64],
+        direction_intercept: NDArray[np.float64],
     ) -> tuple[NDArray[np.float64], NDArray[np.float64]]: ...
+    def penalty_max(
+        self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
+        fit_intercept: bool, loss: str, loss_parameter: float = ..., l1: float, l21: float, penalty: str,
+    ) -> float: ...
     def penalty_value(self, coef: NDArray[np.float64], *, l1: float, l21: float, trace_norm: float) -> float: ...
     def penalty_prox(
         self, coef: NDArray[np.float64], *, tau: float, l1: float, l21: float, trace_norm: float

@@ -1,10 +1,10 @@
 """Regularisation paths for the structure penalties (l1, l21, trace norm).
 
 The smallest penalty with W = 0 optimal, ``penalty_max``, follows from the
-optimality condition at W = 0: with G0 the gradient of the smooth part of F at
-W = 0 (intercepts at their optimum for W = 0; the coupling term contributes
-nothing there), W = 0 is optimal exactly when -G0 lies in the subdifferential
-of the penalty at 0:
+optimality condition at W = 0 and is computed by the core for every loss: with
+G0 the gradient of the smooth part of F at W = 0 (intercepts at their optimum
+for W = 0; the coupling term contributes nothing there), W = 0 is optimal
+exactly when -G0 lies in the subdifferential of the penalty at 0:
 
 * l21 (with l1 = rho_1 fixed): rho_21 >= max_j ||S_rho1(G0[:, j])||_2
   (S: soft-thresholding; rows of W are features, here columns of the (T, d) G0);
@@ -22,6 +22,7 @@ from sklearn.base import clone
 from sklearn.utils import Bunch
 
 from ._input import to_task_blocks
+from ._sparse_input import core_blocks, is_sparse
 from ._task_weights import per_sample_weights
 
 __all__ = ["penalty_max", "regularization_path"]
@@ -29,57 +30,35 @@ __all__ = ["penalty_max", "regularization_path"]
 PENALTIES = ("l21", "l1", "trace_norm")
 
 
-def _loss_derivative(y: np.ndarray, f: float, loss: str) -> np.ndarray:
-    """dl/df (y_i, f) for a constant prediction f."""
-    if loss == "squared":
-        return f - y
-    if loss == "logistic":
-        return -y / (1 + np.exp(y * f))
-    return -2 * y * np.maximum(0.0, 1 - y * f)
+def _core_penalty_max(estimator: Any, X: Any, y: Any, tasks: Any, penalty: str, others: dict) -> float:
+    """penalty_max from the core: G0 and the smallest weight there, for the estimator's loss."""
+    from ._classifier import KernelCoupledClassifier, encode_labels
 
-
-def _best_constant(y: np.ndarray, loss: str) -> float:
-    """The intercept b minimising sum_i l(y_i, b) (labels -1/+1 for the classification losses)."""
-    if loss == "squared":
-        return float(np.mean(y))
-    positive = float(np.mean(y > 0))
-    if loss == "logistic":  # sigma(b) = fraction of +1
-        return float(np.log(positive / (1 - positive)))
-    return 2 * positive - 1  # squared hinge: n+(1 - b)^2 + n-(1 + b)^2 on [-1, 1]
-
-
-def _gradient_at_zero(estimator: Any, X: Any, y: Any, tasks: Any) -> np.ndarray:
-    """G0 (T, d): the smooth part's gradient at W = 0, intercepts at their optimum for W = 0."""
-    is_classifier = hasattr(estimator, "loss")
+    is_classifier = isinstance(estimator, KernelCoupledClassifier)
     blocks = to_task_blocks(X, y, tasks, accept_sparse=True, labels=is_classifier)
     if is_classifier:
-        from ._classifier import encode_labels
-
         _, targets = encode_labels(blocks, np.float64)
-        loss = estimator.loss
     else:
-        targets, loss = [np.asarray(target, dtype=np.float64) for target in blocks.y], "squared"
-    s = per_sample_weights(estimator.task_weights, [block.shape[0] for block in blocks.X])
-    rows = []
-    for t, (block, target) in enumerate(zip(blocks.X, targets)):
-        intercept = _best_constant(target, loss) if estimator.fit_intercept else 0.0
-        rows.append(s[t] * np.asarray(block.T @ _loss_derivative(target, intercept, loss)).ravel())
-    return np.vstack(rows)
+        targets = [np.ascontiguousarray(target, dtype=np.float64) for target in blocks.y]
+    designs = [
+        block.astype(np.float64, copy=False) if is_sparse(block) else np.ascontiguousarray(block, dtype=np.float64)
+        for block in blocks.X
+    ]
+    from ._core import core
 
-
-def _smallest_l1(row: np.ndarray, l21: float) -> float:
-    """The smallest c >= 0 with ||S_c(row)||_2 <= l21 (bisection; exact when l21 = 0)."""
-    magnitudes = np.abs(row)
-    if l21 == 0 or magnitudes.max() == 0:
-        return float(magnitudes.max())
-    low, high = 0.0, float(magnitudes.max())
-    for _ in range(200):
-        mid = (low + high) / 2
-        if np.linalg.norm(np.maximum(magnitudes - mid, 0.0)) > l21:
-            low = mid
-        else:
-            high = mid
-    return high
+    return float(
+        core.penalty_max(
+            X=core_blocks(designs),
+            y=targets,
+            sample_weight=per_sample_weights(estimator.task_weights, [block.shape[0] for block in blocks.X]),
+            fit_intercept=bool(estimator.fit_intercept),
+            loss=estimator.loss,
+            loss_parameter=float(getattr(estimator, "epsilon", 0.0)),
+            l1=float(others.get("l1", 0.0)),
+            l21=float(others.get("l21", 0.0)),
+            penalty=penalty,
+        )
+    )
 
 
 def penalty_max(estimator: Any, X: Any, y: Any = None, *, tasks: Any = None, penalty: str = "l21") -> float:
@@ -113,12 +92,7 @@ def penalty_max(estimator: Any, X: Any, y: Any = None, *, tasks: Any = None, pen
         raise ValueError("the trace-norm path needs l1 = l21 = 0 (the penalties are not combined)")
     if penalty != "trace_norm" and others["trace_norm"] > 0:
         raise ValueError(f"the {penalty} path needs trace_norm = 0 (the penalties are not combined)")
-    G0 = _gradient_at_zero(estimator, X, y, tasks)
-    if penalty == "trace_norm":
-        return float(np.linalg.norm(G0, ord=2))
-    if penalty == "l21":
-        return float(max(np.linalg.norm(np.maximum(np.abs(G0[:, j]) - others["l1"], 0.0)) for j in range(G0.shape[1])))
-    return max(_smallest_l1(G0[:, j], others["l21"]) for j in range(G0.shape[1]))
+    return _core_penalty_max(estimator, X, y, tasks, penalty, others)
 
 
 def regularization_path(

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "classification_data.hpp"
-#include "classification_loss.hpp"
+#include "pointwise_losses.hpp"
 #include "parallel.hpp"
 
 namespace multitask {

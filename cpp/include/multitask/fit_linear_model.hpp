@@ -24,7 +24,7 @@ template <typename Scalar>
 std::string choose_linear_model_solver(PointwiseLoss loss, const SparsityPenalty& penalty,
                                        const Matrix<Scalar>& coupling) {
   if (penalty.active())
-    return loss == PointwiseLoss::squared && penalty.row_separable() ? "bcd" : "gradient";
+    return loss.is<SquaredLoss>() && penalty.row_separable() ? "bcd" : "gradient";
   return independent_task_groups(coupling).size() == 1 ? "bcd" : "newton";
 }
 
@@ -39,7 +39,7 @@ SolverResult<Scalar> fit_linear_model(const ClassificationData<Scalar, Design>& 
                                       const Matrix<Scalar>& coupling, Scalar alpha, const SparsityPenalty& penalty,
                                       std::string solver, const SolverOptions& options,
                                       const Matrix<Scalar>* warm_coef, const Vector<Scalar>* warm_intercept) {
-  data.validate(takes_sign_labels(loss));
+  data.validate(loss.sign_labels());
   const Index d = data.n_features(), T = data.n_tasks();
   require(coupling.rows() == T && coupling.cols() == T, "coupling must have shape (n_tasks, n_tasks)");
   require(alpha >= 0 && std::isfinite(static_cast<double>(alpha)), "alpha must be finite and non-negative");
@@ -58,7 +58,7 @@ SolverResult<Scalar> fit_linear_model(const ClassificationData<Scalar, Design>& 
   require(solver == "bcd" || solver == "newton" || solver == "gradient",
           "solver must be one of 'auto', 'bcd', 'newton', 'gradient' here, got '" + solver + "'");
   if (penalty.active()) {
-    require(solver == "gradient" || (solver == "bcd" && loss == PointwiseLoss::squared && penalty.row_separable()),
+    require(solver == "gradient" || (solver == "bcd" && loss.is<SquaredLoss>() && penalty.row_separable()),
             "with an l1 or l21 penalty the solver must be 'gradient', or 'bcd' for the squared loss; with a "
             "trace-norm penalty 'gradient'; got '" + solver + "'");
   }

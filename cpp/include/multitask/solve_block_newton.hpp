@@ -22,7 +22,7 @@
 
 #include "interrupt.hpp"
 #include "classification_data.hpp"
-#include "classification_loss.hpp"
+#include "pointwise_losses.hpp"
 #include "parallel.hpp"
 #include "solver_result.hpp"
 #include "task_coloring.hpp"
