@@ -123,7 +123,7 @@ def test_bad_task_weights_and_parameters():
     with pytest.raises(ValueError, match="alpha"):
         mt.KernelCoupledRegressor(alpha=-1.0).fit(Xs, ys)
     with pytest.raises(ValueError, match="solver"):
-        mt.KernelCoupledRegressor(solver="newton").fit(Xs, ys)
+        mt.KernelCoupledRegressor(solver="lbfgs").fit(Xs, ys)
     with pytest.raises(ValueError, match="max_iter"):
         mt.KernelCoupledRegressor(max_iter=0).fit(Xs, ys)
     with pytest.raises(ValueError, match="n_jobs == 0"):
@@ -225,7 +225,10 @@ def test_more_bad_task_weights(task_weights, message):
         ({"fit_intercept": "yes"}, "fit_intercept"),
         ({"warm_start": 2}, "warm_start"),
         ({"n_jobs": 1.5}, "n_jobs"),
-        ({"solver": "newton"}, "solver"),
+        ({"solver": "lbfgs"}, "solver"),
+        ({"loss": "hinge"}, "loss"),
+        ({"epsilon": 0.0}, "epsilon"),
+        ({"epsilon": -1.0}, "epsilon"),
         ({"solver": "EXACT"}, "solver"),
         ({"coupling": 1.0}, "coupling"),
         ({"coupling": [1.0, 1.0]}, "coupling"),

@@ -30,10 +30,14 @@ def make_tasks(seed, sizes=(30, 45, 25), n_features=5, outliers=0.0):
     for n in sizes:
         X = rng.normal(size=(n, n_features))
         y = X @ (w0 + 0.3 * rng.normal(size=n_features)) + 0.5 + 0.2 * rng.normal(size=n)
-        flip = rng.random(n) < outliers
-        y[flip] += rng.choice([-1.0, 1.0], size=flip.sum()) * 25.0
         Xs.append(X)
         ys.append(y)
+    # Gross errors (+-25) on a fraction `outliers` of the targets, drawn apart so
+    # that the clean data are the same whatever the fraction.
+    corrupt = np.random.default_rng(seed + 1000)
+    for y in ys:
+        flip = corrupt.random(y.size) < outliers
+        y[flip] += corrupt.choice([-1.0, 1.0], size=flip.sum()) * 25.0
     return Xs, ys
 
 

@@ -135,7 +135,8 @@ def test_clone_of_fitted_model_is_unfitted_and_params_round_trip():
     np.testing.assert_array_equal(copy.coef_, model.coef_)
     with pytest.raises(ValueError, match="Invalid parameter"):
         model.set_params(no_such_parameter=1)
-    assert set(model.get_params()) == {"coupling", "alpha", "l1", "l21", "trace_norm", "task_weights", "fit_intercept", "solver", "tol",
+    assert set(model.get_params()) == {"coupling", "alpha", "l1", "l21", "trace_norm", "task_weights", "fit_intercept", "loss",
+                                       "epsilon", "solver", "tol",
                                        "max_iter", "n_jobs", "warm_start"}
 
 
