@@ -14,6 +14,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "design_conversion.hpp"
 #include "explicit_instantiations.hpp"
 #include "interrupt_hook.hpp"
 
@@ -21,32 +22,6 @@ namespace py = pybind11;
 
 namespace multitask::bindings {
 namespace {
-
-using IndexArray = py::array_t<int, py::array::c_style>;
-
-/// Python arrays that must outlive the Eigen maps over them.
-struct KeepAlive {
-  std::vector<py::object> arrays;
-};
-
-template <typename Scalar>
-SparseDesign<Scalar> sparse_block(const py::tuple& csr, Index t, KeepAlive& keep) {
-  const std::string name = "X[" + std::to_string(t) + "]";
-  require(csr.size() == 4, name + ": a sparse block is (data, indices, indptr, n_features)");
-  const auto data = checked_array<Scalar>(csr[0], name + " data");
-  if (!IndexArray::check_(csr[1]) || !IndexArray::check_(csr[2]))
-    throw InvalidArgument(name + ": indices and indptr must be C-contiguous int32 arrays");
-  const auto indices = py::reinterpret_borrow<IndexArray>(csr[1]);
-  const auto indptr = py::reinterpret_borrow<IndexArray>(csr[2]);
-  const Index n_features = csr[3].cast<Index>();
-  keep.arrays.insert(keep.arrays.end(), {data, indices, indptr});
-  const Index rows = indptr.shape(0) - 1;
-  require(rows >= 0 && indptr.data()[0] == 0, name + ": indptr must start at 0");
-  const Index nnz = indptr.data()[rows];
-  require(data.ndim() == 1 && data.shape(0) >= nnz && indices.shape(0) >= nnz,
-          name + ": data and indices must hold indptr[-1] entries");
-  return SparseDesign<Scalar>(rows, n_features, nnz, indptr.data(), indices.data(), data.data());
-}
 
 /// Builds the task views and calls body(data) with dense or sparse designs.
 template <typename Scalar, typename Body>
@@ -65,21 +40,18 @@ auto with_classification_data(const py::list& X_list, const py::list& y_list, co
     data.sample_weight = sample_weight_vector<Scalar>(sample_weight, T);
     data.fit_intercept = fit_intercept;
   };
-  if (py::isinstance<py::tuple>(X_list[0])) {
+  if (is_sparse_block(X_list[0])) {
     ClassificationData<Scalar, SparseDesign<Scalar>> data;
     for (Index t = 0; t < T; ++t) {
-      require(py::isinstance<py::tuple>(X_list[t]), "X must be all sparse or all dense blocks");
-      data.X.push_back(sparse_block<Scalar>(X_list[t].cast<py::tuple>(), t, keep));
+      require(is_sparse_block(X_list[t]), "X must be all sparse or all dense blocks");
+      data.X.push_back(sparse_design<Scalar>(X_list[t], "X[" + std::to_string(t) + "]", keep));
     }
     fill_common(data);
     return body(data);
   }
   ClassificationData<Scalar, DenseDesign<Scalar>> data;
   for (Index t = 0; t < T; ++t) {
-    const auto X = checked_array<Scalar>(X_list[t], "X");
-    require(X.ndim() == 2, "each task needs a 2-D X");
-    keep.arrays.push_back(X);
-    data.X.emplace_back(X.data(), X.shape(0), X.shape(1));
+    data.X.push_back(dense_design<Scalar>(X_list[t], "X", keep));
   }
   fill_common(data);
   return body(data);

@@ -9,6 +9,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "design_conversion.hpp"
 #include "explicit_instantiations.hpp"
 #include "interrupt_hook.hpp"
 #include "kernel_ridge_problem.hpp"
@@ -50,26 +51,31 @@ py::dict fit(const py::object& X_obj, const py::object& gram_obj, const std::str
   return out;
 }
 
-/// k(X1, X2) W (n1, m), or k(X1, X2) itself when W is None.
+/// k(X1, X2) W (n1, m), or k(X1, X2) itself when W is None; X1 and X2 both
+/// dense arrays or both CSR tuples.
 template <typename Scalar>
-CArray<Scalar> kernel_values(const CArray<Scalar>& X1, const CArray<Scalar>& X2, const std::string& kernel_name,
+CArray<Scalar> kernel_values(const py::object& X1_obj, const py::object& X2_obj, const std::string& kernel_name,
                              double gamma, double coef0, int degree, const py::object& W_obj, int n_threads) {
-  const RowMap<Scalar> A = matrix_view(X1, "X1"), B = matrix_view(X2, "X2");
-  require(A.cols() == B.cols(), "X1 and X2 must have the same number of features");
+  const bool sparse = is_sparse_block(X1_obj);
+  require(sparse == is_sparse_block(X2_obj), "X1 and X2 must be both dense or both sparse");
   const InputKernel kernel = InputKernel::from_name(kernel_name, gamma, coef0, degree);
+  KeepAlive keep;
+  const DenseDesign<Scalar> W = W_obj.is_none() ? empty_dense_design<Scalar>() : dense_design<Scalar>(W_obj, "weights", keep);
   Matrix<Scalar> values;
-  if (W_obj.is_none()) {
+  auto compute = [&](const auto& A, const auto& B) {
+    require(A.cols() == B.cols(), "X1 and X2 must have the same number of features");
+    require(W_obj.is_none() || W.rows() == B.rows(), "weights must have one row per row of X2");
     CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
     py::gil_scoped_release release;
-    kernel_matrix<Scalar>(kernel, A, B, values, n_threads);
-  } else {
-    const CArray<Scalar> W_array = checked_array<Scalar>(W_obj, "weights");
-    const RowMap<Scalar> W = matrix_view(W_array, "weights");
-    require(W.rows() == B.rows(), "weights must have one row per row of X2");
-    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
-    py::gil_scoped_release release;
-    kernel_expansion<Scalar>(kernel, A, B, W, values, n_threads);
-  }
+    if (W_obj.is_none())
+      kernel_matrix<Scalar>(kernel, A, B, values, n_threads);
+    else
+      kernel_expansion<Scalar>(kernel, A, B, W, values, n_threads);
+  };
+  if (sparse)
+    compute(sparse_design<Scalar>(X1_obj, "X1", keep), sparse_design<Scalar>(X2_obj, "X2", keep));
+  else
+    compute(dense_design<Scalar>(X1_obj, "X1", keep), dense_design<Scalar>(X2_obj, "X2", keep));
   CArray<Scalar> out({values.rows(), values.cols()});
   Eigen::Map<RowMatrix<Scalar>>(out.mutable_data(), values.rows(), values.cols()) = values;
   return out;

@@ -8,6 +8,7 @@
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"
+#include "design_conversion.hpp"
 #include "interrupt_hook.hpp"
 
 namespace py = pybind11;
@@ -15,31 +16,17 @@ namespace py = pybind11;
 namespace multitask::bindings {
 namespace {
 
-using RowMap = Eigen::Map<const RowMatrix<double>>;
-
-RowMap matrix_view(const CArray<double>& array, const std::string& name) {
-  require(array.ndim() == 2, name + " must be 2-D");
-  return {array.data(), array.shape(0), array.shape(1)};
-}
-
 py::dict fit_svc(const py::object& X_obj, const py::object& gram_obj, const std::string& kernel_name, double gamma,
                  double coef0, int degree, const CArray<double>& task_kernel, const std::vector<Index>& offsets,
                  bool shared, const CArray<double>& y, const py::array_t<double>& upper,
                  const std::string& intercept, double tol, long long max_iter, double cache_bytes, bool shrinking,
                  int n_threads) {
-  const bool precomputed = !gram_obj.is_none();
-  const CArray<double> X_array = precomputed ? CArray<double>() : checked_array<double>(X_obj, "X");
-  const CArray<double> gram_array =
-      precomputed ? checked_array<double>(gram_obj, "the precomputed kernel") : CArray<double>();
   require(y.ndim() == 1, "y must be 1-D");
   require(task_kernel.ndim() == 2 && task_kernel.shape(0) == task_kernel.shape(1),
           "task_kernel must be a square matrix");
   const Index T = static_cast<Index>(offsets.size()) - 1;
-  const RowMap empty(nullptr, 0, 0);
   SvcProblem problem{
-      KernelInputs<double>{precomputed ? empty : matrix_view(X_array, "X"),
-                           precomputed ? InputKernel{} : InputKernel::from_name(kernel_name, gamma, coef0, degree),
-                           precomputed ? matrix_view(gram_array, "the precomputed kernel") : empty},
+      kernel_inputs<double>(X_obj, gram_obj, kernel_name, gamma, coef0, degree),
       coupling_matrix<double>(task_kernel, T),
       TaskLayout{offsets, shared},
       Eigen::Map<const Vector<double>>(y.data(), y.shape(0)),

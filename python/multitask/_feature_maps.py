@@ -25,6 +25,8 @@ from typing import Callable
 
 import numpy as np
 
+from ._sparse_input import is_sparse
+
 __all__ = [
     "FEATURE_CHUNK_ROWS",
     "RANDOM_FEATURE_KERNELS",
@@ -177,7 +179,8 @@ class RandomFourierMap:
 
     def transform(self, X: np.ndarray) -> np.ndarray:
         """z(X) (n, m) for rows X (n, d), in the dtype of the map; in place after the one product."""
-        features = np.asarray(X, dtype=self.frequencies.dtype) @ self.frequencies
+        rows = X.astype(self.frequencies.dtype) if is_sparse(X) else np.asarray(X, dtype=self.frequencies.dtype)
+        features = np.asarray(rows @ self.frequencies)
         features += self.phases
         np.cos(features, out=features)
         features *= np.sqrt(2.0 / self.n_components).astype(features.dtype)

@@ -11,12 +11,14 @@ from __future__ import annotations
 from typing import Any, NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 
 from ._base import MultiTaskInputMixin
 from ._fit_result import core_function, finite_predictions
 from ._errors import NumericalError
 from ._feature_maps import RandomFourierMap
-from ._input import TaskBlocks, check_tasks, check_task_matrix, common_float_dtype, to_task_blocks
+from ._input import TaskBlocks, check_design, check_tasks, common_float_dtype, to_task_blocks
+from ._sparse_input import as_canonical_csr, core_block, is_sparse
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
 from .coupling import from_task_kernel, resolve_coupling, validate_coupling
@@ -36,12 +38,24 @@ def _check_symmetric_gram(gram: np.ndarray, rtol: float = 1e-10) -> None:
         )
 
 
+def _as_float(block: Any, dtype: type, name: str = "X") -> Any:
+    """A validated design (ndarray or canonical CSR block) in ``dtype``."""
+    return as_canonical_csr(block, name, dtype) if is_sparse(block) else np.asarray(block, dtype=dtype)
+
+
+def _core_design(rows: Any, dtype: type, name: str = "X") -> Any:
+    """Rows as the core's kernels read them: a C-contiguous array, or a CSR tuple for sparse rows."""
+    if is_sparse(rows):
+        return core_block(as_canonical_csr(rows, name, dtype))
+    return np.ascontiguousarray(rows, dtype=dtype)
+
+
 class DualProblem(NamedTuple):
     """The dual system of a fit except alpha (its ridge is ``alpha * unit_ridge``), in the core's order."""
 
     blocks: TaskBlocks
     B: np.ndarray  # (T, T) task kernel
-    inputs: np.ndarray  # training inputs in the caller's order
+    inputs: Any  # training inputs in the caller's order: ndarray, or a CSR block for sparse X
     order: np.ndarray  # permutation sorting the inputs task by task
     shared: bool
     gram: np.ndarray | None  # input Gram for precomputed/callable kernels, else None
@@ -59,6 +73,10 @@ class KernelExpansionMixin(MultiTaskInputMixin):
     #: Cast the training inputs to float64 (the solver has no float32 version).
     _solves_in_float64 = False
 
+    def _accepts_sparse(self) -> bool:
+        """Sparse X is read in place by the kernels (the core's, or a callable's); kernel values must be dense."""
+        return not (isinstance(self.kernel, str) and self.kernel == "precomputed")
+
     def _needs_training_gram(self) -> bool:
         """Whether the fit needs the input Gram of precomputed/callable kernels."""
         return True
@@ -66,9 +84,9 @@ class KernelExpansionMixin(MultiTaskInputMixin):
     def _dual_problem(self, X: Any, y: Any, tasks: Any, labels: bool = False) -> DualProblem:
         """Validate the data and set ``n_features_in_``; the dual system's pieces that do not depend on alpha."""
         self._validate_feature_names(X, tasks)
-        blocks = to_task_blocks(X, y, tasks, labels=labels)
+        blocks = to_task_blocks(X, y, tasks, labels=labels, accept_sparse=self._accepts_sparse())
         if self._solves_in_float64:
-            blocks.X = [np.asarray(block, dtype=np.float64) for block in blocks.X]
+            blocks.X = [_as_float(block, np.float64, f"X[{t}]") for t, block in enumerate(blocks.X)]
         T = blocks.n_tasks
         n_per_task = np.array([block.shape[0] for block in blocks.X])
         shared = blocks.form in ("shared", "single")
@@ -92,7 +110,7 @@ class KernelExpansionMixin(MultiTaskInputMixin):
     def _core_arguments(self, problem: DualProblem, dtype: type) -> dict[str, Any]:
         """The core's arguments that describe the dual problem (X, gram, kernel, ..., shared), by keyword."""
         return {
-            "X": None if problem.gram is not None else np.ascontiguousarray(problem.inputs[problem.order], dtype=dtype),
+            "X": None if problem.gram is not None else _core_design(self._sorted_inputs(problem), dtype),
             "gram": None if problem.gram is None else np.ascontiguousarray(problem.gram, dtype=dtype),
             "kernel": self._kernel_name(),
             "gamma": self._gamma_value(),
@@ -103,10 +121,22 @@ class KernelExpansionMixin(MultiTaskInputMixin):
             "shared": problem.shared,
         }
 
-    def _stacked_rows(self, blocks: TaskBlocks, X: Any) -> np.ndarray:
-        """All training rows in the caller's order: the list concatenated, or X itself (long format)."""
+    @staticmethod
+    def _sorted_inputs(problem: DualProblem) -> Any:
+        """The training inputs task by task (the core's order)."""
+        already_sorted = problem.order.size == problem.inputs.shape[0] and np.array_equal(
+            problem.order, np.arange(problem.order.size))
+        return problem.inputs if already_sorted else problem.inputs[problem.order]
+
+    def _stacked_rows(self, blocks: TaskBlocks, X: Any) -> Any:
+        """All training rows in the caller's order: the list concatenated, or X itself (long format).
+
+        Sparse when any block is (a list mixing dense and sparse blocks becomes one CSR block)."""
+        dtype = blocks.X[0].dtype
         if blocks.form == "long":
-            return check_task_matrix(X, "X", blocks.X[0].dtype)
+            return check_design(X, "X", dtype, accept_sparse=self._accepts_sparse())
+        if any(is_sparse(block) for block in blocks.X):
+            return as_canonical_csr(sp.vstack(blocks.X, format="csr", dtype=dtype), "X", dtype)
         return np.vstack(blocks.X)
 
     def _resolve_task_kernel(self, n_tasks: int) -> np.ndarray:
@@ -200,8 +230,8 @@ class KernelExpansionMixin(MultiTaskInputMixin):
         predictions = self._expansion(X_checked, self._expansion_weights) + self.intercept_
         return predictions[:, 0] if self._input_form == "single" else predictions
 
-    def _checked_test_rows(self, X: Any, name: str) -> np.ndarray:
-        original, X = X, check_task_matrix(X, name, common_float_dtype([X]))
+    def _checked_test_rows(self, X: Any, name: str) -> Any:
+        original, X = X, check_design(X, name, common_float_dtype([X]), accept_sparse=self._accepts_sparse())
         self._check_n_features(X.shape[1], name)
         self._check_feature_names(original, name)
         return X
@@ -218,9 +248,16 @@ class KernelExpansionMixin(MultiTaskInputMixin):
         if callable(self.kernel):
             return self._callable_values(X, self.X_fit_, weights.dtype) @ weights
         dtype = np.result_type(X.dtype, self.X_fit_.dtype)
+        # The core's kernels take both operands of one kind: sparse test rows
+        # against dense training inputs are densified (the fit was dense, so d
+        # is moderate); dense test rows against sparse ones are made CSR.
+        if is_sparse(self.X_fit_):
+            X = X if is_sparse(X) else sp.csr_array(X)
+        elif is_sparse(X):
+            X = X.toarray()
         return core_function("kernel_values", dtype)(
-            X1=np.ascontiguousarray(X, dtype=dtype),
-            X2=np.ascontiguousarray(self.X_fit_, dtype=dtype),
+            X1=_core_design(X, dtype, "X"),
+            X2=_core_design(self.X_fit_, dtype, "X_fit_"),
             kernel=self._kernel_name(),
             gamma=self._gamma_value(),
             coef0=float(self.coef0),

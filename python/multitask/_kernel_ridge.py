@@ -309,4 +309,5 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
         tags.input_tags.pairwise = self.kernel == "precomputed"
+        tags.input_tags.sparse = self._accepts_sparse()
         return tags

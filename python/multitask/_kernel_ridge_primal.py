@@ -38,6 +38,7 @@ from sklearn.utils import check_random_state
 from ._fit_result import SolverOutcome, core_function, solver_tol, store_fit
 from ._feature_maps import RANDOM_FEATURE_KERNELS, NystroemMap, RandomFourierMap, fill_features, nystroem_projection
 from ._input import TaskBlocks
+from ._sparse_input import is_sparse
 from ._threads import effective_n_threads
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ def _draw_map(model: "MultiTaskKernelRidge", inputs: np.ndarray) -> NystroemMap 
             f"n_components={m} exceeds the {inputs.shape[0]} training inputs the Nyström landmarks are drawn from"
         )
     indices = np.sort(rng.choice(inputs.shape[0], size=m, replace=False))
-    landmarks = np.ascontiguousarray(inputs[indices])
+    landmarks = inputs[indices] if is_sparse(inputs) else np.ascontiguousarray(inputs[indices])
     # k(L, L) in float64 whatever the input dtype: its small eigenvalues decide the rank.
     model.X_fit_ = landmarks
     landmark_gram = model._expansion(landmarks.astype(np.float64), np.eye(m))

@@ -296,4 +296,5 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
         tags.target_tags.single_output = True
         tags.classifier_tags.multi_class = False
         tags.input_tags.pairwise = self.kernel == "precomputed"
+        tags.input_tags.sparse = self._accepts_sparse()
         return tags

@@ -5,20 +5,12 @@
 // sample of task t.
 #pragma once
 
-#include <Eigen/SparseCore>
 #include <string>
 #include <vector>
 
-#include "types.hpp"
+#include "designs.hpp"
 
 namespace multitask {
-
-template <typename Scalar>
-using DenseDesign = Eigen::Map<const RowMatrix<Scalar>>;
-
-/// CSR block: int32 row pointers starting at 0, sorted column indices.
-template <typename Scalar>
-using SparseDesign = Eigen::Map<const Eigen::SparseMatrix<Scalar, Eigen::RowMajor, int>>;
 
 /// Stored entries of a design block: the cost of one product with it.
 template <typename Scalar>

@@ -1,12 +1,16 @@
 // Kernels over inputs, k(x, x'), and their matrices k(X1, X2), computed in
 // parallel over row blocks. Shared by the multi-task kernel machines (kernel
 // ridge, SVM): the multi-task kernel is B_st k(x, x') (multitask_gram.hpp).
+// The rows may be dense or sparse (designs.hpp; both operands of a kernel
+// the same kind): every kernel is a function of inner products and squared
+// norms, except the laplacian, so only those differ between the two.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "designs.hpp"
 #include "parallel.hpp"
 
 namespace multitask {
@@ -53,6 +57,60 @@ struct InputKernel {
 /// block is one GEMM of a panel that stays in cache with its output rows.
 constexpr Index kernel_row_block = 256;
 
+/// f(j, x_ij) for the stored entries of row i of a sparse X, in column order.
+template <typename Rows, typename F>
+void for_each_stored(const Rows& X, Index i, F&& f) {
+  const Eigen::internal::evaluator<Rows> entries(X);
+  for (typename Eigen::internal::evaluator<Rows>::InnerIterator it(entries, i); it; ++it) f(it.index(), it.value());
+}
+
+/// out (n1, n2) = X1 X2^T. Dense: one GEMM. Sparse: row i of X1 is scattered
+/// into a dense x and out_i = X2 x, one sparse matrix-vector product, so a
+/// row costs O(nnz(X2)) (not O(n2 d)) and no (n, d) matrix is ever densified.
+template <typename Scalar, typename Rows1, typename Rows2, typename Out>
+void inner_products(const Rows1& X1, const Rows2& X2, Out&& out) {
+  static_assert(is_sparse_rows<Rows1> == is_sparse_rows<Rows2>, "both operands dense or both sparse");
+  if constexpr (is_sparse_rows<Rows1>) {
+    Vector<Scalar> x = Vector<Scalar>::Zero(X1.cols());
+    Vector<Scalar> row(X2.rows());
+    for (Index i = 0; i < X1.rows(); ++i) {
+      for_each_stored(X1, i, [&](Index j, Scalar value) { x[j] = value; });
+      row.noalias() = X2 * x;
+      out.row(i) = row.transpose();
+      for_each_stored(X1, i, [&](Index j, Scalar) { x[j] = 0; });
+    }
+  } else {
+    out.noalias() = X1 * X2.transpose();
+  }
+}
+
+/// out (n1, n2) = exp(-gamma ||x_i - y_q||_1), the laplacian kernel.
+template <typename Scalar, typename Rows1, typename Rows2, typename Out>
+void laplacian_block(Scalar gamma, const Rows1& X1, const Rows2& X2, Out&& out) {
+  if constexpr (is_sparse_rows<Rows1>) {
+    // ||x - y||_1 = ||x||_1 + sum over the stored y_j of (|x_j - y_j| - |x_j|),
+    // with x scattered into a dense vector: O(nnz(X2)) per row of X1.
+    Vector<Scalar> x = Vector<Scalar>::Zero(X1.cols());
+    for (Index i = 0; i < X1.rows(); ++i) {
+      Scalar x_norm = 0;
+      for_each_stored(X1, i, [&](Index j, Scalar value) {
+        x[j] = value;
+        x_norm += std::abs(value);
+      });
+      for (Index q = 0; q < X2.rows(); ++q) {
+        Scalar distance = x_norm;
+        for_each_stored(X2, q, [&](Index j, Scalar value) { distance += std::abs(x[j] - value) - std::abs(x[j]); });
+        out(i, q) = std::exp(-gamma * std::max(distance, Scalar(0)));
+      }
+      for_each_stored(X1, i, [&](Index j, Scalar) { x[j] = 0; });
+    }
+  } else {
+    // No GEMM form for the l1 distance: one pass over X2 per row of X1.
+    for (Index i = 0; i < X1.rows(); ++i)
+      out.row(i) = (-gamma * (X2.rowwise() - X1.row(i)).cwiseAbs().rowwise().sum().array()).exp().transpose();
+  }
+}
+
 /// out = k(X1, X2) for one row block, on the calling thread.
 /// X1 (n1, d), X2 (n2, d), out (n1, n2); sq1 (n1), sq2 (n2) are the squared row
 /// norms (rbf only; ignored otherwise). The rbf distance is computed as
@@ -63,24 +121,23 @@ void kernel_block(const InputKernel& kernel, const Rows1& X1, const Rows2& X2, c
   const Scalar gamma = static_cast<Scalar>(kernel.gamma);
   switch (kernel.kind) {
     case KernelKind::linear:
-      out.noalias() = X1 * X2.transpose();
+      inner_products<Scalar>(X1, X2, out);
       break;
     case KernelKind::polynomial: {
-      out.noalias() = X1 * X2.transpose();
+      inner_products<Scalar>(X1, X2, out);
       const Scalar coef0 = static_cast<Scalar>(kernel.coef0);
       out = (gamma * out.array() + coef0).pow(static_cast<Scalar>(kernel.degree));
       break;
     }
     case KernelKind::rbf:
-      out.noalias() = Scalar(-2) * X1 * X2.transpose();
+      inner_products<Scalar>(X1, X2, out);
+      out *= Scalar(-2);
       out.colwise() += sq1;
       out.rowwise() += sq2.transpose();
       out = (-gamma * out.array().max(Scalar(0))).exp();
       break;
     case KernelKind::laplacian:
-      // No GEMM form for the l1 distance: one pass over X2 per row of X1.
-      for (Index i = 0; i < X1.rows(); ++i)
-        out.row(i) = (-gamma * (X2.rowwise() - X1.row(i)).cwiseAbs().rowwise().sum().array()).exp().transpose();
+      laplacian_block(gamma, X1, X2, out);
       break;
   }
 }
@@ -97,7 +154,10 @@ Vector<Scalar> squared_row_norms(const Rows& X) {
   Vector<Scalar> out(n);
   for (Index i = 0; i < n; ++i) {
     Scalar sum = 0;
-    for (Index j = 0; j < d; ++j) sum += X(i, j) * X(i, j);
+    if constexpr (is_sparse_rows<Rows>)
+      for_each_stored(X, i, [&](Index, Scalar value) { sum += value * value; });
+    else
+      for (Index j = 0; j < d; ++j) sum += X(i, j) * X(i, j);
     out[i] = sum;
   }
   return out;

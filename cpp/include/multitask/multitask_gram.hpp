@@ -36,24 +36,34 @@ struct TaskLayout {
   }
 };
 
-/// The input side of the multi-task kernel: distinct inputs X (n_u, d) with a
-/// kernel, or a precomputed symmetric Gram (n_u, n_u) over them.
+/// The input side of the multi-task kernel: distinct inputs (n_u, d) with a
+/// kernel, dense X or sparse X_sparse, or a precomputed symmetric Gram
+/// (n_u, n_u) over them.
 template <typename Scalar>
 struct KernelInputs {
   using RowMap = Eigen::Map<const RowMatrix<Scalar>>;
-  RowMap X;        // (n_u, d); 0 rows when precomputed
+  RowMap X;        // (n_u, d); 0 rows when precomputed or sparse
   InputKernel kernel;
   RowMap gram;     // (n_u, n_u) precomputed k(x_i, x_j); 0 rows otherwise
+  SparseDesign<Scalar> X_sparse = empty_sparse_design<Scalar>();  // (n_u, d) CSR; 0 rows unless sparse
 
   bool precomputed() const { return gram.rows() > 0; }
-  Index n_inputs() const { return precomputed() ? gram.rows() : X.rows(); }
+  bool sparse() const { return X_sparse.rows() > 0; }
+  Index n_inputs() const { return precomputed() ? gram.rows() : sparse() ? X_sparse.rows() : X.rows(); }
+  Index n_features() const { return sparse() ? X_sparse.cols() : X.cols(); }
+
+  /// body(rows) with the inputs, dense or sparse (not for precomputed).
+  template <typename Body>
+  decltype(auto) with_rows(Body&& body) const {
+    return sparse() ? body(X_sparse) : body(X);
+  }
 
   /// out (n_u, n_u): the lower triangle (at least) of k over the inputs.
   void gram_lower(Matrix<Scalar>& out, int n_threads) const {
     if (precomputed())
       out = gram;
     else
-      kernel_gram_lower<Scalar>(kernel, X, out, n_threads);
+      with_rows([&](const auto& rows) { kernel_gram_lower<Scalar>(kernel, rows, out, n_threads); });
   }
 
   /// The symmetric k over the inputs, both triangles filled.
@@ -175,7 +185,8 @@ class OnTheFlyGramOperator final : public MultiTaskGramOperator<Scalar> {
   OnTheFlyGramOperator(const KernelInputs<Scalar>& inputs, const Matrix<Scalar>& B, const TaskLayout& layout,
                        int n_threads)
       : inputs_(inputs), B_(B), layout_(layout), task_(layout.task_of()), n_threads_(n_threads) {
-    if (inputs_.kernel.kind == KernelKind::rbf) squared_norms_ = squared_row_norms<Scalar>(inputs_.X);
+    if (inputs_.kernel.kind == KernelKind::rbf)
+      squared_norms_ = inputs_.with_rows([](const auto& rows) { return squared_row_norms<Scalar>(rows); });
   }
 
   void apply(const Vector<Scalar>& v, Vector<Scalar>& out) const override {
@@ -188,20 +199,21 @@ class OnTheFlyGramOperator final : public MultiTaskGramOperator<Scalar> {
     out.resize(N);
     const Index n_blocks = (N + kernel_row_block - 1) / kernel_row_block;
     const double block_work = static_cast<double>(kernel_row_block) * static_cast<double>(N) *
-                              static_cast<double>(inputs_.X.cols() + T + 10);
+                              static_cast<double>(inputs_.n_features() + T + 10);
     parallel_for_interruptible(n_blocks, n_threads_, block_work, [&](Index block) {
       const Index first = block * kernel_row_block, rows = std::min(kernel_row_block, N - first);
       Matrix<Scalar> kernel_rows(rows, N);
       const Vector<Scalar> sq_rows =
           squared_norms_.size() ? Vector<Scalar>(squared_norms_.segment(first, rows)) : Vector<Scalar>();
-      kernel_block<Scalar>(inputs_.kernel, inputs_.X.middleRows(first, rows), inputs_.X, sq_rows, squared_norms_,
-                           kernel_rows);
+      inputs_.with_rows([&](const auto& X) {
+        kernel_block<Scalar>(inputs_.kernel, X.middleRows(first, rows), X, sq_rows, squared_norms_, kernel_rows);
+      });
       const Matrix<Scalar> QB = (kernel_rows * V) * B_;  // (rows, T), B symmetric
       for (Index i = 0; i < rows; ++i) out[first + i] = QB(i, task_[first + i]);
     });
   }
   Vector<Scalar> diagonal() const override {
-    Vector<Scalar> diag = kernel_diagonal<Scalar>(inputs_.kernel, inputs_.X);
+    Vector<Scalar> diag = inputs_.with_rows([&](const auto& X) { return kernel_diagonal<Scalar>(inputs_.kernel, X); });
     for (Index i = 0; i < diag.size(); ++i) diag[i] *= B_(task_[i], task_[i]);
     return diag;
   }

@@ -166,6 +166,13 @@ class SvcRowCache {
 /// active prefix. Samples are stacked task by task (layout); sample i uses the
 /// input u(i): i itself for per-task inputs, i mod n for a shared design.
 class SvcKernelRows {
+  /// body(rows) with the inputs in position order, dense or sparse (defined
+  /// first: the constructor uses it, and its return type is deduced).
+  template <typename Body>
+  decltype(auto) with_positioned_rows(Body&& body) const {
+    return inputs_.sparse() ? body(positioned_sparse_) : body(positioned_X_);
+  }
+
  public:
   SvcKernelRows(const KernelInputs<double>& inputs, const Matrix<double>& B, const TaskLayout& layout,
                 const Vector<double>& y, double cache_bytes)
@@ -185,13 +192,17 @@ class SvcKernelRows {
     // Per-task inputs with a kernel: the active inputs, copied in position order
     // so that a row is one pass over contiguous memory. A shared design keeps its
     // n inputs: one kernel row over them serves all T tasks.
-    if (!inputs_.precomputed()) {
+    if (inputs_.sparse())
+      positioned_sparse_ = inputs_.X_sparse;  // (n_u, d), CSR
+    else if (!inputs_.precomputed())
       positioned_X_ = inputs_.X;  // (n_u, d), column-major
-      if (inputs_.kernel.kind == KernelKind::rbf) positioned_sq_ = squared_row_norms<double>(positioned_X_);
-    }
+    if (!inputs_.precomputed() && inputs_.kernel.kind == KernelKind::rbf)
+      positioned_sq_ = with_positioned_rows([](const auto& rows) { return squared_row_norms<double>(rows); });
     diagonal_.resize(N);
     const Vector<double> k_diag =
-        inputs_.precomputed() ? Vector<double>(inputs_.gram.diagonal()) : kernel_diagonal<double>(inputs_.kernel, inputs_.X);
+        inputs_.precomputed()
+            ? Vector<double>(inputs_.gram.diagonal())
+            : inputs_.with_rows([&](const auto& X) { return kernel_diagonal<double>(inputs_.kernel, X); });
     for (Index i = 0; i < N; ++i) diagonal_[i] = B_(task_[i], task_[i]) * k_diag[input_[i]];
     if (!diagonal_.allFinite())
       throw NumericalError(std::string("MultiTaskSVC: the multi-task kernel B_tt k(x, x) is inf or NaN on the "
@@ -281,18 +292,19 @@ class SvcKernelRows {
       // kernel values that kernel_expansion forms stays in cache between its passes
       // (a block over all support vectors is megabytes, streamed from memory).
       constexpr Index chunk = 256;
-      const RowMatrix<double> X_targets = inputs_.X(target_inputs, Eigen::all);
       F = Matrix<double>::Zero(m, T);
       Matrix<double> F_chunk;
       const Index n_support = static_cast<Index>(support.size());
-      for (Index first = 0; first < n_support; first += chunk) {
-        const Index count = std::min(chunk, n_support - first);
-        const std::vector<Index> members(support.begin() + first, support.begin() + first + count);
-        const RowMatrix<double> X_support = inputs_.X(members, Eigen::all);
-        kernel_expansion<double>(inputs_.kernel, X_targets, X_support, W_support.middleRows(first, count), F_chunk,
-                                 n_threads);
-        F += F_chunk;
-      }
+      inputs_.with_rows([&](const auto& X) {
+        const auto X_targets = rows_of<double>(X, target_inputs);
+        for (Index first = 0; first < n_support; first += chunk) {
+          const Index count = std::min(chunk, n_support - first);
+          const std::vector<Index> members(support.begin() + first, support.begin() + first + count);
+          kernel_expansion<double>(inputs_.kernel, X_targets, rows_of<double>(X, members), W_support.middleRows(first, count),
+                                   F_chunk, n_threads);
+          F += F_chunk;
+        }
+      });
     }
     for (Index k = 0; k < m; ++k) out[k] = F(k, task_[targets[k]]);
     return out;
@@ -317,10 +329,11 @@ class SvcKernelRows {
   /// aligned start (the padding exponentiates zeros), so that every entry goes
   /// through the same vectorised code: with a scalar tail, k(x_p, x_q) would
   /// round differently depending on the active length when the row is computed.
-  template <typename Row>
-  void kernel_row(const Row& x, double x_sq, Index count) {
+  template <typename Positioned>
+  void kernel_row(const Positioned& positioned, Index u, double x_sq, Index count) {
     Eigen::Map<RowMatrix<double>> values(values_.data(), 1, count);
-    const auto rows = positioned_X_.topRows(count);
+    const auto x = positioned.row(u);
+    const auto rows = positioned.topRows(count);
     if (inputs_.kernel.kind != KernelKind::rbf) {
       kernel_block<double>(inputs_.kernel, x, rows, Vector<double>(), Vector<double>(), values);
       return;
@@ -350,13 +363,13 @@ class SvcKernelRows {
     if (inputs_.precomputed()) {
       scale_row(p, inputs_.gram.row(u).data(), true, out);
     } else if (layout_.shared) {
-      kernel_row(positioned_X_.row(u), rbf ? positioned_sq_[u] : 0.0, positioned_X_.rows());
+      with_positioned_rows([&](const auto& rows) { kernel_row(rows, u, rbf ? positioned_sq_[u] : 0.0, rows.rows()); });
       if (rbf)
         scale_row(p, float_values_.data(), true, out);
       else
         scale_row(p, values_.data(), true, out);
     } else {
-      kernel_row(positioned_X_.row(p), rbf ? positioned_sq_[p] : 0.0, A);
+      with_positioned_rows([&](const auto& rows) { kernel_row(rows, p, rbf ? positioned_sq_[p] : 0.0, A); });
       // distance 0 exactly, as kernel_diagonal has it
       if (rbf) {
         float_values_[p] = 1.0f;
@@ -373,7 +386,7 @@ class SvcKernelRows {
                                        "or beyond the float range (3.4e38) in which the solver stores kernel rows "
                                        "(scale of X, gamma, coef0, degree, or task_kernel); ") +
                            overflow_advice());
-    poll_interrupt(static_cast<double>(A) * static_cast<double>(positioned_X_.cols() + 2));
+    poll_interrupt(static_cast<double>(A) * static_cast<double>(inputs_.n_features() + 2));
   }
 
   /// out[q] = y_p y_q B_{t(p) t(q)} kernel[q] (or kernel[u(q)] when `by_input`),
@@ -397,7 +410,10 @@ class SvcKernelRows {
   void reorder(const std::vector<Index>& order, Arrays&... arrays) {
     permute(order, sample_, task_, input_, y_, diagonal_, arrays...);
     if (!inputs_.precomputed() && !layout_.shared) {
-      positioned_X_ = Matrix<double>(positioned_X_(order, Eigen::all));
+      if (inputs_.sparse())
+        positioned_sparse_ = select_rows<double>(positioned_sparse_, order);
+      else
+        positioned_X_ = Matrix<double>(positioned_X_(order, Eigen::all));
       if (positioned_sq_.size()) positioned_sq_ = Vector<double>(positioned_sq_(order));
     }
   }
@@ -416,6 +432,7 @@ class SvcKernelRows {
   std::vector<Index> sample_, task_, input_;  // (N) per position
   Vector<double> y_, diagonal_;               // (N) per position: labels +-1, Q_pp
   Matrix<double> positioned_X_;  // per-task inputs: (N, d) in position order; shared: the (n, d) inputs
+  SparseRows<double> positioned_sparse_;  // the same for sparse inputs (positioned_X_ is then empty)
   Vector<double> positioned_sq_; // rbf: squared norms of positioned_X_'s rows
   std::vector<Index> task_begin_;  // (T + 1) task segments of the active prefix
   /// A multiple of every float packet size (16 floats: AVX-512).
