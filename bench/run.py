@@ -5,8 +5,8 @@
 
 Results go to bench/results/<workload>.json (``--quick``: a temporary folder, unless ``--results``
 says otherwise), and ``bench/report.py`` then rewrites the generated part of bench/RESULTS.md from
-them (not for ``--quick`` or ``--only``: a partial or smoke run does not replace the page; run
-``python bench/report.py`` by hand for that).
+them. A ``--quick`` run writes its page next to its results instead, and an ``--only`` run leaves the
+page alone (``python bench/report.py`` renders it from bench/results when wanted).
 
 Before each workload the runner waits (up to ``--max-wait`` s) until other processes use less than
 15 % of the CPUs, and records what it measured. A peer that is not installed is skipped with a note;
@@ -105,11 +105,12 @@ def main(argv: list[str] | None = None) -> int:
           f"results in {folder}", file=sys.stderr)
     from bench.report import write_report
 
-    if args.quick or args.only or args.no_report:
-        page = write_report(folder, folder / "RESULTS.md", replace_block=False)  # the renderer runs in CI too
+    if args.quick and not args.no_report:  # the renderer runs in every smoke run (CI) too
+        print(f"report: {write_report(folder, folder / 'RESULTS.md', replace_block=False)}", file=sys.stderr)
+    elif not (args.only or args.no_report):
+        print(f"report: {write_report(folder)}", file=sys.stderr)
     else:
-        page = write_report(folder)
-    print(f"report: {page}", file=sys.stderr)
+        print("bench/RESULTS.md left as it is: `python bench/report.py` renders it from bench/results", file=sys.stderr)
     if failed:
         print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
         return 1

@@ -61,7 +61,7 @@ class _Fields(dict):
         if key.startswith("opt_"):
             return self.template[key].format_map(self) if key in self.blocks else ""
         if key in self.parts:
-            return "\n".join(render_part(self.template, part, dict(self)) for part in self.parts[key])
+            return "\n\n".join(render_part(self.template, part, dict(self)) for part in self.parts[key])
         raise KeyError(f"template field {key!r} has no value")
 
 
