@@ -6,7 +6,7 @@ import importlib
 import warnings
 from contextlib import contextmanager
 from types import ModuleType
-from typing import Iterator
+from typing import Callable, Iterator
 
 from sklearn.exceptions import ConvergenceWarning
 
@@ -36,6 +36,20 @@ def available(module: str) -> bool:
     except PeerMissing:
         return False
     return True
+
+
+def installed(peers: dict[str, tuple[str, str, Callable]], notes: list[str], label: str) -> dict[str, tuple]:
+    """The peers whose package imports, as {key: (row label, solve)}; a note for each one that does not.
+
+    ``peers`` maps a key to (row label, module to import, solve).
+    """
+    found = {}
+    for key, (name, module, solve) in peers.items():
+        if available(module):
+            found[key] = (name, solve)
+        else:
+            notes.append(f"{label} {key}: peer not installed")
+    return found
 
 
 @contextmanager

@@ -111,6 +111,24 @@ def l21_penalty_max(X, y, threads: int) -> float:
     return mt.penalty_max(l21_estimator(0.0, 1e-8, threads), X, y, penalty="l21")
 
 
+def l21_penalty_levels(X, y, T: int, threads: int, ratio: float) -> tuple[float, float, float]:
+    """(rho_max, rho = ratio rho_max, a = T rho): our penalty and the peers' on the P = T F scale."""
+    rho_max = l21_penalty_max(X, y, threads)
+    rho = ratio * rho_max
+    return rho_max, rho, T * rho
+
+
+class RecordedL21Fits:
+    """Our L2,1 fit as a ``Method.solve``; each fit kept by tolerance (for its ``solver_``, ``dual_gap_``)."""
+
+    def __init__(self, X, y, rho: float, threads: int):
+        self.X, self.y, self.rho, self.threads, self.fits = X, y, rho, threads, {}
+
+    def __call__(self, tol: float) -> tuple[np.ndarray, int]:
+        self.fits[tol] = fit_l21(self.X, self.y, self.rho, tol, self.threads)
+        return self.fits[tol].coef_, self.fits[tol].n_iter_
+
+
 def l21_path(X, Y, values: np.ndarray, tol: float, threads: int, max_iter: int = MAX_ITER):
     """``regularization_path`` over ``values``: (coef (K, T, d), iterations summed over the path)."""
     with quiet():

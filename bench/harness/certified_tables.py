@@ -93,3 +93,37 @@ def comparison_part(label: str, entries: list[dict], breakdown: dict[str, float]
     if math.isnan(summary.get("uncertified_ratio", float("nan"))):
         part.figures.setdefault("uncertified_fastest", "none")
     return part
+
+
+def compare_single_fits(label: str, methods: list, evaluate, reference: dict, context, tolerances: tuple[float, ...],
+                        breakdown_runs, breakdown_labels: dict[str, str], ratio_target: float,
+                        our_fits: dict) -> tuple[Part, dict, object]:
+    """``certified_search`` of single fits, then ``comparison_part``; ours' row names the solver it ran.
+
+    Parameters
+    ----------
+    label, ratio_target
+        As in ``comparison_part``.
+    methods, evaluate, reference, tolerances, breakdown_runs
+        As in ``certified_search`` (the first method is ours); ``reference["target"]`` is the gap target.
+    context : Context
+        Repeats and threads.
+    breakdown_labels : dict of str to str
+        Row label -> key of a breakdown run.
+    our_fits : dict
+        Our fitted estimators by tolerance, filled by our method's ``solve``.
+
+    Returns
+    -------
+    part, result, model
+        The comparison Part, the search result, and our fit at its certified tolerance.
+    """
+    from .search import certified_search
+
+    result = certified_search(methods, evaluate, reference["target"], reference, context.repeats, context.threads, tolerances,
+                              breakdown_runs)
+    entry = result["entries"][0]
+    model = our_fits[entry["certified"]["tol"]]
+    entry["name"] += f" (`{model.solver_}`)"
+    breakdown = {name: result["times"][key] for name, key in breakdown_labels.items()}
+    return comparison_part(label, result["entries"], breakdown, ratio_target), result, model

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from ..adapters import celer_peer, mutar_peer, ours, skglm_peer
-from ..adapters.optional import available
-from ..harness.certified_tables import comparison_part
-from ..harness.search import Method, certified_search, decades
+from ..adapters.optional import installed
+from ..harness.certified_tables import compare_single_fits
+from ..harness.search import Method, decades
 from ..harness.threads import limit, limited
 from ..harness.workload import Context, Outcome, Part
 from ..problems import l21
@@ -51,23 +51,13 @@ def run(context: Context, output_folder: Path) -> Outcome:
     ordering_error = float(np.max(np.abs(Z @ probe.T.ravel() - np.concatenate([X @ w for X, w in zip(Xcs, probe)]))))
     if ordering_error >= 1e-8:
         raise AssertionError(f"block-diagonal column order is wrong ({ordering_error})")
-    rho_max = ours.l21_penalty_max(Xs, ys, threads)
-    rho = l21.PENALTY_RATIO * rho_max
-    a = T * rho
+    rho_max, rho, a = ours.l21_penalty_levels(Xs, ys, T, threads, l21.PENALTY_RATIO)
     evaluate = lambda coef: l21.duality_gap(Xcs, ycs, coef, a)  # noqa: E731
-    last = {}
-
-    def ours_solve(tol):
-        last[tol] = ours.fit_l21(Xs, ys, rho, tol, threads)
-        return last[tol].coef_, last[tol].n_iter_
-
     outcome = Outcome()
-    methods = [Method("ours", "multitask `KernelCoupledRegressor(l21=ρ)` on task lists", ours_solve, ours=True)]
-    for key, (label, module, solve) in peer_methods(data, a, rho).items():
-        if available(module):
-            methods.append(Method(key, label, solve))
-        else:
-            outcome.notes.append(f"S2 {key}: peer not installed")
+    ours_fits = ours.RecordedL21Fits(Xs, ys, rho, threads)
+    methods = [Method("ours", "multitask `KernelCoupledRegressor(l21=ρ)` on task lists", ours_fits, ours=True)]
+    methods += [Method(key, label, solve)
+                for key, (label, solve) in installed(peer_methods(data, a, rho), outcome.notes, "S2").items()]
     with limit(threads):
         reference = ours.fit_l21(Xs, ys, rho, 1e-13, threads)
     breakdown_runs = lambda tols: {  # noqa: E731 - timed in the same rounds, ours at its certified tolerance
@@ -76,16 +66,15 @@ def run(context: Context, output_folder: Path) -> Outcome:
         "numpy correlations": limited(threads, lambda: [X.T @ y for X, y in zip(Xs, ys)]),
     }
     target = evaluate(np.zeros((T, d)))["target"]
-    result = certified_search(methods, evaluate, target, evaluate(reference.coef_), context.repeats, threads,
-                              TOLERANCES, breakdown_runs)
-    times, entry = result["times"], result["entries"][0]
-    model = last[entry["certified"]["tol"]]
-    entry["name"] += f" (`{model.solver_}`)"
-    comparison = comparison_part("S2", result["entries"], {
-        "our fit with `max_iter=1` (input checks, centring/statistics, one iteration)": times["ours max_iter=1"],
-        f"numpy's {T} Grams X̃_tᵀX̃_t": times["numpy grams"],
-        f"numpy's {T} X_tᵀy_t": times["numpy correlations"],
-    }, RATIO_TARGET)
+    reference_values = {**evaluate(reference.coef_), "target": target}
+    breakdown_labels = {
+        "our fit with `max_iter=1` (input checks, centring/statistics, one iteration)": "ours max_iter=1",
+        f"numpy's {T} Grams X̃_tᵀX̃_t": "numpy grams",
+        f"numpy's {T} X_tᵀy_t": "numpy correlations",
+    }
+    comparison, result, model = compare_single_fits("S2", methods, evaluate, reference_values, context, TOLERANCES,
+                                                    breakdown_runs, breakdown_labels, RATIO_TARGET, ours_fits.fits)
+    entry = result["entries"][0]
     outcome.parts["comparison"] = [comparison]
     correlations = np.array([X.T @ y for X, y in zip(Xcs, ycs)])  # (T, d)
     outcome.figures.update(

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from ..adapters import celer_peer, ours, sklearn_peers, skglm_peer
-from ..adapters.optional import available
-from ..harness.certified_tables import comparison_part
-from ..harness.search import Method, certified_search, decades
+from ..adapters.optional import installed
+from ..harness.certified_tables import compare_single_fits
+from ..harness.search import Method, decades
 from ..harness.threads import limit, limited
 from ..harness.workload import Context, Outcome, Part
 from ..problems import l21
@@ -44,23 +44,13 @@ def run(context: Context, output_folder: Path) -> Outcome:
     X, Y = l21.make_shared(n, d, T, seed=0)
     Xc, Yc = np.asfortranarray(X - X.mean(axis=0)), np.asfortranarray(Y - Y.mean(axis=0))
     Xcs, ycs = [Xc] * T, [np.ascontiguousarray(Yc[:, t]) for t in range(T)]
-    rho_max = ours.l21_penalty_max(X, Y, threads)
-    rho = l21.PENALTY_RATIO * rho_max
-    a = T * rho
+    rho_max, rho, a = ours.l21_penalty_levels(X, Y, T, threads, l21.PENALTY_RATIO)
     evaluate = lambda coef: l21.duality_gap(Xcs, ycs, coef, a)  # noqa: E731
-    last = {}
-
-    def ours_solve(tol):
-        last[tol] = ours.fit_l21(X, Y, rho, tol, threads)
-        return last[tol].coef_, last[tol].n_iter_
-
     outcome = Outcome()
-    methods = [Method("ours", "multitask `KernelCoupledRegressor(l21=ρ)`", ours_solve, ours=True)]
-    for key, (label, module, solve) in PEERS.items():
-        if available(module):
-            methods.append(Method(key, label, lambda tol, solve=solve: solve(Xc, Yc, a, tol)))
-        else:
-            outcome.notes.append(f"S1 {key}: peer not installed")
+    ours_fits = ours.RecordedL21Fits(X, Y, rho, threads)
+    methods = [Method("ours", "multitask `KernelCoupledRegressor(l21=ρ)`", ours_fits, ours=True)]
+    methods += [Method(key, label, lambda tol, solve=solve: solve(Xc, Yc, a, tol))
+                for key, (label, solve) in installed(PEERS, outcome.notes, "S1").items()]
     with limit(threads):
         reference = ours.fit_l21(X, Y, rho, 1e-13, threads)
     Xc_c = np.ascontiguousarray(Xc)
@@ -71,17 +61,16 @@ def run(context: Context, output_folder: Path) -> Outcome:
         "numpy centring": limited(threads, lambda: X - X.mean(axis=0)),
     }
     target = evaluate(np.zeros((T, d)))["target"]
-    result = certified_search(methods, evaluate, target, evaluate(reference.coef_), context.repeats, threads,
-                              TOLERANCES, breakdown_runs)
-    times, entry = result["times"], result["entries"][0]
-    model = last[entry["certified"]["tol"]]
-    entry["name"] += f" (`{model.solver_}`)"
-    comparison = comparison_part("S1", result["entries"], {
-        "our fit with `max_iter=1` (input checks, centring/statistics, one iteration)": times["ours max_iter=1"],
-        "numpy X̃ᵀX̃ (the Gram, syrk)": times["numpy gram"],
-        "numpy XᵀY": times["numpy XtY"],
-        "numpy centring X": times["numpy centring"],
-    }, RATIO_TARGET)
+    reference_values = {**evaluate(reference.coef_), "target": target}
+    breakdown_labels = {
+        "our fit with `max_iter=1` (input checks, centring/statistics, one iteration)": "ours max_iter=1",
+        "numpy X̃ᵀX̃ (the Gram, syrk)": "numpy gram",
+        "numpy XᵀY": "numpy XtY",
+        "numpy centring X": "numpy centring",
+    }
+    comparison, result, model = compare_single_fits("S1", methods, evaluate, reference_values, context, TOLERANCES,
+                                                    breakdown_runs, breakdown_labels, RATIO_TARGET, ours_fits.fits)
+    entry = result["entries"][0]
     outcome.parts["comparison"] = [comparison]
     outcome.figures.update(
         n=n, d=d, T=T, active=l21.active_features(d), correlation=l21.AR_CORRELATION, rho=rho, rho_max=rho_max,
