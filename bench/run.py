@@ -99,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     context = Context(repeats=repeats, threads=args.threads, quick=args.quick)
     folder = Path(args.results) if args.results else (Path(tempfile.mkdtemp(prefix="bench_quick_"))
                                                       if args.quick else RESULTS_DIR)
+    folder.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     failed = [m.NAME for m in modules if not run_one(m, context, folder, args.max_wait)]
     print(f"{len(modules) - len(failed)} of {len(modules)} workloads ran in {time.perf_counter() - started:.0f} s; "
