@@ -25,12 +25,12 @@ other = {other!r}
 if other:
     sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in type(f).__module__.lower()]
     sys.path.insert(0, other)
-sys.path.insert(0, {bench!r})
+sys.path.insert(0, {repository!r})
 import multitask as mt
 from threadpoolctl import threadpool_limits
-from bench_classification_dense import make_problem
+from bench.problems.logistic import planted_dense
 threadpool_limits(1)
-Xs, ys = make_problem(50, 1000, 200)[:2]
+Xs, ys = planted_dense(50, 1000, 200)
 model = mt.KernelCoupledClassifier(coupling="mean_regularized", alpha={alpha}, solver="gradient", tol={tol}, n_jobs=1)
 model.fit(Xs, ys)
 times = []
@@ -43,7 +43,7 @@ print(sorted(times)[3], model.n_iter_)
 
 
 def one_process(other: str, alpha: float, tol: float) -> float:
-    code = CHILD.format(other=other, bench=os.path.dirname(os.path.abspath(__file__)), alpha=alpha, tol=tol)
+    code = CHILD.format(other=other, repository=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), alpha=alpha, tol=tol)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, env=env).stdout
     return float(out.split()[0])

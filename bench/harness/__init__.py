@@ -1,0 +1,1 @@
+"""What every workload shares: timing, thread limits, machine information, result files."""
