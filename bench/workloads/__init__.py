@@ -19,4 +19,5 @@ MODULES = (
     "svc",                      # K3
     "kernel_ridge_scale",       # K4
     "kernel_ridge_path",        # K5
+    "sparse_svc",               # K6
 )
