@@ -13,7 +13,7 @@ from multitask.cli import NEWSGROUPS_ALPHAS, knn_adjacency, log1p_unit_rows, mai
 
 MODELS = ("independent ridge", "pooled ridge", "mean-regularised", "graph-coupled")
 NEWSGROUPS_MODELS = ("independent", "mean-regularised")
-SOLVERS = {"exact", "cg", "bcd", "gradient"}
+SOLVERS = {"exact", "cg", "task_bcd", "gradient"}
 
 
 def _table_rows(stdout: str, models: tuple[str, ...] = MODELS) -> dict[str, list[str]]:
