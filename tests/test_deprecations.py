@@ -90,3 +90,40 @@ def test_a_solver_that_cannot_take_the_problem_names_those_that_can(params, mess
     Xs, ys = _regression()
     with pytest.raises(ValueError, match=message):
         mt.KernelCoupledRegressor(**params).fit(Xs, ys)
+
+
+def _kernel_machines():
+    Xs, ys = _regression(3)
+    ridge = mt.MultiTaskKernelRidge(solver="cg", alpha=0.1).fit(Xs, ys)
+    svc = mt.MultiTaskSVC(alpha=0.1).fit(Xs, _labels(ys))
+    return ridge, svc
+
+
+def test_residual_is_a_deprecated_read_only_alias_of_kkt_residual():
+    for model in _kernel_machines():
+        with pytest.warns(FutureWarning, match="residual_ is deprecated.*use kkt_residual_") as record:
+            value = model.residual_
+        assert record[0].filename == __file__
+        assert value == model.kkt_residual_
+        with pytest.raises(AttributeError):
+            model.residual_ = 1.0
+        assert "residual_" not in vars(model)  # not a second fitted attribute
+
+
+@pytest.mark.parametrize("estimator", [mt.MultiTaskKernelRidge, mt.MultiTaskSVC])
+def test_residual_of_an_unfitted_estimator_is_missing_without_a_warning(estimator):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        assert not hasattr(estimator(), "residual_")
+
+
+def test_every_estimator_with_a_convergence_measure_calls_it_kkt_residual():
+    Xs, ys = _regression(4)
+    fitted = [
+        mt.KernelCoupledRegressor().fit(Xs, ys),
+        mt.KernelCoupledClassifier().fit(Xs, _labels(ys)),
+        mt.MultiTaskKernelRidge(solver="nystroem", n_components=20, random_state=0).fit(Xs, ys),
+        *_kernel_machines(),
+    ]
+    for model in fitted:
+        assert isinstance(model.kkt_residual_, float), type(model).__name__

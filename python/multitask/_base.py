@@ -192,12 +192,13 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             )
 
     def _store_result(self, result: dict, blocks: TaskBlocks, coupling: np.ndarray, tol: float,
-                      on_data: bool) -> None:
+                      on_data: bool, **extra: Any) -> None:
         """Fitted attributes from the core's result (see :func:`~multitask._fit_result.store_fit`).
 
         ``tol`` is the tolerance the solver was given and ``on_data`` whether the
         core's ``fit_linear_model`` ran (it tells which algorithm the core's
-        "bcd" was). The feature solver (l1/l21) stops on its duality gap
+        "bcd" was); ``extra`` are the subclass's own fitted attributes (e.g.
+        ``classes_``). The feature solver (l1/l21) stops on its duality gap
         relative to the objective at W = 0; the others on the relative KKT
         residual.
         """
@@ -219,6 +220,7 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             "kkt_residual_": float(result["residual"]),
             "dual_gap_": dual_gap,
             "_input_form": blocks.form,
+            **extra,
         }
         store_fit(self, outcome, attributes, advice="increase max_iter or tol, or try another solver")
 

@@ -240,7 +240,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         blocks = to_task_blocks(X, y, tasks, accept_sparse=True, labels=True)
         self.n_features_in_ = blocks.X[0].shape[1]
         dtype = blocks.X[0].dtype
-        self.classes_, signed = encode_labels(blocks, dtype)
+        classes, signed = encode_labels(blocks, dtype)
         coupling = resolve_coupling(self.coupling, blocks.n_tasks)
         sample_weight = per_sample_weights(self.task_weights, [block.shape[0] for block in blocks.X])
         warm_coef = self._warm_start_coef(blocks, dtype)
@@ -266,7 +266,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             warm_coef=warm_coef,
             warm_intercept=warm_intercept,
         )
-        self._store_result(result, blocks, coupling, tol, on_data=True)
+        self._store_result(result, blocks, coupling, tol, on_data=True, classes_=classes)
         return self
 
     def _check_design(self, X: Any, name: str) -> Any:

@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ._base import MultiTaskInputMixin
+from ._deprecation import deprecated_attribute
 from ._fit_result import core_function, finite_predictions
 from ._errors import NumericalError
 from ._feature_maps import RandomFourierMap
@@ -58,6 +59,9 @@ class KernelExpansionMixin(MultiTaskInputMixin):
 
     #: Cast the training inputs to float64 (the solver has no float32 version).
     _solves_in_float64 = False
+
+    #: Deprecated: the final convergence measure has one name across the estimators.
+    residual_ = deprecated_attribute("residual_", "kkt_residual_")
 
     def _needs_training_gram(self) -> bool:
         """Whether the fit needs the input Gram of precomputed/callable kernels."""
@@ -157,28 +161,35 @@ class KernelExpansionMixin(MultiTaskInputMixin):
             )
         return values
 
-    def _store_expansion(self, c_sorted: np.ndarray, intercept: np.ndarray, problem: DualProblem) -> None:
-        """Set ``dual_coef_`` (from c in the core's order), ``intercept_`` and what predicting needs."""
+    def _expansion_attributes(
+        self, c_sorted: np.ndarray, intercept: np.ndarray, problem: DualProblem
+    ) -> dict[str, Any]:
+        """The fitted attributes of the expansion (for ``store_fit``): ``dual_coef_`` from c in the core's
+        order, ``intercept_`` and what predicting needs."""
         blocks, B, order = problem.blocks, problem.B, problem.order
         T = blocks.n_tasks
         n_per_task = [block.shape[0] for block in blocks.X]
         if problem.shared:
             C = c_sorted.reshape(T, -1).T  # (n, T): column t is c_t
-            self.dual_coef_ = C[:, 0] if blocks.form == "single" else C
+            dual_coef = C[:, 0] if blocks.form == "single" else C
             weights = C @ B  # W_jt = sum_s c_sj B_st
         else:
-            self.dual_coef_ = np.empty_like(c_sorted)
-            self.dual_coef_[order] = c_sorted
+            dual_coef = np.empty_like(c_sorted)
+            dual_coef[order] = c_sorted
             task_of = np.repeat(np.arange(T), n_per_task)
             weights = np.empty((c_sorted.size, T), dtype=c_sorted.dtype)
             weights[order] = c_sorted[:, None] * B[task_of]  # W_jt = c_j B_{task(j) t}
         # f_t(x) = sum_j k(x, x_j) W_jt + b_t over the training inputs in the caller's order.
-        self._expansion_weights = np.ascontiguousarray(weights)
-        self.intercept_ = intercept
-        self.task_kernel_ = B
-        self.tasks_ = blocks.labels
-        self.X_fit_ = None if self.kernel == "precomputed" else problem.inputs
-        self._input_form = blocks.form
+        return {
+            "dual_coef_": dual_coef,
+            "_expansion_weights": np.ascontiguousarray(weights),
+            "intercept_": intercept,
+            "task_kernel_": B,
+            "tasks_": blocks.labels,
+            "X_fit_": None if self.kernel == "precomputed" else problem.inputs,
+            "_input_form": blocks.form,
+        }
+
     # -------------------------------------------------------------- predict
 
     def _expansion_values(self, X: Any, tasks: Any = None) -> Any:
@@ -215,12 +226,16 @@ class KernelExpansionMixin(MultiTaskInputMixin):
             return self.feature_map_.expansion(X, weights)
         if self.kernel == "precomputed":
             return X @ weights
+        return self._kernel_product(X, self.X_fit_, weights)
+
+    def _kernel_product(self, X: np.ndarray, X_fit: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """k(X, X_fit) @ weights (m, w) for a kernel name or callable (not "precomputed")."""
         if callable(self.kernel):
-            return self._callable_values(X, self.X_fit_, weights.dtype) @ weights
-        dtype = np.result_type(X.dtype, self.X_fit_.dtype)
+            return self._callable_values(X, X_fit, weights.dtype) @ weights
+        dtype = np.result_type(X.dtype, X_fit.dtype)
         return core_function("kernel_values", dtype)(
             X1=np.ascontiguousarray(X, dtype=dtype),
-            X2=np.ascontiguousarray(self.X_fit_, dtype=dtype),
+            X2=np.ascontiguousarray(X_fit, dtype=dtype),
             kernel=self._kernel_name(),
             gamma=self._gamma_value(),
             coef0=float(self.coef0),
