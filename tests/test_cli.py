@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from multitask.cli import NEWSGROUPS_ALPHAS, knn_adjacency, log1p_unit_rows, main
+from multitask.cli import main
+from multitask.demos.newsgroups import NEWSGROUPS_ALPHAS, log1p_unit_rows
+from multitask.demos.school import knn_adjacency
 
 MODELS = ("independent ridge", "pooled ridge", "mean-regularised", "graph-coupled")
 NEWSGROUPS_MODELS = ("independent", "mean-regularised")
