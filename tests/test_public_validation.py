@@ -27,6 +27,9 @@ PUBLIC_FUNCTIONS = [
     model_selection.cross_validate,
     model_selection.cross_val_score,
     model_selection.cross_val_predict,
+    mt.penalty_max,
+    mt.regularization_path,
+    mt.kernel_ridge_path,
 ]
 
 
