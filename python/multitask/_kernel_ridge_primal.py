@@ -107,16 +107,16 @@ def feature_function(
 
 
 def training_features(
-    features: Callable[[np.ndarray], np.ndarray], n_components: int, blocks: TaskBlocks
+    model: "MultiTaskKernelRidge", feature_map: FeatureMap, blocks: TaskBlocks
 ) -> tuple[np.ndarray, list[np.ndarray]]:
     """z(X_t) for every task: one (N, r) array, tasks one after the other, and its per-task row views.
 
     Parameters
     ----------
-    features : callable
-        rows (k, d) -> z(rows) (k, r), from :func:`feature_function`.
-    n_components : int
-        r, the number of features.
+    model : MultiTaskKernelRidge
+        Supplies the input kernel (see :func:`feature_function`); only read.
+    feature_map : NystroemMap or RandomFourierMap
+        The map z.
     blocks : TaskBlocks
         The training inputs per task.
 
@@ -127,7 +127,8 @@ def training_features(
     views : list of ndarray (n_t, r)
         C-contiguous row blocks of Z (Z itself for every task of a shared design).
     """
-    r, dtype = n_components, blocks.X[0].dtype
+    features = feature_function(model, feature_map)
+    r, dtype = feature_map.n_components, blocks.X[0].dtype
     if blocks.form in ("shared", "single"):
         Z = fill_features(features, blocks.X[0], np.empty((blocks.X[0].shape[0], r), dtype=dtype))
         return Z, [Z] * blocks.n_tasks
@@ -167,7 +168,7 @@ def _solve_core(model: "MultiTaskKernelRidge", X: list, y: list, sample_weight: 
 def _fit_definite(model: "MultiTaskKernelRidge", feature_map: FeatureMap, blocks: TaskBlocks,
                   sample_weight: np.ndarray, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     """B positive definite: KernelCoupledRegressor's problem on the features with coupling K = B^{-1}."""
-    _, views = training_features(feature_function(model, feature_map), feature_map.n_components, blocks)
+    _, views = training_features(model, feature_map, blocks)
     shared = blocks.form in ("shared", "single")
     result = _solve_core(model, views, blocks.y, sample_weight, K, model.fit_intercept, shared)
     return result["coef"], result["intercept"], result
@@ -176,7 +177,7 @@ def _fit_definite(model: "MultiTaskKernelRidge", feature_map: FeatureMap, blocks
 def _fit_semidefinite(model: "MultiTaskKernelRidge", feature_map: FeatureMap, blocks: TaskBlocks,
                       sample_weight: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     """B = L L^T only semidefinite: one ridge model vec V on ψ = √s_t (L_t ⊗ z̃) (module docstring)."""
-    Z, views = training_features(feature_function(model, feature_map), feature_map.n_components, blocks)
+    Z, views = training_features(model, feature_map, blocks)
     r, q, T, dtype = Z.shape[1], L.shape[1], blocks.n_tasks, Z.dtype
     offsets = np.concatenate([[0], np.cumsum([view.shape[0] for view in views])])
     # ψ overwrites z when q = 1 and the tasks own their rows of Z; otherwise it is a new (N, r q) array.
