@@ -65,7 +65,7 @@ def test_identity_coupling_is_logistic_regression_per_task(task_weights):
 
 
 @pytest.mark.parametrize("loss", ["logistic", "squared_hinge"])
-@pytest.mark.parametrize("solver", ["bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["block_newton", "gradient"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_coupled_model_matches_reference_solution(loss, solver, fit_intercept):
     Xs, ys = make_tasks(2)

@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import scipy.sparse
 
-from multitask.cli import NEWSGROUPS_ALPHAS, knn_adjacency, log1p_unit_rows, main
+from multitask.cli import main
+from multitask.demos.newsgroups import NEWSGROUPS_ALPHAS, log1p_unit_rows
+from multitask.demos.school import knn_adjacency
 
 MODELS = ("independent ridge", "pooled ridge", "mean-regularised", "graph-coupled")
 NEWSGROUPS_MODELS = ("independent", "mean-regularised")
-SOLVERS = {"exact", "cg", "bcd", "gradient"}
+SOLVERS = {"exact", "cg", "task_bcd", "gradient"}
 
 
 def _table_rows(stdout: str, models: tuple[str, ...] = MODELS) -> dict[str, list[str]]:

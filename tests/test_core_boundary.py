@@ -99,7 +99,7 @@ def test_results_do_not_depend_on_the_thread_count():
 # --- float32 ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("solver", ["cg", "bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["cg", "task_bcd", "gradient"])
 def test_float32_fits_converge_at_the_default_tol(solver):
     Xs, ys = mt.datasets.load_school()
     Xs32 = [X.astype(np.float32) for X in Xs]
@@ -144,7 +144,7 @@ def test_tiny_indefinite_coupling_is_rejected():
         mt.coupling.validate_coupling(K)
     Xs, ys = _tasks(n_per_task=(20, 30))
     with pytest.raises(ValueError, match="positive semidefinite"):
-        mt.KernelCoupledRegressor(coupling=K, solver="bcd").fit(Xs, ys)
+        mt.KernelCoupledRegressor(coupling=K, solver="task_bcd").fit(Xs, ys)
     # A tiny PSD coupling is fine.
     mt.coupling.validate_coupling(1e-12 * np.array([[1.0, -1.0], [-1.0, 1.0]]))
 
@@ -168,7 +168,7 @@ def test_bad_task_labels_name_tasks(labels, message):
 
 def test_row_solver_warning_compares_the_relative_gap_with_tol():
     Xs, ys = _tasks(5, n_per_task=(50, 60, 40), d=20)
-    model = mt.KernelCoupledRegressor(coupling="identity", alpha=0.01, l21=0.01, solver="bcd", max_iter=1, tol=1e-12)
+    model = mt.KernelCoupledRegressor(coupling="identity", alpha=0.01, l21=0.01, solver="feature_bcd", max_iter=1, tol=1e-12)
     with pytest.warns(ConvergenceWarning, match="relative duality gap") as record:
         model.fit(Xs, ys)
     value = float(re.search(r"relative duality gap ([0-9.e+-]+)", str(record[0].message)).group(1))
@@ -213,7 +213,7 @@ def test_reference_objective_at_the_returned_coefficients():
     # The stored objective_ is the objective at the stored coefficients (one result path for every solver).
     Xs, ys = _tasks(7)
     K = mt.coupling.mean_regularized(3, mu=0.2)
-    for solver in ("exact", "cg", "bcd", "gradient"):
+    for solver in ("exact", "cg", "task_bcd", "gradient"):
         model = mt.KernelCoupledRegressor(coupling=K, alpha=0.05, solver=solver, tol=1e-10).fit(Xs, ys)
         expected = ref.objective(Xs, ys, model.coef_, model.intercept_, K, 0.05)
         assert model.objective_ == pytest.approx(expected, rel=1e-8)

@@ -295,17 +295,17 @@ def test_task_kernel_gives_a_coupling(task_features):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"kernel": "laplacian"}, "kernel must be one of"),
-        ({"kernel": None}, "kernel must be one of"),
-        ({"gamma": 0.0}, "gamma must be a finite positive number"),
+        ({"kernel": "laplacian"}, r"The 'kernel' parameter of task_kernel must be a str among"),
+        ({"kernel": None}, r"The 'kernel' parameter of task_kernel must be a str among"),
+        ({"gamma": 0.0}, r"The 'gamma' parameter of task_kernel must be a float in the range \(0.0, inf\) or None"),
         ({"gamma": -1.0}, "gamma"),
         ({"gamma": np.nan}, "gamma"),
         ({"gamma": np.inf}, "gamma"),
         ({"gamma": "scale"}, "gamma"),
-        ({"degree": 0}, "degree must be a positive integer"),
+        ({"degree": 0}, r"The 'degree' parameter of task_kernel must be an int in the range \[1, inf\)"),
         ({"degree": 2.5}, "degree"),
         ({"degree": True}, "degree"),
-        ({"coef0": -1.0}, "coef0 must be a finite non-negative number"),
+        ({"coef0": -1.0}, r"The 'coef0' parameter of task_kernel must be a float in the range \[0.0, inf\)"),
         ({"coef0": np.nan}, "coef0"),
     ],
 )
@@ -421,7 +421,7 @@ def test_validate_coupling_rejects_tol(tol):
 
 @pytest.mark.parametrize("n_tasks", [0, -2, 2.0, "2"])
 def test_validate_coupling_rejects_n_tasks(n_tasks):
-    with pytest.raises(ValueError, match="n_tasks must be a positive integer"):
+    with pytest.raises(ValueError, match=r"The 'n_tasks' parameter of \w+ must be an int in the range \[1, inf\)"):
         coupling.validate_coupling(np.eye(2), n_tasks=n_tasks)
 
 
@@ -460,7 +460,7 @@ def test_resolve_coupling_validates_matrices():
 
 @pytest.mark.parametrize("name", ["ridge", "Identity", "", "graph_laplacian"])
 def test_resolve_coupling_unknown_name_lists_valid_names(name):
-    with pytest.raises(ValueError, match="coupling must be one of .*'identity', 'mean_regularized', 'chain'"):
+    with pytest.raises(ValueError, match=r"The 'coupling' parameter of resolve_coupling must be a str among \{(?=.*'identity')(?=.*'mean_regularized')(?=.*'chain')"):
         coupling.resolve_coupling(name, 3)
 
 
@@ -472,7 +472,7 @@ def test_resolve_coupling_unknown_name_lists_valid_names(name):
 @pytest.mark.parametrize("builder", [coupling.identity, coupling.mean_regularized, coupling.chain])
 @pytest.mark.parametrize("n_tasks", [0, -1, 2.5, 3.0, True, "3", None])
 def test_builders_reject_n_tasks(builder, n_tasks):
-    with pytest.raises(ValueError, match="n_tasks must be a positive integer"):
+    with pytest.raises(ValueError, match=r"The 'n_tasks' parameter of \w+ must be an int in the range \[1, inf\)"):
         builder(n_tasks)
 
 
@@ -483,13 +483,13 @@ def test_builders_accept_numpy_integers(builder):
 
 @pytest.mark.parametrize("value", [-0.1, np.nan, np.inf, "0.1", None, True])
 def test_mean_regularized_rejects_mu(value):
-    with pytest.raises(ValueError, match="mu must be a finite non-negative number"):
+    with pytest.raises(ValueError, match=r"The 'mu' parameter of mean_regularized must be a float in the range \[0.0, inf\)"):
         coupling.mean_regularized(3, mu=value)
 
 
 @pytest.mark.parametrize("value", [-0.1, np.nan, np.inf, "0.1", None])
 def test_chain_and_graph_laplacian_reject_ridge(value):
-    with pytest.raises(ValueError, match="ridge must be a finite non-negative number"):
+    with pytest.raises(ValueError, match=r"The 'ridge' parameter of \w+ must be a float in the range \[0.0, inf\)"):
         coupling.chain(3, ridge=value)
-    with pytest.raises(ValueError, match="ridge must be a finite non-negative number"):
+    with pytest.raises(ValueError, match=r"The 'ridge' parameter of \w+ must be a float in the range \[0.0, inf\)"):
         coupling.graph_laplacian(np.ones((3, 3)), ridge=value)

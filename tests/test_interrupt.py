@@ -107,8 +107,8 @@ CASES = {
         lambda: _regression(4, 400, 300),
         lambda: _regression(3, 30, 4, seed=1),
     ),
-    "least_squares_bcd": (
-        mt.KernelCoupledRegressor(solver="bcd", n_jobs=1),
+    "least_squares_task_bcd": (
+        mt.KernelCoupledRegressor(solver="task_bcd", n_jobs=1),
         dict(alpha=1e-6, tol=1e-300, max_iter=20000),
         lambda: _regression(4, 400, 300),
         lambda: _regression(3, 30, 4, seed=1),
@@ -131,8 +131,8 @@ CASES = {
         lambda: _shared(20, 2000),
         lambda: _shared(30, 4, seed=1),
     ),
-    "row_bcd_l21": (
-        mt.KernelCoupledRegressor(solver="bcd", n_jobs=1),
+    "feature_bcd_l21": (
+        mt.KernelCoupledRegressor(solver="feature_bcd", l21=1e-2, n_jobs=1),  # the solver needs a penalty
         dict(l21=1e-4, tol=1e-300, max_iter=100000),
         lambda: _regression(4, 300, 400),
         lambda: _regression(3, 30, 4, seed=1),
@@ -144,7 +144,7 @@ CASES = {
         lambda: _classification(3, 40, 4, seed=1),
     ),
     "classifier_block_newton": (
-        mt.KernelCoupledClassifier(solver="bcd", n_jobs=1),
+        mt.KernelCoupledClassifier(solver="block_newton", n_jobs=1),
         dict(alpha=1e-8, tol=1e-300, max_iter=40),
         lambda: _classification(4, 2000, 200),
         lambda: _classification(3, 40, 4, seed=1),

@@ -191,7 +191,7 @@ def test_cg_cached_and_on_the_fly_equal_cholesky(kernel, fit_intercept, monkeypa
     for cache_bytes in (2**30, 0):  # M cached, then recomputed block by block in every product
         monkeypatch.setattr(kernel_ridge_module, "CG_CACHE_BYTES", cache_bytes)
         iterative = mt.MultiTaskKernelRidge(solver="cg", tol=1e-12, **params).fit(Xs, ys)
-        assert iterative.residual_ <= 1e-12 and iterative.n_iter_ > 1
+        assert iterative.kkt_residual_ <= 1e-12 and iterative.n_iter_ > 1
         np.testing.assert_allclose(iterative.intercept_, direct.intercept_, rtol=1e-8, atol=1e-10)
         for got, expected in zip(iterative.predict(tests), direct.predict(tests)):
             np.testing.assert_allclose(got, expected, rtol=1e-8, atol=1e-10)

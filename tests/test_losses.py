@@ -100,7 +100,7 @@ def test_huber_gradient_matches_finite_differences():
     np.testing.assert_allclose(grad_coef, ref.numerical_gradient(value, coef), rtol=1e-6, atol=1e-8)
 
 
-@pytest.mark.parametrize("solver", ["auto", "bcd", "newton", "gradient"])
+@pytest.mark.parametrize("solver", ["auto", "block_newton", "newton", "gradient"])
 @pytest.mark.parametrize("coupling", ["identity", "mean_regularized"])
 def test_huber_regressor_reaches_the_numpy_optimum(solver, coupling):
     Xs, ys = make_tasks(4, outliers=0.1)
@@ -112,7 +112,7 @@ def test_huber_regressor_reaches_the_numpy_optimum(solver, coupling):
     coef, intercept, _ = ref.classification_solution(Xs, ys, np.full(T, 1.0 / N), K, 0.05, ("huber", 0.8))
     np.testing.assert_allclose(model.coef_, coef, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(model.intercept_, intercept, rtol=1e-6, atol=1e-7)
-    assert model.solver_ in ("bcd", "newton", "gradient")
+    assert model.solver_ in ("block_newton", "newton", "gradient")
 
 
 def test_huber_with_a_large_threshold_is_the_squared_loss():

@@ -58,7 +58,7 @@ def test_gradient_overflow_keeps_the_previous_fit():
     np.testing.assert_array_equal(model.intercept_, intercept)
 
 
-@pytest.mark.parametrize("solver", ["newton", "bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["newton", "block_newton", "gradient"])
 def test_classifier_overflow_raises(solver):
     X, y = _regression()
     labels = [(v > 0).astype(int) for v in y]

@@ -142,7 +142,7 @@ def test_malsar_least_srmtl_is_graph_coupling_with_alpha_2_rho1_over_N(graph):
     assert np.abs(wrong.coef_.T - reference).max() > 0.1 * np.abs(reference).max()
 
 
-@pytest.mark.parametrize("solver", ["bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["feature_bcd", "gradient"])
 def test_malsar_least_srmtl_with_l1_is_l1_over_N(solver):
     """Least_SRMTL(X, Y, R, rho1, rho2): additionally l1 = rho2 / N."""
     Xs, ys = _problem(2)

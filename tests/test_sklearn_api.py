@@ -55,7 +55,7 @@ def test_cross_validate_routes_tasks():
 
 
 def test_clone_and_params():
-    model = mt.KernelCoupledRegressor(alpha=0.5, coupling="chain", solver="bcd")
+    model = mt.KernelCoupledRegressor(alpha=0.5, coupling="chain", solver="task_bcd")
     copy = clone(model)
     assert copy.get_params() == model.get_params()
     copy.set_params(alpha=2.0)

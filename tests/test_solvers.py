@@ -20,8 +20,8 @@ from reference import (
     relative_kkt_residual,
 )
 
-SOLVERS = ["exact", "cg", "bcd", "gradient", "auto"]
-ITERATIVE = ["cg", "bcd", "gradient"]
+SOLVERS = ["exact", "cg", "task_bcd", "gradient", "auto"]
+ITERATIVE = ["cg", "task_bcd", "gradient"]
 # Unequal tasks, two of them wide (n_t < d / 2: the Woodbury path).
 SIZES = [4, 40, 25, 3, 60]
 D = 12
@@ -57,7 +57,7 @@ def test_float64_matches_dense_reference(solver, fit_intercept, task_weights):
     optimum = objective(Xs, ys, coef, intercept, K, alpha, weights)
     assert model.objective_ == pytest.approx(optimum, rel=1e-9)
     assert model.n_iter_ >= 1
-    assert model.solver_ in ("exact", "cg", "bcd", "gradient")
+    assert model.solver_ in ("exact", "cg", "task_bcd", "gradient")
     if solver != "auto":
         assert model.solver_ == solver
 
@@ -479,7 +479,7 @@ def test_singular_system_raises_numerical_error(shared):
     assert issubclass(mt.NumericalError, np.linalg.LinAlgError)
 
 
-@pytest.mark.parametrize("solver", ["cg", "bcd"])
+@pytest.mark.parametrize("solver", ["cg", "task_bcd"])
 def test_singular_system_iterative_solvers_raise_numerical_error(solver):
     rng = np.random.default_rng(11)
     X = rng.normal(size=(20, 3))
@@ -488,7 +488,7 @@ def test_singular_system_iterative_solvers_raise_numerical_error(solver):
         mt.KernelCoupledRegressor(coupling="identity", alpha=0.0, solver=solver).fit([X, X], [X[:, 0], X[:, 1]])
 
 
-@pytest.mark.parametrize("solver", ["cg", "bcd"])
+@pytest.mark.parametrize("solver", ["cg", "task_bcd"])
 def test_objective_history_decreases_for_descent_solvers(solver):
     rng = np.random.default_rng(12)
     Xs, ys, K = random_problem(rng, SIZES, D)

@@ -185,7 +185,7 @@ def test_dense_reference_itself_agrees_with_scipy_minimize():
     np.testing.assert_allclose(found[6:], intercept, atol=1e-5)
 
 
-@pytest.mark.parametrize("solver", ["exact", "cg", "bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["exact", "cg", "task_bcd", "gradient"])
 def test_long_format_labels_are_sorted_and_predictions_scatter_back(solver):
     """Integer labels that are neither contiguous nor in order: tasks_ holds them sorted,
     coef_ row k belongs to tasks_[k], and predict returns rows in the caller's order."""

@@ -249,7 +249,7 @@ def classifier(**params):
 # --- 1. l21 on a shared design is scikit-learn's MultiTaskLasso --------------------------
 
 
-@pytest.mark.parametrize("solver", ["bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["feature_bcd", "gradient"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("as_sparse", [False, True])
 @pytest.mark.parametrize("task_weights", ["uniform", "balanced", "constant"])
@@ -280,7 +280,7 @@ def test_l21_on_shared_design_is_multitask_lasso(solver, fit_intercept, as_spars
 
 
 @pytest.mark.parametrize("penalty_name", ["l1", "l21"])
-@pytest.mark.parametrize("solver", ["bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["feature_bcd", "gradient"])
 def test_single_task_l1_and_l21_are_lasso(penalty_name, solver):
     """T = 1, N = n: F = 1/(2n) ||y - X w - b||^2 + rho ||w||_1 for either penalty: Lasso(alpha=rho)."""
     X, Y = make_shared(1, n_tasks=1)
@@ -295,7 +295,7 @@ def test_single_task_l1_and_l21_are_lasso(penalty_name, solver):
 # --- 2. l1 with a ridge is ElasticNet; sparse-group with a coupling --------------------------
 
 
-@pytest.mark.parametrize("solver", ["bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["feature_bcd", "gradient"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("as_sparse", [False, True])
 def test_l1_with_identity_coupling_is_elastic_net_per_task(solver, fit_intercept, as_sparse):
@@ -321,7 +321,7 @@ def test_l1_with_identity_coupling_is_elastic_net_per_task(solver, fit_intercept
     assert n_zero > 0  # the l1 part is active
 
 
-@pytest.mark.parametrize("solver", ["bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["feature_bcd", "gradient"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
 @pytest.mark.parametrize("task_weights", ["uniform", [0.5, 2.0, 1.0]])
 @pytest.mark.parametrize("as_sparse", [False, True])
@@ -370,7 +370,7 @@ def test_sparse_group_reference_agrees_with_cvxpy():
     F_star = objective(Xs, ys, s, K, alpha, "squared", W, b, l1, l21)
     assert F_star == pytest.approx(problem.value, rel=1e-9)
     assert F_star <= problem.value + 1e-12
-    for solver in ("bcd", "gradient"):
+    for solver in ("feature_bcd", "gradient"):
         model = regressor(coupling=K, alpha=alpha, l1=l1, l21=l21, task_weights=[0.5, 2.0, 1.0], solver=solver)
         model.fit(Xs, ys)
         np.testing.assert_allclose(model.coef_, W_var.value, rtol=0, atol=1e-5)
@@ -642,9 +642,9 @@ def _fit_zero_and_nonzero(estimator, X, y, penalty_name, **fit_params):
 @pytest.mark.parametrize("penalty_name,others", [
     ("l21", {}), ("l21", {"l1": 0.02}), ("l1", {}), ("l1", {"l21": 0.03}), ("trace_norm", {})])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("solver", ["bcd", "gradient"])
+@pytest.mark.parametrize("solver", ["feature_bcd", "gradient"])
 def test_penalty_max_regressor(penalty_name, others, fit_intercept, solver):
-    if penalty_name == "trace_norm" and solver == "bcd":
+    if penalty_name == "trace_norm" and solver == "feature_bcd":
         solver = "auto"
     Xs, ys = make_tasks(14, n_features=7)
     estimator = regressor(alpha=0.1, fit_intercept=fit_intercept, solver=solver, task_weights=[0.3, 1.0, 2.5],
@@ -777,7 +777,7 @@ def test_duality_gap_bounds_the_suboptimality(case):
     alpha = 0.05 if case % 4 >= 2 else 0.0
     K = mt.coupling.mean_regularized(T, 0.2) if case % 3 else ref.random_coupling(rng, T, "psd")
     l1 = 0.01 if case >= 4 else 0.0
-    params = dict(coupling=K, alpha=alpha, l1=l1, fit_intercept=fit_intercept, task_weights=omega, solver="bcd")
+    params = dict(coupling=K, alpha=alpha, l1=l1, fit_intercept=fit_intercept, task_weights=omega, solver="feature_bcd")
     l21 = mt.penalty_max(regressor(**params), Xs, ys, penalty="l21") * 0.2
     W, b = reference_fit(Xs, ys, s, K, alpha, "squared", l1, l21, fit_intercept=fit_intercept)
     F_star = objective(Xs, ys, s, K, alpha, "squared", W, b, l1, l21)
@@ -805,16 +805,16 @@ def test_dual_gap_is_nan_without_the_row_solver():
     assert np.isnan(regressor(trace_norm=0.05).fit(Xs, ys).dual_gap_)
     labels = [y > np.median(y) for y in ys]
     assert np.isnan(classifier(l21=0.01).fit(Xs, labels).dual_gap_)
-    assert np.isfinite(regressor(l21=0.05, solver="bcd").fit(Xs, ys).dual_gap_)
+    assert np.isfinite(regressor(l21=0.05, solver="feature_bcd").fit(Xs, ys).dual_gap_)
 
 
 # --- 8. regularisation path -------------------------------------------------------------------
 
 
 PATH_CASES = [
-    ("regressor", "l21", dict(alpha=0.0, solver="bcd", tol=1e-14)),
-    ("regressor", "l21", dict(alpha=0.1, coupling="mean_regularized", solver="bcd", tol=1e-14)),
-    ("regressor", "l1", dict(alpha=0.0, l21=0.05, solver="bcd", tol=1e-14)),
+    ("regressor", "l21", dict(alpha=0.0, solver="feature_bcd", tol=1e-14)),
+    ("regressor", "l21", dict(alpha=0.1, coupling="mean_regularized", solver="feature_bcd", tol=1e-14)),
+    ("regressor", "l1", dict(alpha=0.0, l21=0.05, solver="feature_bcd", tol=1e-14)),
     ("regressor", "l1", dict(alpha=0.1, solver="gradient")),
     ("regressor", "trace_norm", dict(alpha=0.1)),
     ("classifier", "l21", dict(alpha=0.1)),
@@ -839,7 +839,7 @@ def test_regularization_path_points_are_cold_fits(kind, penalty_name, params):
     assert np.all(np.diff(values) < 0)
     assert path["coef"].shape == (6, 3, 15) and path["intercept"].shape == (6, 3)
     assert path["dual_gap"].shape == path["n_iter"].shape == path["objective"].shape == (6,)
-    if params.get("solver") == "bcd":
+    if params.get("solver") == "feature_bcd":
         assert np.all(path["coef"][0] == 0)
     else:  # W = 0 is optimal at exactly penalty_max; the gradient solver reaches it to its tolerance
         assert np.abs(path["coef"][0]).max() <= 1e-9
@@ -849,7 +849,7 @@ def test_regularization_path_points_are_cold_fits(kind, penalty_name, params):
         np.testing.assert_allclose(path["coef"][k], cold.coef_, rtol=0, atol=1e-6)
         np.testing.assert_allclose(path["intercept"][k], cold.intercept_, rtol=0, atol=1e-6)
         assert path["objective"][k] == pytest.approx(cold.objective_, rel=1e-9)
-        if params.get("solver") == "bcd":  # converged: gap <= tol P(0), P(0) = sum_t s_t/2 ||y_t - mean||^2
+        if params.get("solver") == "feature_bcd":  # converged: gap <= tol P(0), P(0) = sum_t s_t/2 ||y_t - mean||^2
             P0 = sum(np.sum((y - y.mean()) ** 2) for y in ys) / (2 * sum(len(y) for y in ys))
             assert 0 <= path["dual_gap"][k] <= params["tol"] * P0
         else:
@@ -859,11 +859,11 @@ def test_regularization_path_points_are_cold_fits(kind, penalty_name, params):
 def test_regularization_path_with_given_values():
     Xs, ys = make_tasks(21, n_features=10)
     values = [0.01, 0.2, 0.05]
-    path = mt.regularization_path(regressor(alpha=0.0, solver="bcd"), Xs, ys, penalty="l21", values=values)
+    path = mt.regularization_path(regressor(alpha=0.0, solver="feature_bcd"), Xs, ys, penalty="l21", values=values)
     np.testing.assert_array_equal(path["penalty_values"], [0.2, 0.05, 0.01])
     assert np.isnan(path["value_max"])
     for k, value in enumerate(path["penalty_values"]):
-        cold = regressor(alpha=0.0, solver="bcd", l21=value).fit(Xs, ys)
+        cold = regressor(alpha=0.0, solver="feature_bcd", l21=value).fit(Xs, ys)
         np.testing.assert_allclose(path["coef"][k], cold.coef_, rtol=0, atol=1e-6)
 
 
@@ -877,12 +877,12 @@ def test_regularization_path_bunch_exposes_values_as_attribute():
     assert path.penalty_values[0] == pytest.approx(path.value_max, rel=1e-14)
 
 
-@pytest.mark.parametrize("solver,penalty_name", [("bcd", "l21"), ("bcd", "l1"), ("gradient", "l21"),
+@pytest.mark.parametrize("solver,penalty_name", [("feature_bcd", "l21"), ("feature_bcd", "l1"), ("gradient", "l21"),
                                                  ("gradient", "trace_norm")])
 def test_warm_start_does_not_change_the_solution(solver, penalty_name):
     """From a dense solution at a smaller penalty, and from random coefficients: the cold answer."""
     Xs, ys = make_tasks(23, n_features=12)
-    tol = 1e-14 if solver == "bcd" else 1e-12
+    tol = 1e-14 if solver == "feature_bcd" else 1e-12
     cold = regressor(alpha=0.0, solver=solver, tol=tol, **{penalty_name: 0.1}).fit(Xs, ys)
     assert np.any(cold.coef_ == 0) or penalty_name == "trace_norm"
     warm = regressor(alpha=0.0, solver=solver, tol=tol, warm_start=True, **{penalty_name: 0.001}).fit(Xs, ys)
@@ -928,14 +928,16 @@ def test_gram_solvers_with_a_penalty_are_errors(solver, penalty_name):
 
 
 def test_gram_solver_error_for_the_trace_norm_recommends_solvers_that_accept_it():
-    """The message for solver='exact' with trace_norm must not send the user to 'bcd', which rejects it."""
+    """The message for solver='exact' with trace_norm must not send the user to 'feature_bcd' or
+    'block_newton', which reject it."""
     X, Y, _ = _small_problem()
-    with pytest.raises(ValueError, match="bcd"):
-        mt.KernelCoupledRegressor(solver="bcd", trace_norm=0.1).fit(X, Y)
+    for solver in ("feature_bcd", "block_newton"):
+        with pytest.raises(ValueError, match=solver):
+            mt.KernelCoupledRegressor(solver=solver, trace_norm=0.1).fit(X, Y)
     with pytest.raises(ValueError, match="solver='exact'") as error:
         mt.KernelCoupledRegressor(solver="exact", trace_norm=0.1).fit(X, Y)
     message = str(error.value)
-    assert "'bcd'" not in message, message
+    assert "'feature_bcd'" not in message and "'block_newton'" not in message, message
     assert "l1/l21" not in message, message
 
 
@@ -950,7 +952,7 @@ def test_negative_penalty_is_an_error(name):
         core.penalty_prox(np.ones((2, 3)), tau=1.0, **{n: -0.1 if n == name else 0.0 for n in ("l1", "l21", "trace_norm")})
 
 
-@pytest.mark.parametrize("solver", ["bcd", "newton"])
+@pytest.mark.parametrize("solver", ["block_newton", "newton"])
 @pytest.mark.parametrize("penalty_name", ["l1", "l21", "trace_norm"])
 def test_classifier_second_order_solvers_with_a_penalty_are_errors(solver, penalty_name):
     X, _, labels = _small_problem()
@@ -960,8 +962,8 @@ def test_classifier_second_order_solvers_with_a_penalty_are_errors(solver, penal
 
 def test_solver_choice_with_a_penalty():
     X, Y, labels = _small_problem()
-    assert mt.KernelCoupledRegressor(l21=0.01).fit(X, Y).solver_ == "bcd"
-    assert mt.KernelCoupledRegressor(l1=0.01).fit(X, Y).solver_ == "bcd"
+    assert mt.KernelCoupledRegressor(l21=0.01).fit(X, Y).solver_ == "feature_bcd"
+    assert mt.KernelCoupledRegressor(l1=0.01).fit(X, Y).solver_ == "feature_bcd"
     assert mt.KernelCoupledRegressor(trace_norm=0.01).fit(X, Y).solver_ == "gradient"
     assert mt.KernelCoupledClassifier(l21=0.01).fit(X, labels).solver_ == "gradient"
 

@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
 from ._fit_result import SolverOutcome, finite_predictions, store_fit
+from ._solver_names import BLOCK_NEWTON, DESCRIPTIONS, FEATURE_BCD, bcd_meaning, public_name, resolve_alias
 from ._cv_guard import check_long_format_fit, long_format_needs_tasks, refuse_split_task_list
 from ._input import (
     TaskBlocks,
@@ -161,12 +162,45 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             return None
         return np.ascontiguousarray(self.coef_, dtype=dtype)
 
-    def _store_result(self, result: dict, blocks: TaskBlocks, coupling: np.ndarray, tol: float) -> None:
+    def _bcd_meaning(self, on_data: bool) -> str:
+        """The algorithm the deprecated ``solver="bcd"`` (and the core's "bcd") stands for in this fit."""
+        return bcd_meaning(
+            on_data=on_data,
+            squared_loss=getattr(self, "loss", None) == "squared",
+            feature_penalty=self.l1 > 0 or self.l21 > 0,
+        )
+
+    def _resolved_solver(self, on_data: bool) -> str:
+        """``solver`` with the deprecated "bcd" replaced by its meaning here (FutureWarning)."""
+        return resolve_alias(self.solver, self._bcd_meaning(on_data))
+
+    def _check_data_solver(self, solver: str) -> None:
+        """ValueError for a solver on the data that cannot take this loss and penalty (the message names
+        those that can)."""
+        squared = getattr(self, "loss", None) == "squared"
+        if solver == FEATURE_BCD and not (squared and (self.l1 > 0 or self.l21 > 0) and self.trace_norm == 0):
+            instead = "solver='gradient' or 'auto'" if self._uses_sparsity_penalty() else "another solver, e.g. 'auto'"
+            raise ValueError(
+                f"solver='{FEATURE_BCD}' ({DESCRIPTIONS[FEATURE_BCD]}) solves the squared loss with an l1 or l21 "
+                f"penalty (no trace norm); here use {instead}"
+            )
+        if solver in (BLOCK_NEWTON, "newton") and self._uses_sparsity_penalty():
+            alternatives = f"'{FEATURE_BCD}', 'gradient'" if squared and self.trace_norm == 0 else "'gradient'"
+            raise ValueError(
+                f"solver={solver!r} takes no structure penalty (l1, l21, trace_norm); with one use solver="
+                f"{alternatives} or 'auto'"
+            )
+
+    def _store_result(self, result: dict, blocks: TaskBlocks, coupling: np.ndarray, tol: float,
+                      on_data: bool, **extra: Any) -> None:
         """Fitted attributes from the core's result (see :func:`~multitask._fit_result.store_fit`).
 
-        ``tol`` is the tolerance the solver was given. The row solver (l1/l21)
-        stops on its duality gap relative to the objective at W = 0; the others
-        on the relative KKT residual.
+        ``tol`` is the tolerance the solver was given and ``on_data`` whether the
+        core's ``fit_linear_model`` ran (it tells which algorithm the core's
+        "bcd" was); ``extra`` are the subclass's own fitted attributes (e.g.
+        ``classes_``). The feature solver (l1/l21) stops on its duality gap
+        relative to the objective at W = 0; the others on the relative KKT
+        residual.
         """
         history = result["objective_history"]
         dual_gap = float(result["dual_gap"])
@@ -174,8 +208,8 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             criterion, value = "relative duality gap", dual_gap / float(result["dual_gap_scale"] or 1.0)
         else:
             criterion, value = "relative KKT residual", float(result["residual"])
-        outcome = SolverOutcome(str(result["solver"]), int(result["n_iter"]), bool(result["converged"]), criterion,
-                                value, tol)
+        solver = public_name(str(result["solver"]), self._bcd_meaning(on_data))
+        outcome = SolverOutcome(solver, int(result["n_iter"]), bool(result["converged"]), criterion, value, tol)
         attributes = {
             "coef_": result["coef"],
             "intercept_": result["intercept"],
@@ -186,6 +220,7 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             "kkt_residual_": float(result["residual"]),
             "dual_gap_": dual_gap,
             "_input_form": blocks.form,
+            **extra,
         }
         store_fit(self, outcome, attributes, advice="increase max_iter or tol, or try another solver")
 

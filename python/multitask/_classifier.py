@@ -15,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import KernelCoupledLinearModel
 from ._fit_result import atomic_fit, core_function, solver_tol
 from ._input import TaskBlocks, check_design, common_float_dtype, paired_targets, to_task_blocks
+from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD, core_name
 from ._sparse_input import core_blocks
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
@@ -22,7 +23,7 @@ from .coupling import resolve_coupling
 
 __all__ = ["KernelCoupledClassifier"]
 
-SOLVERS = ("auto", "bcd", "newton", "gradient")
+SOLVERS = ("auto", BLOCK_NEWTON, "newton", "gradient")
 LOSSES = ("logistic", "squared_hinge")
 
 
@@ -109,20 +110,21 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         :math:`\omega_t`, as for :class:`KernelCoupledRegressor`.
     fit_intercept : bool, default=True
         Fit an unpenalised intercept per task.
-    solver : {"auto", "bcd", "newton", "gradient"}, default="auto"
-        "bcd": block-coordinate descent over tasks, one truncated Newton step
-        per task block with the other tasks fixed (tasks that K does not couple
+    solver : {"auto", "block_newton", "newton", "gradient"}, default="auto"
+        "block_newton": block Newton over tasks, one truncated Newton step per
+        task block with the other tasks fixed (tasks that K does not couple
         are updated in parallel); "newton": truncated Newton on all parameters
         at once, the coupling exact in every Hessian product; "gradient":
-        accelerated gradient on all parameters; "auto": "bcd" when K is
-        diagonal (independent tasks), otherwise "newton". A structure penalty
-        needs "gradient" (proximal; the "auto" choice then).
+        accelerated gradient on all parameters; "auto": "block_newton" when K
+        is diagonal (independent tasks), otherwise "newton". A structure
+        penalty needs "gradient" (proximal; the "auto" choice then). "bcd" is a
+        deprecated alias of "block_newton" (FutureWarning).
     tol : float, default=1e-8
         Stop when the relative KKT residual ``||grad F|| / ||grad F(0)||`` is
         at most ``tol``.
     max_iter : int, default=1000
-        Maximum number of sweeps ("bcd"), Newton steps ("newton") or gradient
-        steps ("gradient").
+        Maximum number of sweeps ("block_newton"), Newton steps ("newton") or
+        gradient steps ("gradient").
     n_jobs : int, default=None
         Threads of the C++ core: None means 1 unless a ``joblib.parallel_config(n_jobs=...)``
         context says otherwise, -1 every core; always capped by OpenMP's limit (``OMP_NUM_THREADS``,
@@ -144,8 +146,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
     coupling_ : ndarray of shape (T, T)
         The coupling K used (the builder's matrix when ``coupling`` is a name).
     n_iter_ : int
-        Iterations run: sweeps ("bcd"), Newton steps ("newton") or gradient
-        steps ("gradient").
+        Iterations run: sweeps ("block_newton"), Newton steps ("newton") or
+        gradient steps ("gradient").
     solver_ : str
         The solver that ran (what "auto" chose).
     objective_ : float
@@ -158,7 +160,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         condition).
     dual_gap_ : float
         Always NaN here: the duality gap is computed by the regressor's
-        feature-row "bcd" solver only. Kept for the same interface.
+        "feature_bcd" solver only. Kept for the same interface.
     n_features_in_ : int
         Number of features d seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -180,7 +182,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
     _parameter_constraints: dict = {
         **KernelCoupledLinearModel._parameter_constraints,
         "loss": [StrOptions(set(LOSSES))],
-        "solver": [StrOptions(set(SOLVERS))],
+        "solver": [StrOptions({*SOLVERS, DEPRECATED_BCD}, deprecated={DEPRECATED_BCD})],
     }
 
     def __init__(
@@ -238,12 +240,14 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         blocks = to_task_blocks(X, y, tasks, accept_sparse=True, labels=True)
         self.n_features_in_ = blocks.X[0].shape[1]
         dtype = blocks.X[0].dtype
-        self.classes_, signed = encode_labels(blocks, dtype)
+        classes, signed = encode_labels(blocks, dtype)
         coupling = resolve_coupling(self.coupling, blocks.n_tasks)
         sample_weight = per_sample_weights(self.task_weights, [block.shape[0] for block in blocks.X])
         warm_coef = self._warm_start_coef(blocks, dtype)
         warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
         tol = solver_tol(self.tol, dtype)
+        solver = self._resolved_solver(on_data=True)
+        self._check_data_solver(solver)
         result = core_function("fit_linear_model", dtype)(
             X=core_blocks(blocks.X),
             y=signed,
@@ -255,14 +259,14 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             l1=float(self.l1),
             l21=float(self.l21),
             trace_norm=float(self.trace_norm),
-            solver=self.solver,
+            solver=core_name(solver),
             tol=tol,
             max_iter=int(self.max_iter),
             n_threads=effective_n_threads(self.n_jobs),
             warm_coef=warm_coef,
             warm_intercept=warm_intercept,
         )
-        self._store_result(result, blocks, coupling, tol)
+        self._store_result(result, blocks, coupling, tol, on_data=True, classes_=classes)
         return self
 
     def _check_design(self, X: Any, name: str) -> Any:

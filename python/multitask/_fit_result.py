@@ -20,7 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._errors import NumericalError
 
-__all__ = ["SolverOutcome", "atomic_fit", "caller_stacklevel", "core_function", "finite_predictions", "solver_tol", "store_fit", "FLOAT32_TOL_FLOOR"]
+__all__ = ["FitResult", "SolverOutcome", "atomic_fit", "caller_stacklevel", "core_function", "finite_predictions", "solver_tol", "store_fit", "FLOAT32_TOL_FLOOR"]
 
 FLOAT32_TOL_FLOOR = 1e-5
 """Smallest ``tol`` the iterative solvers are asked for on float32 data.
@@ -111,6 +111,22 @@ class SolverOutcome:
     criterion: str
     value: float
     tol: float
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """What a fitting routine outside the estimator computed, for the estimator to :func:`store_fit`.
+
+    Attributes
+    ----------
+    outcome : SolverOutcome
+        How its solver ended.
+    attributes : mapping of str to object
+        The fitted attributes by name.
+    """
+
+    outcome: SolverOutcome
+    attributes: Mapping[str, Any]
 
 
 def _check_finite(attributes: Mapping[str, Any], solver: str) -> None:

@@ -14,6 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._base import MultiTaskInputMixin
+from ._deprecation import deprecated_attribute
 from ._fit_result import core_function, finite_predictions
 from ._errors import NumericalError
 from ._feature_maps import RandomFourierMap
@@ -72,6 +73,9 @@ class KernelExpansionMixin(MultiTaskInputMixin):
 
     #: Cast the training inputs to float64 (the solver has no float32 version).
     _solves_in_float64 = False
+
+    #: Deprecated: the final convergence measure has one name across the estimators.
+    residual_ = deprecated_attribute("residual_", "kkt_residual_")
 
     def _accepts_sparse(self) -> bool:
         """Sparse X is read in place by the kernels (the core's, or a callable's); kernel values must be dense."""
@@ -187,28 +191,35 @@ class KernelExpansionMixin(MultiTaskInputMixin):
             )
         return values
 
-    def _store_expansion(self, c_sorted: np.ndarray, intercept: np.ndarray, problem: DualProblem) -> None:
-        """Set ``dual_coef_`` (from c in the core's order), ``intercept_`` and what predicting needs."""
+    def _expansion_attributes(
+        self, c_sorted: np.ndarray, intercept: np.ndarray, problem: DualProblem
+    ) -> dict[str, Any]:
+        """The fitted attributes of the expansion (for ``store_fit``): ``dual_coef_`` from c in the core's
+        order, ``intercept_`` and what predicting needs."""
         blocks, B, order = problem.blocks, problem.B, problem.order
         T = blocks.n_tasks
         n_per_task = [block.shape[0] for block in blocks.X]
         if problem.shared:
             C = c_sorted.reshape(T, -1).T  # (n, T): column t is c_t
-            self.dual_coef_ = C[:, 0] if blocks.form == "single" else C
+            dual_coef = C[:, 0] if blocks.form == "single" else C
             weights = C @ B  # W_jt = sum_s c_sj B_st
         else:
-            self.dual_coef_ = np.empty_like(c_sorted)
-            self.dual_coef_[order] = c_sorted
+            dual_coef = np.empty_like(c_sorted)
+            dual_coef[order] = c_sorted
             task_of = np.repeat(np.arange(T), n_per_task)
             weights = np.empty((c_sorted.size, T), dtype=c_sorted.dtype)
             weights[order] = c_sorted[:, None] * B[task_of]  # W_jt = c_j B_{task(j) t}
         # f_t(x) = sum_j k(x, x_j) W_jt + b_t over the training inputs in the caller's order.
-        self._expansion_weights = np.ascontiguousarray(weights)
-        self.intercept_ = intercept
-        self.task_kernel_ = B
-        self.tasks_ = blocks.labels
-        self.X_fit_ = None if self.kernel == "precomputed" else problem.inputs
-        self._input_form = blocks.form
+        return {
+            "dual_coef_": dual_coef,
+            "_expansion_weights": np.ascontiguousarray(weights),
+            "intercept_": intercept,
+            "task_kernel_": B,
+            "tasks_": blocks.labels,
+            "X_fit_": None if self.kernel == "precomputed" else problem.inputs,
+            "_input_form": blocks.form,
+        }
+
     # -------------------------------------------------------------- predict
 
     def _expansion_values(self, X: Any, tasks: Any = None) -> Any:
@@ -245,19 +256,23 @@ class KernelExpansionMixin(MultiTaskInputMixin):
             return self.feature_map_.expansion(X, weights)
         if self.kernel == "precomputed":
             return X @ weights
+        return self._kernel_product(X, self.X_fit_, weights)
+
+    def _kernel_product(self, X: np.ndarray, X_fit: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        """k(X, X_fit) @ weights (m, w) for a kernel name or callable (not "precomputed")."""
         if callable(self.kernel):
-            return self._callable_values(X, self.X_fit_, weights.dtype) @ weights
-        dtype = np.result_type(X.dtype, self.X_fit_.dtype)
+            return self._callable_values(X, X_fit, weights.dtype) @ weights
+        dtype = np.result_type(X.dtype, X_fit.dtype)
         # The core's kernels take both operands of one kind: sparse test rows
         # against dense training inputs are densified (the fit was dense, so d
         # is moderate); dense test rows against sparse ones are made CSR.
-        if is_sparse(self.X_fit_):
+        if is_sparse(X_fit):
             X = X if is_sparse(X) else sp.csr_array(X)
         elif is_sparse(X):
             X = X.toarray()
         return core_function("kernel_values", dtype)(
             X1=_core_design(X, dtype, "X"),
-            X2=_core_design(self.X_fit_, dtype, "X_fit_"),
+            X2=_core_design(X_fit, dtype, "X_fit_"),
             kernel=self._kernel_name(),
             gamma=self._gamma_value(),
             coef0=float(self.coef0),

@@ -123,9 +123,10 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
         The solver that ran (what "auto" chose).
     n_iter_ : int
         cg iterations (1 for the direct solvers; the core's for the approximations).
-    residual_ : float
-        Final relative residual of cg (NaN for the direct solvers; the core's
-        relative KKT residual for the approximations).
+    kkt_residual_ : float
+        Final relative residual of cg, the KKT system of the dual problem
+        (NaN for the direct solvers; the core's relative KKT residual for the
+        approximations). Formerly ``residual_``, a deprecated alias.
     n_features_in_ : int
         Number of input features d seen in ``fit`` (for precomputed kernels:
         the number of training inputs).
@@ -222,7 +223,9 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
         """
         problem = self._dual_problem(X, y, tasks)
         if self.solver in APPROXIMATE_SOLVERS:
-            fit_primal(self, problem.blocks, problem.B, 1.0 / problem.unit_ridge, problem.inputs)
+            fitted = fit_primal(self, problem.blocks, problem.B, 1.0 / problem.unit_ridge, problem.inputs)
+            advice = "increase max_iter or alpha, or reduce n_components"
+            store_fit(self, fitted.outcome, fitted.attributes, advice=advice)
             return self
         dtype = problem.inputs.dtype
         tol = solver_tol(self.tol, dtype)
@@ -246,17 +249,14 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
 
     def _store_result(self, result: dict, problem: DualProblem, tol: float) -> None:
         """Fitted attributes from the core's dual solution (see :func:`~multitask._fit_result.store_fit`)."""
-        self._store_expansion(result["dual_coef"], result["intercept"], problem)
         residual = float(result["residual"])
         outcome = SolverOutcome(str(result["solver"]), int(result["n_iter"]), bool(result["converged"]),
                                 "relative residual", residual, tol)
         attributes = {
-            "dual_coef_": self.dual_coef_,
-            "intercept_": self.intercept_,
-            "_expansion_weights": self._expansion_weights,
+            **self._expansion_attributes(result["dual_coef"], result["intercept"], problem),
             "coef_": None,
             "feature_map_": None,
-            "residual_": residual,
+            "kkt_residual_": residual,
         }
         store_fit(self, outcome, attributes, advice="increase max_iter or alpha, or use solver='cholesky'")
 

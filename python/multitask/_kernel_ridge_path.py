@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions, validate_params
 
 from ._core import core
 from ._kernel_ridge import MultiTaskKernelRidge
@@ -38,6 +39,18 @@ def _check_alphas(alphas: Any) -> np.ndarray:
     return values
 
 
+@validate_params(
+    {
+        "estimator": [MultiTaskKernelRidge],
+        "X": ["array-like"],
+        "y": ["array-like", None],
+        "tasks": ["array-like", None],
+        "alphas": ["array-like"],
+        "method": [StrOptions(set(METHODS))],
+    },
+    # The path validates the estimator's parameters itself (on its clone): nothing is skipped.
+    prefer_skip_nested_validation=False,
+)
 def kernel_ridge_path(
     estimator: MultiTaskKernelRidge,
     X: Any,
@@ -116,10 +129,6 @@ def kernel_ridge_path(
     ((20, 50, 3), (20, 3))
     >>> best = max(path.estimators, key=lambda model: model.score(X, Y))
     """
-    if not isinstance(estimator, MultiTaskKernelRidge):
-        raise ValueError(f"estimator must be a MultiTaskKernelRidge, got {type(estimator).__name__}")
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     alphas = _check_alphas(alphas)
     # The path solves the exact dual whatever the estimator's solver says (an approximate
     # solver would also skip forming the Gram of a callable kernel).

@@ -30,12 +30,12 @@ further copies (N x r). The semidefinite route builds ψ in place of z when q = 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Union
 
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._fit_result import SolverOutcome, core_function, solver_tol, store_fit
+from ._fit_result import FitResult, SolverOutcome, core_function, finite_predictions, solver_tol
 from ._feature_maps import RANDOM_FEATURE_KERNELS, NystroemMap, RandomFourierMap, fill_features, nystroem_projection
 from ._input import TaskBlocks
 from ._sparse_input import is_sparse
@@ -47,6 +47,8 @@ if TYPE_CHECKING:
 __all__ = ["APPROXIMATE_SOLVERS", "feature_function", "fit_primal", "training_features"]
 
 APPROXIMATE_SOLVERS = ("nystroem", "random_features")
+
+FeatureMap = Union[NystroemMap, RandomFourierMap]
 
 # Eigenvalues of B below this fraction of the largest are zero: B is then only
 # semidefinite and goes through the range of B (module docstring). Above it,
@@ -72,7 +74,7 @@ def check_approximation(model: "MultiTaskKernelRidge") -> None:
         )
 
 
-def _draw_map(model: "MultiTaskKernelRidge", inputs: np.ndarray) -> NystroemMap | RandomFourierMap:
+def _draw_map(model: "MultiTaskKernelRidge", inputs: np.ndarray) -> FeatureMap:
     """The feature map of ``model.solver`` from the training inputs (n_inputs, d) in the caller's order."""
     rng = check_random_state(model.random_state)
     m = int(model.n_components)
@@ -85,27 +87,37 @@ def _draw_map(model: "MultiTaskKernelRidge", inputs: np.ndarray) -> NystroemMap 
     indices = np.sort(rng.choice(inputs.shape[0], size=m, replace=False))
     landmarks = inputs[indices] if is_sparse(inputs) else np.ascontiguousarray(inputs[indices])
     # k(L, L) in float64 whatever the input dtype: its small eigenvalues decide the rank.
-    model.X_fit_ = landmarks
-    landmark_gram = model._expansion(landmarks.astype(np.float64), np.eye(m))
+    landmark_gram = finite_predictions(model._kernel_product(landmarks.astype(np.float64), landmarks, np.eye(m)))
     return NystroemMap(landmarks, indices, nystroem_projection(landmark_gram, inputs.dtype))
 
 
-def feature_function(model: "MultiTaskKernelRidge") -> Callable[[np.ndarray], np.ndarray]:
-    """rows (k, d) -> z(rows) (k, r) for the fitted ``model.feature_map_``."""
-    feature_map = model.feature_map_
+def feature_function(
+    model: "MultiTaskKernelRidge", feature_map: FeatureMap | None = None
+) -> Callable[[np.ndarray], np.ndarray]:
+    """rows (k, d) -> z(rows) (k, r) for ``feature_map`` (default: the fitted ``model.feature_map_``).
+
+    ``model`` supplies the input kernel of the Nyström features; it is only read.
+    """
+    feature_map = model.feature_map_ if feature_map is None else feature_map
     if isinstance(feature_map, NystroemMap):
-        # k(rows, L) P through the estimator's kernel expansion (X_fit_ holds the landmarks).
-        return lambda rows: model._expansion(rows, feature_map.projection)
+        # k(rows, L) P: the estimator's input kernel against the landmarks.
+        return lambda rows: finite_predictions(
+            model._kernel_product(rows, feature_map.landmarks, feature_map.projection)
+        )
     return feature_map.transform
 
 
-def training_features(model: "MultiTaskKernelRidge", blocks: TaskBlocks) -> tuple[np.ndarray, list[np.ndarray]]:
+def training_features(
+    model: "MultiTaskKernelRidge", feature_map: FeatureMap, blocks: TaskBlocks
+) -> tuple[np.ndarray, list[np.ndarray]]:
     """z(X_t) for every task: one (N, r) array, tasks one after the other, and its per-task row views.
 
     Parameters
     ----------
     model : MultiTaskKernelRidge
-        With ``feature_map_`` (and ``X_fit_`` for Nyström) set.
+        Supplies the input kernel (see :func:`feature_function`); only read.
+    feature_map : NystroemMap or RandomFourierMap
+        The map z.
     blocks : TaskBlocks
         The training inputs per task.
 
@@ -116,8 +128,8 @@ def training_features(model: "MultiTaskKernelRidge", blocks: TaskBlocks) -> tupl
     views : list of ndarray (n_t, r)
         C-contiguous row blocks of Z (Z itself for every task of a shared design).
     """
-    features = feature_function(model)
-    r, dtype = model.feature_map_.n_components, blocks.X[0].dtype
+    features = feature_function(model, feature_map)
+    r, dtype = feature_map.n_components, blocks.X[0].dtype
     if blocks.form in ("shared", "single"):
         Z = fill_features(features, blocks.X[0], np.empty((blocks.X[0].shape[0], r), dtype=dtype))
         return Z, [Z] * blocks.n_tasks
@@ -154,19 +166,19 @@ def _solve_core(model: "MultiTaskKernelRidge", X: list, y: list, sample_weight: 
     )
 
 
-def _fit_definite(model: "MultiTaskKernelRidge", blocks: TaskBlocks, sample_weight: np.ndarray,
-                  K: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+def _fit_definite(model: "MultiTaskKernelRidge", feature_map: FeatureMap, blocks: TaskBlocks,
+                  sample_weight: np.ndarray, K: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     """B positive definite: KernelCoupledRegressor's problem on the features with coupling K = B^{-1}."""
-    _, views = training_features(model, blocks)
+    _, views = training_features(model, feature_map, blocks)
     shared = blocks.form in ("shared", "single")
     result = _solve_core(model, views, blocks.y, sample_weight, K, model.fit_intercept, shared)
     return result["coef"], result["intercept"], result
 
 
-def _fit_semidefinite(model: "MultiTaskKernelRidge", blocks: TaskBlocks, sample_weight: np.ndarray,
-                      L: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
+def _fit_semidefinite(model: "MultiTaskKernelRidge", feature_map: FeatureMap, blocks: TaskBlocks,
+                      sample_weight: np.ndarray, L: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict]:
     """B = L L^T only semidefinite: one ridge model vec V on ψ = √s_t (L_t ⊗ z̃) (module docstring)."""
-    Z, views = training_features(model, blocks)
+    Z, views = training_features(model, feature_map, blocks)
     r, q, T, dtype = Z.shape[1], L.shape[1], blocks.n_tasks, Z.dtype
     offsets = np.concatenate([[0], np.cumsum([view.shape[0] for view in views])])
     # ψ overwrites z when q = 1 and the tasks own their rows of Z; otherwise it is a new (N, r q) array.
@@ -196,12 +208,13 @@ def _fit_semidefinite(model: "MultiTaskKernelRidge", blocks: TaskBlocks, sample_
 
 
 def fit_primal(model: "MultiTaskKernelRidge", blocks: TaskBlocks, B: np.ndarray, sample_weight: np.ndarray,
-               inputs: np.ndarray) -> None:
-    """Fit ``model`` by ``model.solver`` in {"nystroem", "random_features"}; sets its fitted attributes.
+               inputs: np.ndarray) -> FitResult:
+    """Fit by ``model.solver`` in {"nystroem", "random_features"}: the fitted attributes, for ``store_fit``.
 
     Parameters
     ----------
     model : MultiTaskKernelRidge
+        Supplies the parameters and the input kernel; only read.
     blocks : TaskBlocks
         Training data per task (in the core's task order).
     B : ndarray of shape (T, T)
@@ -211,37 +224,44 @@ def fit_primal(model: "MultiTaskKernelRidge", blocks: TaskBlocks, B: np.ndarray,
     inputs : ndarray of shape (n_inputs, d)
         The distinct training inputs in the caller's order (the rows shared by every
         task, or all N rows); the Nyström landmarks are drawn from them.
+
+    Returns
+    -------
+    result : FitResult
+        How the core's solver ended and the attributes ``coef_``, ``intercept_``,
+        ``feature_map_``, ``X_fit_`` (the landmarks, or None), ``kkt_residual_`` and
+        what predicting needs.
     """
     check_approximation(model)
-    # No map of an earlier fit may reach _expansion while the new one is drawn.
-    model.X_fit_ = model.feature_map_ = None
-    model.feature_map_ = _draw_map(model, inputs)
+    feature_map = _draw_map(model, inputs)
     eigenvalues, eigenvectors = np.linalg.eigh(B)
     positive = eigenvalues > TASK_KERNEL_RANK_RTOL * eigenvalues[-1]
     if np.all(positive):
         K = (eigenvectors / eigenvalues) @ eigenvectors.T
-        coef, intercept, result = _fit_definite(model, blocks, sample_weight, 0.5 * (K + K.T))
+        coef, intercept, result = _fit_definite(model, feature_map, blocks, sample_weight, 0.5 * (K + K.T))
     else:
         L = eigenvectors[:, positive] * np.sqrt(eigenvalues[positive])
-        coef, intercept, result = _fit_semidefinite(model, blocks, sample_weight, L)
+        coef, intercept, result = _fit_semidefinite(model, feature_map, blocks, sample_weight, L)
     # Predictions f_t(x) = z(x) w_t + b_t; for Nyström z(x) w_t = k(x, L) (P w_t), the
     # expansion over the landmarks that predict evaluates for every model.
-    if isinstance(model.feature_map_, NystroemMap):
-        weights = model.feature_map_.projection @ coef.T.astype(np.float64)
+    if isinstance(feature_map, NystroemMap):
+        weights = feature_map.projection @ coef.T.astype(np.float64)
     else:
         weights = coef.T
     residual = float(result["residual"])
-    outcome = SolverOutcome(f"{model.solver} ({result['solver']})", int(result["n_iter"]), bool(result["converged"]),
-                            "relative KKT residual", residual, solver_tol(model.tol, coef.dtype))
+    outcome = SolverOutcome(str(model.solver), int(result["n_iter"]), bool(result["converged"]),
+                            f"relative KKT residual (the core's {result['solver']!r} solver on the features)",
+                            residual, solver_tol(model.tol, coef.dtype))
     attributes = {
         "coef_": coef,  # (T, r): row t is w_t on the features
         "intercept_": intercept,
         "dual_coef_": None,
+        "feature_map_": feature_map,
+        "X_fit_": feature_map.landmarks if isinstance(feature_map, NystroemMap) else None,
         "_expansion_weights": np.ascontiguousarray(weights, dtype=coef.dtype),
         "task_kernel_": B,
         "tasks_": blocks.labels,
-        "residual_": residual,
+        "kkt_residual_": residual,
         "_input_form": blocks.form,
     }
-    store_fit(model, outcome, attributes, advice="increase max_iter or alpha, or reduce n_components")
-    model.solver_ = str(model.solver)
+    return FitResult(outcome, attributes)

@@ -15,15 +15,18 @@ exactly when -G0 lies in the subdifferential of the penalty at 0:
 
 from __future__ import annotations
 
+from numbers import Real
 from typing import Any
 
 import numpy as np
 from sklearn.base import clone
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
 
 from ._input import to_task_blocks
 from ._sparse_input import core_blocks, is_sparse
 from ._task_weights import per_sample_weights
+from ._validation import POSITIVE_INT
 
 __all__ = ["penalty_max", "regularization_path"]
 
@@ -61,6 +64,16 @@ def _core_penalty_max(estimator: Any, X: Any, y: Any, tasks: Any, penalty: str, 
     )
 
 
+_CONSTRAINTS = {
+    "estimator": [HasMethods(["fit", "get_params"])],
+    "X": ["array-like", "sparse matrix"],
+    "y": ["array-like", "sparse matrix", None],
+    "tasks": ["array-like", None],
+    "penalty": [StrOptions(set(PENALTIES))],
+}
+
+
+@validate_params(_CONSTRAINTS, prefer_skip_nested_validation=True)
 def penalty_max(estimator: Any, X: Any, y: Any = None, *, tasks: Any = None, penalty: str = "l21") -> float:
     """The smallest value of ``penalty`` for which W = 0 is optimal, exactly.
 
@@ -85,8 +98,6 @@ def penalty_max(estimator: Any, X: Any, y: Any = None, *, tasks: Any = None, pen
         The smallest value of ``penalty`` at which W = 0 (with the intercepts
         at their optimum for W = 0) minimises the objective.
     """
-    if penalty not in PENALTIES:
-        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
     others = {name: getattr(estimator, name) for name in PENALTIES if name != penalty}
     if penalty == "trace_norm" and (others["l1"] > 0 or others["l21"] > 0):
         raise ValueError("the trace-norm path needs l1 = l21 = 0 (the penalties are not combined)")
@@ -95,6 +106,17 @@ def penalty_max(estimator: Any, X: Any, y: Any = None, *, tasks: Any = None, pen
     return _core_penalty_max(estimator, X, y, tasks, penalty, others)
 
 
+@validate_params(
+    {
+        **_CONSTRAINTS,
+        "values": ["array-like", None],
+        "n_values": [POSITIVE_INT],
+        "min_ratio": [Interval(Real, 0, 1, closed="right")],
+        "verbose": ["verbose"],
+    },
+    # The path fits clones of the estimator: their own parameter validation must run.
+    prefer_skip_nested_validation=False,
+)
 def regularization_path(
     estimator: Any,
     X: Any,
@@ -148,14 +170,8 @@ def regularization_path(
         - ``n_iter``: ndarray of shape (n_values,), ``n_iter_``;
         - ``objective``: ndarray of shape (n_values,), ``objective_``.
     """
-    if penalty not in PENALTIES:
-        raise ValueError(f"penalty must be one of {PENALTIES}, got {penalty!r}")
     value_max = float("nan")
     if values is None:
-        if not (isinstance(n_values, (int, np.integer)) and n_values >= 1):
-            raise ValueError(f"n_values must be a positive integer, got {n_values!r}")
-        if not 0 < min_ratio <= 1:
-            raise ValueError(f"min_ratio must be in (0, 1], got {min_ratio!r}")
         value_max = penalty_max(estimator, X, y, tasks=tasks, penalty=penalty)
         values = value_max * np.logspace(0, np.log10(min_ratio), n_values)
     values = np.sort(np.asarray(values, dtype=np.float64).ravel())[::-1]

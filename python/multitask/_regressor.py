@@ -14,6 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import KernelCoupledLinearModel
 from ._fit_result import atomic_fit, core_function, solver_tol
 from ._input import check_design, common_float_dtype, paired_targets, to_task_blocks
+from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD, FEATURE_BCD, TASK_BCD, core_name
 from ._sparse_input import core_blocks, is_sparse
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
@@ -21,7 +22,11 @@ from .coupling import resolve_coupling
 
 __all__ = ["KernelCoupledRegressor"]
 
-SOLVERS = ("auto", "exact", "cg", "bcd", "newton", "gradient")
+SOLVERS = ("auto", "exact", "cg", TASK_BCD, BLOCK_NEWTON, FEATURE_BCD, "newton", "gradient")
+# The solvers that work on Gram statistics: dense X, the squared loss, no structure penalty.
+GRAM_SOLVERS = ("exact", "cg", TASK_BCD)
+# The solvers that only work on the data (the core's fit_linear_model).
+DATA_SOLVERS = (BLOCK_NEWTON, FEATURE_BCD, "newton")
 LOSSES = ("squared", "huber")
 
 
@@ -77,35 +82,43 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
     loss : {"squared", "huber"}, default="squared"
         Pointwise loss of a residual r = y - f: "squared" (:math:`\tfrac12 r^2`)
         or "huber" (quadratic up to ``epsilon``, linear beyond). The Huber loss
-        runs on the data-based solvers ("bcd", "newton", "gradient"; with a
-        penalty "gradient").
+        runs on the data-based solvers ("block_newton", "newton", "gradient";
+        with a penalty "gradient").
     epsilon : float, default=1.35
         Huber's threshold, in the units of y (unlike scikit-learn's
         ``HuberRegressor``, no scale is estimated: standardise y, or give
         about 1.35 times the noise's standard deviation, the value with 95 %
         efficiency under Gaussian noise). Ignored by the squared loss.
-    solver : {"auto", "exact", "cg", "bcd", "newton", "gradient"}, default="auto"
+    solver : {"auto", "exact", "cg", "task_bcd", "block_newton", "feature_bcd", "newton", "gradient"}, default="auto"
+        On Gram statistics (dense X, squared loss, no structure penalty):
         "exact": Sylvester equation in eigenbases for a shared design, dense
         Cholesky of the (dT, dT) system otherwise; "cg": block-Jacobi
-        preconditioned conjugate gradient on the per-task Gram matrices; "bcd":
-        block Gauss-Seidel over tasks; "gradient": accelerated gradient on the
-        data itself; "auto": exact for a shared design or small d*T, else cg.
-        With an l1 or l21 penalty, "bcd" is block-coordinate descent over
-        feature rows with working sets (the "auto" choice) and "gradient" the
-        proximal accelerated gradient (the "auto" choice for the trace norm);
-        "exact" and "cg" accept neither a penalty nor sparse X. Sparse X
-        without a penalty goes to the data-based solvers that the classifier
-        uses: "auto" is then "bcd" (over tasks) for a diagonal K, otherwise
-        "newton", as ``solver_`` reports; so do the Huber loss and an explicit
-        "newton" (truncated Newton-CG on all parameters at once).
+        preconditioned conjugate gradient on the per-task Gram matrices;
+        "task_bcd": block coordinate descent over tasks (block Gauss-Seidel,
+        each task's block solved exactly); "gradient": accelerated gradient on
+        the data itself; "auto": exact for a shared design or small d*T, else cg.
+        On the data (the Huber loss, sparse X, a structure penalty):
+        "block_newton": block Newton over tasks (one truncated Newton step per
+        task, the others fixed; the "auto" choice for a diagonal K), "newton":
+        truncated Newton-CG on all parameters at once (the "auto" choice
+        otherwise), "feature_bcd": coordinate descent over features with
+        working sets for an l1 or l21 penalty with the squared loss (the "auto"
+        choice there), "gradient": the proximal accelerated gradient (the
+        "auto" choice for the trace norm). "exact", "cg" and "task_bcd" accept
+        neither a penalty nor sparse X nor the Huber loss; an explicit
+        "block_newton", "newton" or "feature_bcd" runs on the data. ``solver_``
+        reports the choice. "bcd" is a deprecated alias (FutureWarning) of
+        "task_bcd", "block_newton" or "feature_bcd", whichever it ran before.
     tol : float, default=1e-8
         Iterative solvers stop when the relative KKT residual
         ``||grad F(W)||_F / ||grad F(0)||_F`` is at most ``tol`` (for the
-        gradient solver: at the extrapolated point of the last step). With a
-        penalty, "bcd" stops when the duality gap relative to F(0) is at most
-        ``tol``, "gradient" on the relative norm of its proximal gradient step.
+        gradient solver: at the extrapolated point of the last step).
+        "feature_bcd" stops when the duality gap relative to F(0) is at most
+        ``tol``, "gradient" with a penalty on the relative norm of its
+        proximal gradient step.
     max_iter : int, default=1000
-        Maximum number of iterations (CG iterations, BCD sweeps, gradient steps).
+        Maximum number of iterations (CG iterations, sweeps over the tasks or
+        features, Newton or gradient steps).
     n_jobs : int, default=None
         Threads of the C++ core: None means 1 unless a ``joblib.parallel_config(n_jobs=...)``
         context says otherwise, -1 every core; always capped by OpenMP's limit (``OMP_NUM_THREADS``,
@@ -125,7 +138,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
     coupling_ : ndarray of shape (T, T)
         The coupling K used (the builder's matrix when ``coupling`` is a name).
     n_iter_ : int
-        Iterations run: CG iterations, BCD sweeps or gradient steps (1 for
+        Iterations run: CG iterations, sweeps, Newton or gradient steps (1 for
         "exact").
     solver_ : str
         The solver that ran (what "auto" chose).
@@ -141,9 +154,8 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         subdifferential, on the same scale.
     dual_gap_ : float
         Duality gap F(W) - D(θ) at the returned model, absolute (in the units
-        of F), for the "bcd" solver with an l1 or l21 penalty; NaN for the
-        other solvers. The dual point is given in the README ("Structured
-        sharing").
+        of F), for the "feature_bcd" solver; NaN for the other solvers. The
+        dual point is given in the README ("Structured sharing").
     n_features_in_ : int
         Number of features d seen in ``fit``.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -184,7 +196,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
 
     _parameter_constraints: dict = {
         **KernelCoupledLinearModel._parameter_constraints,
-        "solver": [StrOptions(set(SOLVERS))],
+        "solver": [StrOptions({*SOLVERS, DEPRECATED_BCD}, deprecated={DEPRECATED_BCD})],
         "loss": [StrOptions(set(LOSSES))],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
     }
@@ -251,8 +263,10 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         sample_weight = per_sample_weights(self.task_weights, [block.shape[0] for block in blocks.X])
         dtype = blocks.X[0].dtype
         warm_coef = self._warm_start_coef(blocks, dtype)
-        if self._fits_on_data(blocks):
-            result = self._fit_on_data(blocks, coupling, sample_weight, warm_coef)
+        on_data = self._fits_on_data(blocks)
+        solver = self._resolved_solver(on_data)
+        if on_data:
+            result = self._fit_on_data(blocks, coupling, sample_weight, warm_coef, solver)
         else:
             result = core_function("fit_least_squares", dtype)(
                 X=blocks.X,
@@ -262,40 +276,42 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
                 alpha=float(self.alpha),
                 fit_intercept=bool(self.fit_intercept),
                 shared_design=blocks.form in ("shared", "single"),
-                solver=self.solver,
+                solver=core_name(solver),
                 tol=solver_tol(self.tol, dtype),
                 max_iter=int(self.max_iter),
                 n_threads=effective_n_threads(self.n_jobs),
                 warm_start=warm_coef,
             )
-        self._store_result(result, blocks, coupling, solver_tol(self.tol, dtype))
+        self._store_result(result, blocks, coupling, solver_tol(self.tol, dtype), on_data)
         return self
 
     def _fits_on_data(self, blocks: Any) -> bool:
-        """Whether the fit runs on the data (not on Gram statistics): Huber, a penalty, sparse X or 'newton'."""
+        """Whether the fit runs on the data (not on Gram statistics): Huber, a penalty, sparse X or a data solver."""
         return (
             self.loss != "squared"
-            or self.solver == "newton"
+            or self.solver in DATA_SOLVERS
             or self._uses_sparsity_penalty()
             or any(is_sparse(block) for block in blocks.X)
         )
 
-    def _fit_on_data(self, blocks: Any, coupling: np.ndarray, sample_weight: np.ndarray, warm_coef: Any) -> dict:
-        """The solvers that work on the data: the Huber loss, sparse X, a structure penalty, or 'newton'."""
-        if self.solver in ("exact", "cg"):
+    def _fit_on_data(self, blocks: Any, coupling: np.ndarray, sample_weight: np.ndarray, warm_coef: Any,
+                     solver: str) -> dict:
+        """The solvers that work on the data: the Huber loss, sparse X, a structure penalty, or a data solver."""
+        if solver in GRAM_SOLVERS:
             if self.loss != "squared":
-                reason, alternatives = f"loss={self.loss!r}", "solver='bcd', 'newton', 'gradient' or 'auto'"
+                reason, alternatives = f"loss={self.loss!r}", f"solver='{BLOCK_NEWTON}', 'newton', 'gradient' or 'auto'"
             elif self.trace_norm > 0:
                 reason, alternatives = "a trace-norm penalty", "solver='gradient' or 'auto'"
             elif self._uses_sparsity_penalty():
-                reason, alternatives = "an l1/l21 penalty", "solver='bcd', 'gradient' or 'auto'"
+                reason, alternatives = "an l1/l21 penalty", f"solver='{FEATURE_BCD}', 'gradient' or 'auto'"
             else:
-                reason, alternatives = "sparse X", "solver='bcd', 'gradient' or 'auto'"
+                reason, alternatives = "sparse X", f"solver='{BLOCK_NEWTON}', 'newton', 'gradient' or 'auto'"
             raise ValueError(
-                f"solver={self.solver!r} works on Gram statistics of dense X with the squared loss and no structure "
+                f"solver={solver!r} works on Gram statistics of dense X with the squared loss and no structure "
                 f"penalty; with "
                 f"{reason} use {alternatives}"
             )
+        self._check_data_solver(solver)
         dtype = blocks.X[0].dtype
         warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
         return core_function("fit_linear_model", dtype)(
@@ -310,7 +326,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             l1=float(self.l1),
             l21=float(self.l21),
             trace_norm=float(self.trace_norm),
-            solver=self.solver,
+            solver=core_name(solver),
             tol=solver_tol(self.tol, dtype),
             max_iter=int(self.max_iter),
             n_threads=effective_n_threads(self.n_jobs),

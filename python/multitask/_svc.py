@@ -119,8 +119,9 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
         Training inputs the decision function expands over (None when precomputed).
     n_iter_ : int
         Working-set updates done.
-    residual_ : float
-        Final KKT violation (compare with ``tol``).
+    kkt_residual_ : float
+        Final KKT violation :math:`\max_g (m_g - M_g)` (compare with ``tol``;
+        see Notes). Formerly ``residual_``, a deprecated alias.
     solver_ : str
         "dual_cd", the dual coordinate (pair) descent that ran.
     n_features_in_ : int
@@ -216,7 +217,7 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
             The fitted estimator.
         """
         problem = self._dual_problem(X, y, tasks, labels=True)
-        self.classes_, signed = encode_labels(problem.blocks, np.float64)
+        classes, signed = encode_labels(problem.blocks, np.float64)
         y_signed = np.concatenate(signed)
         n_samples = int(problem.offsets[-1])
         result = core.fit_svc(
@@ -230,17 +231,15 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
             shrinking=bool(self.shrinking),
             n_threads=effective_n_threads(self.n_jobs),
         )
-        self._store_expansion(y_signed * result["alpha"], result["intercept"], problem)  # c_i = y_i a_i
         blocks, order = problem.blocks, problem.order
         support_sorted = np.flatnonzero(result["alpha"] > 0)
         violation = float(result["violation"])
         outcome = SolverOutcome("dual_cd", int(result["n_iter"]), bool(result["converged"]), "KKT violation",
                                 violation, float(self.tol))
         attributes = {
-            "dual_coef_": self.dual_coef_,
-            "intercept_": self.intercept_,
-            "_expansion_weights": self._expansion_weights,
-            "residual_": violation,
+            **self._expansion_attributes(y_signed * result["alpha"], result["intercept"], problem),  # c_i = y_i a_i
+            "classes_": classes,
+            "kkt_residual_": violation,
             "support_": support_sorted if blocks.form != "long" else np.sort(order[support_sorted]),
         }
         store_fit(self, outcome, attributes, advice="increase max_iter or tol")

@@ -25,13 +25,15 @@ array that can be passed as the ``coupling`` of an estimator:
 
 from __future__ import annotations
 
-from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.distance import cdist
+from sklearn.utils._param_validation import StrOptions, validate_params
+
+from ._validation import NON_NEGATIVE_REAL, POSITIVE_INT, POSITIVE_REAL
 
 __all__ = [
     "identity",
@@ -51,24 +53,6 @@ KERNELS = ("rbf", "linear", "polynomial")
 # --------------------------------------------------------------------------------------------
 # Argument checks shared by the builders
 # --------------------------------------------------------------------------------------------
-
-
-def _check_positive_int(value: Any, name: str) -> int:
-    """``value`` as an int >= 1; ValueError naming ``name`` otherwise (bools are rejected)."""
-    if isinstance(value, bool) or not isinstance(value, Integral) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _check_real(value: Any, name: str, *, positive: bool = False) -> float:
-    """``value`` as a finite float that is >= 0 (or > 0 when ``positive``); ValueError naming ``name``."""
-    requirement = "positive" if positive else "non-negative"
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise ValueError(f"{name} must be a finite {requirement} number, got {value!r}")
-    number = float(value)
-    if not np.isfinite(number) or number < 0 or (positive and number == 0):
-        raise ValueError(f"{name} must be a finite {requirement} number, got {value!r}")
-    return number
 
 
 def _as_real_array(value: Any, name: str) -> NDArray[np.float64]:
@@ -137,6 +121,7 @@ def _symmetrised(matrix: NDArray[np.float64]) -> NDArray[np.float64]:
 # --------------------------------------------------------------------------------------------
 
 
+@validate_params({"n_tasks": [POSITIVE_INT]}, prefer_skip_nested_validation=True)
 def identity(n_tasks: int) -> NDArray[np.float64]:
     """Coupling K = I: independent ridge regression for every task.
 
@@ -159,9 +144,10 @@ def identity(n_tasks: int) -> NDArray[np.float64]:
     ValueError
         If ``n_tasks`` is not a positive integer.
     """
-    return np.eye(_check_positive_int(n_tasks, "n_tasks"), dtype=np.float64)
+    return np.eye(int(n_tasks), dtype=np.float64)
 
 
+@validate_params({"n_tasks": [POSITIVE_INT], "mu": [NON_NEGATIVE_REAL]}, prefer_skip_nested_validation=True)
 def mean_regularized(n_tasks: int, mu: float = 0.1) -> NDArray[np.float64]:
     r"""Coupling of mean-regularised multi-task learning, K = I - 11^T/T + mu I.
 
@@ -195,13 +181,13 @@ def mean_regularized(n_tasks: int, mu: float = 0.1) -> NDArray[np.float64]:
     ValueError
         If ``n_tasks`` is not a positive integer or ``mu`` is negative or not finite.
     """
-    n_tasks = _check_positive_int(n_tasks, "n_tasks")
-    mu = _check_real(mu, "mu")
+    n_tasks, mu = int(n_tasks), float(mu)
     # Centring projection P = I - 11^T/T, then the ridge mu I on its diagonal.
     centring = np.eye(n_tasks) - np.full((n_tasks, n_tasks), 1.0 / n_tasks)
     return _symmetrised(centring + mu * np.eye(n_tasks))
 
 
+@validate_params({"adjacency": ["array-like"], "ridge": [NON_NEGATIVE_REAL]}, prefer_skip_nested_validation=True)
 def graph_laplacian(adjacency: ArrayLike, ridge: float = 0.1) -> NDArray[np.float64]:
     r"""Coupling of graph-regularised multi-task learning, K = L + ridge I with L = D - A.
 
@@ -269,7 +255,7 @@ def graph_laplacian(adjacency: ArrayLike, ridge: float = 0.1) -> NDArray[np.floa
         not finite.
     """
     weights = _as_square_matrix(adjacency, "adjacency")
-    ridge = _check_real(ridge, "ridge")
+    ridge = float(ridge)
     np.fill_diagonal(weights, 0.0)  # self-loops carry no penalty: ignore them
     _check_symmetric(weights, "adjacency", 1e-12)
     smallest = float(weights.min())
@@ -283,6 +269,7 @@ def graph_laplacian(adjacency: ArrayLike, ridge: float = 0.1) -> NDArray[np.floa
     return _symmetrised(laplacian + ridge * np.eye(weights.shape[0]))
 
 
+@validate_params({"n_tasks": [POSITIVE_INT], "ridge": [NON_NEGATIVE_REAL]}, prefer_skip_nested_validation=True)
 def chain(n_tasks: int, ridge: float = 0.1) -> NDArray[np.float64]:
     """Coupling of a chain of tasks: the Laplacian of the path 0 - 1 - ... - (T-1) plus ridge I.
 
@@ -309,12 +296,12 @@ def chain(n_tasks: int, ridge: float = 0.1) -> NDArray[np.float64]:
     ValueError
         If ``n_tasks`` is not a positive integer or ``ridge`` is negative or not finite.
     """
-    n_tasks = _check_positive_int(n_tasks, "n_tasks")
-    ridge = _check_real(ridge, "ridge")
+    n_tasks = int(n_tasks)
     path = np.eye(n_tasks, k=1) + np.eye(n_tasks, k=-1)  # A_{t,t+1} = A_{t+1,t} = 1
     return graph_laplacian(path, ridge=ridge)
 
 
+@validate_params({"B": ["array-like"], "name": [str]}, prefer_skip_nested_validation=True)
 def from_task_kernel(B: ArrayLike, *, name: str = "B") -> NDArray[np.float64]:
     """Coupling K = B^{-1} for a symmetric positive definite kernel B between tasks.
 
@@ -363,12 +350,16 @@ def from_task_kernel(B: ArrayLike, *, name: str = "B") -> NDArray[np.float64]:
     return _symmetrised(inverse)
 
 
-def _check_kernel_name(kernel: Any) -> str:
-    if not isinstance(kernel, str) or kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {list(KERNELS)}, got {kernel!r}")
-    return kernel
-
-
+@validate_params(
+    {
+        "task_features": ["array-like"],
+        "kernel": [StrOptions(set(KERNELS))],
+        "gamma": [POSITIVE_REAL, None],
+        "degree": [POSITIVE_INT],
+        "coef0": [NON_NEGATIVE_REAL],
+    },
+    prefer_skip_nested_validation=True,
+)
 def task_kernel(
     task_features: ArrayLike,
     kernel: str = "rbf",
@@ -423,10 +414,8 @@ def task_kernel(
             f"task_features must be a non-empty 2-D array of shape (n_tasks, n_descriptors), got shape "
             f"{features.shape}; use task_features.reshape(-1, 1) for a single descriptor"
         )
-    kernel = _check_kernel_name(kernel)
-    gamma = 1.0 / features.shape[1] if gamma is None else _check_real(gamma, "gamma", positive=True)
-    degree = _check_positive_int(degree, "degree")
-    coef0 = _check_real(coef0, "coef0")
+    gamma = 1.0 / features.shape[1] if gamma is None else float(gamma)
+    degree, coef0 = int(degree), float(coef0)
 
     if kernel == "rbf":
         # Squared distances computed from differences: exact zeros on the diagonal.
@@ -444,6 +433,10 @@ def task_kernel(
 # --------------------------------------------------------------------------------------------
 
 
+@validate_params(
+    {"K": ["array-like"], "n_tasks": [POSITIVE_INT, None], "name": [str], "tol": [NON_NEGATIVE_REAL]},
+    prefer_skip_nested_validation=True,
+)
 def validate_coupling(
     K: ArrayLike,
     n_tasks: int | None = None,
@@ -494,9 +487,6 @@ def validate_coupling(
         an eigenvalue below the tolerance (the message gives it); or if
         ``n_tasks`` or ``tol`` is invalid. Messages start with ``name``.
     """
-    tol = _check_real(tol, "tol")
-    if n_tasks is not None:
-        n_tasks = _check_positive_int(n_tasks, "n_tasks")
     matrix = _as_square_matrix(K, name)
     if n_tasks is not None and matrix.shape[0] != n_tasks:
         raise ValueError(f"{name} has shape {matrix.shape} but the data has {n_tasks} tasks")
@@ -522,6 +512,10 @@ BUILDER_NAMES = ("identity", "mean_regularized", "chain")
 _BUILDERS = {"identity": identity, "mean_regularized": mean_regularized, "chain": chain}
 
 
+@validate_params(
+    {"coupling": [StrOptions(set(BUILDER_NAMES)), "array-like"], "n_tasks": [POSITIVE_INT]},
+    prefer_skip_nested_validation=True,
+)
 def resolve_coupling(coupling: str | ArrayLike, n_tasks: int) -> NDArray[np.float64]:
     """The coupling matrix K for an estimator's ``coupling`` parameter.
 
@@ -545,11 +539,6 @@ def resolve_coupling(coupling: str | ArrayLike, n_tasks: int) -> NDArray[np.floa
         If ``coupling`` is an unknown name (the message lists the valid ones)
         or an invalid matrix, or ``n_tasks`` is not a positive integer.
     """
-    n_tasks = _check_positive_int(n_tasks, "n_tasks")
     if isinstance(coupling, str):
-        if coupling not in _BUILDERS:
-            raise ValueError(
-                f"coupling must be one of {list(BUILDER_NAMES)} or a (T, T) matrix, got {coupling!r}"
-            )
         return _BUILDERS[coupling](n_tasks)
     return validate_coupling(coupling, n_tasks=n_tasks, name="coupling")

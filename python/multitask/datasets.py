@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib import resources
-from numbers import Integral, Real
+from numbers import Integral
 from typing import Any
 
 import numpy as np
@@ -16,18 +16,14 @@ import scipy.linalg
 import scipy.sparse
 from numpy.typing import ArrayLike, NDArray
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions, validate_params
 
-from .coupling import _check_positive_definite, resolve_coupling
+from ._validation import NON_NEGATIVE_REAL, POSITIVE_INT, NumberInterval
+from .coupling import BUILDER_NAMES, _check_positive_definite, resolve_coupling
 
 __all__ = ["load_newsgroups", "load_school", "make_multitask_regression"]
 
 FORMS = ("lists", "long")
-
-
-def _check_form(form: Any) -> str:
-    if not isinstance(form, str) or form not in FORMS:
-        raise ValueError(f"form must be one of {list(FORMS)}, got {form!r}")
-    return form
 
 
 def _read_archive(filename: str) -> dict[str, NDArray[Any]]:
@@ -58,6 +54,7 @@ def _read_school() -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np
     return X, y, archive["n_per_task"].astype(np.int64)
 
 
+@validate_params({"form": [StrOptions(set(FORMS))]}, prefer_skip_nested_validation=True)
 def load_school(*, form: str = "lists") -> tuple[Any, ...]:
     """Load the School data: exam scores of 15,362 pupils in 139 London secondary schools.
 
@@ -107,7 +104,6 @@ def load_school(*, form: str = "lists") -> tuple[Any, ...]:
     ValueError
         If ``form`` is not ``"lists"`` or ``"long"``.
     """
-    form = _check_form(form)
     X, y, n_per_task = _read_school()
     if form == "long":
         return X, y, _task_ids(n_per_task)
@@ -149,18 +145,11 @@ data exactly (counts, sparsity structure, labels).
 """
 
 
-def _check_newsgroups_name(name: Any) -> str:
-    """The canonical name (``"comp_vs_sci"`` or ``"rec_vs_talk"``) of a Newsgroups collection."""
-    if isinstance(name, str):
-        name = _NEWSGROUPS_ALIASES.get(name, name)
-        if name in _NEWSGROUPS:
-            return name
-    raise ValueError(
-        f"name must be one of {list(_NEWSGROUPS)} (or the MALSAR spellings {list(_NEWSGROUPS_ALIASES)}), "
-        f"got {name!r}"
-    )
-
-
+@validate_params(
+    # The MALSAR folder names are accepted too (and listed, so that the message names every valid spelling).
+    {"name": [StrOptions({*_NEWSGROUPS, *_NEWSGROUPS_ALIASES})]},
+    prefer_skip_nested_validation=True,
+)
 def load_newsgroups(name: str = "comp_vs_sci") -> Bunch:
     """Load a two-task 20 Newsgroups collection of the MALSAR repository.
 
@@ -223,7 +212,7 @@ def load_newsgroups(name: str = "comp_vs_sci") -> Bunch:
     >>> data.y[1][:5].tolist(), data.task_names
     ([1, 1, 1, 1, 1], ['task1', 'task2'])
     """
-    name = _check_newsgroups_name(name)
+    name = _NEWSGROUPS_ALIASES.get(name, name)
     archive = _read_archive(f"newsgroups_{name}.npz")
     # The archive holds both tasks' rows stacked in CSR form, with the counts
     # (all 0-43) as uint8 and the column indices (0-1999) as uint16, so the
@@ -287,30 +276,6 @@ def _check_sample_sizes(n_samples: Any, n_tasks: int) -> list[int]:
     return [_check_positive_int(size, "n_samples") for size in sizes]
 
 
-def _check_noise(noise: Any) -> float:
-    if isinstance(noise, bool) or not isinstance(noise, Real) or not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"noise must be a finite non-negative number, got {noise!r}")
-    return float(noise)
-
-
-def _check_generator(random_state: Any) -> np.random.Generator | np.random.RandomState:
-    """A random generator from ``random_state``, accepting what ``sklearn.utils.check_random_state`` accepts.
-
-    An int (or None) seeds a new :class:`numpy.random.Generator`; a Generator or
-    RandomState instance is used as is (and advanced).
-    """
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return random_state
-    if random_state is None:
-        return np.random.default_rng()
-    if isinstance(random_state, bool) or not isinstance(random_state, Integral) or random_state < 0:
-        raise ValueError(
-            f"random_state must be None, a non-negative integer, or a numpy RandomState or Generator, "
-            f"got {random_state!r}"
-        )
-    return np.random.default_rng(int(random_state))
-
-
 def _draw_coef(
     rng: np.random.Generator | np.random.RandomState,
     coupling: Any,
@@ -335,6 +300,19 @@ def _draw_coef(
     return scipy.linalg.solve_triangular(factor.T, standard, lower=False)
 
 
+@validate_params(
+    {
+        "n_tasks": [POSITIVE_INT],
+        "n_samples": [POSITIVE_INT, "array-like"],
+        "n_features": [POSITIVE_INT],
+        "coupling": [StrOptions(set(BUILDER_NAMES)), "array-like", None],
+        "noise": [NON_NEGATIVE_REAL],
+        "random_state": [None, NumberInterval(Integral, 0, None, closed="left"), np.random.RandomState,
+                         np.random.Generator],
+        "form": [StrOptions(set(FORMS))],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_multitask_regression(
     n_tasks: int = 10,
     n_samples: int | Sequence[int] = 100,
@@ -402,12 +380,12 @@ def make_multitask_regression(
         ``noise``; a ``coupling`` that is not a valid positive definite T x T
         matrix; an unusable ``random_state``; an unknown ``form``.
     """
-    n_tasks = _check_positive_int(n_tasks, "n_tasks")
+    n_tasks, n_features, noise = int(n_tasks), int(n_features), float(noise)
     sizes = _check_sample_sizes(n_samples, n_tasks)
-    n_features = _check_positive_int(n_features, "n_features")
-    noise = _check_noise(noise)
-    form = _check_form(form)
-    rng = _check_generator(random_state)
+    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
+        rng = random_state  # used as it is, and advanced
+    else:
+        rng = np.random.default_rng(random_state)  # an int seeds a new Generator; None draws fresh entropy
 
     coef = _draw_coef(rng, coupling, n_tasks, n_features)
     Xs = [rng.standard_normal((size, n_features)) for size in sizes]

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from sklearn.metrics import get_scorer, make_scorer
+from sklearn.utils._param_validation import validate_params
 from sklearn.utils.metadata_routing import MetadataRequest
 
 __all__ = ["TaskScorer", "make_task_scorer"]
@@ -109,6 +110,15 @@ class TaskScorer:
         return f"make_task_scorer({self.scorer!r})"
 
 
+@validate_params(
+    {
+        "metric": [str, callable],
+        "response_method": [str, list, tuple],
+        "greater_is_better": ["boolean"],
+        "request_sample_weight": ["boolean"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def make_task_scorer(
     metric: str | Callable,
     *,
@@ -171,8 +181,6 @@ def make_task_scorer(
             scorer = get_scorer(metric)
         except ValueError as error:
             raise ValueError(f"metric: {error}") from None
-    elif callable(metric):
-        scorer = make_scorer(metric, response_method=response_method, greater_is_better=greater_is_better, **kwargs)
     else:
-        raise ValueError(f"metric must be a scoring name or a metric function, got {type(metric).__name__}")
+        scorer = make_scorer(metric, response_method=response_method, greater_is_better=greater_is_better, **kwargs)
     return TaskScorer(scorer, request_sample_weight=request_sample_weight)

@@ -31,12 +31,14 @@ from sklearn import model_selection as _sk
 from sklearn.base import clone
 from sklearn.model_selection import BaseCrossValidator, KFold
 from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, RealNotInt, StrOptions, validate_params
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import MultiTaskInputMixin
 from ._cv_guard import LIST_SPLIT_MESSAGE
 from ._input import as_task_list, is_list_form, reject_malformed_task_list
+from ._validation import POSITIVE_INT, NumberInterval
 from .metrics import TaskScorer, make_task_scorer
 
 __all__ = [
@@ -81,6 +83,10 @@ def _task_targets(y: Any, n_rows: list[int]) -> list[np.ndarray]:
     return targets
 
 
+@validate_params(
+    {"X": ["array-like"], "y": ["array-like", None], "task_labels": ["array-like", None]},
+    prefer_skip_nested_validation=True,
+)
 def to_long_format(X: Any, y: Any = None, *, task_labels: Any = None) -> tuple[Any, Any, np.ndarray]:
     """Stack a list of per-task data into the long format ``(X, y, tasks)``.
 
@@ -307,6 +313,22 @@ def _task_split(
     return np.sort(order[:n_train]), np.sort(order[n_train : n_train + n_test])
 
 
+# A fraction of the rows, or (shared design only, as in scikit-learn) a number of rows.
+_SPLIT_SIZE = [NumberInterval(RealNotInt, 0, 1, closed="neither"), POSITIVE_INT]
+
+
+@validate_params(
+    {
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like", "sparse matrix", None],
+        "tasks": ["array-like", None],
+        "test_size": _SPLIT_SIZE,
+        "train_size": [*_SPLIT_SIZE, None],
+        "shuffle": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
 def train_test_split_tasks(
     X: Any,
     y: Any = None,
@@ -783,6 +805,21 @@ class RandomizedSearchCV(_TaskSearchMixin, _sk.RandomizedSearchCV):
 # ---------------------------------------------------- cross-validated scores
 
 
+# The cross-validation functions fit clones of a user's estimator: its own parameter
+# validation must run in them, so nested validation is not skipped.
+_CV_CONSTRAINTS = {
+    "estimator": [HasMethods("fit")],
+    "X": ["array-like", "sparse matrix"],
+    "y": ["array-like", "sparse matrix", None],
+    "tasks": ["array-like", None],
+    "cv": ["cv_object"],
+}
+
+
+@validate_params(
+    {**_CV_CONSTRAINTS, "n_jobs": [Integral, None], "return_train_score": ["boolean"], "return_estimator": ["boolean"]},
+    prefer_skip_nested_validation=False,
+)
 def cross_validate(
     estimator: Any,
     X: Any,
@@ -859,6 +896,7 @@ def cross_validate(
         )
 
 
+@validate_params({**_CV_CONSTRAINTS, "n_jobs": [Integral, None]}, prefer_skip_nested_validation=False)
 def cross_val_score(
     estimator: Any,
     X: Any,
@@ -906,6 +944,10 @@ def cross_val_score(
 # ------------------------------------------------------- out-of-fold predictions
 
 
+@validate_params(
+    {**_CV_CONSTRAINTS, "method": [StrOptions({"predict", "decision_function", "predict_proba", "predict_log_proba"})]},
+    prefer_skip_nested_validation=False,
+)
 def cross_val_predict(
     estimator: Any, X: Any, y: Any = None, *, tasks: Any = None, cv: Any = None, method: str = "predict"
 ) -> Any:
