@@ -89,7 +89,7 @@ def main() -> int:
     """Command line of the child."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("path")
-    parser.add_argument("--solver", default="bcd")
+    parser.add_argument("--solver", default="block_newton")
     parser.add_argument("--alpha", type=float, required=True)
     parser.add_argument("--tol", type=float, default=1e-8)
     parser.add_argument("--max-iter", type=int, default=100_000)

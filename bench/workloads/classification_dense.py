@@ -2,9 +2,9 @@
 
 C1. K = I, alpha = 1/(N C) for C = 1 and 0.01: every task is then scikit-learn
     ``LogisticRegression(lbfgs, C)`` on its own, the reference. Target: our fit <= 1.0x
-    scikit-learn's, both at a relative gap <= 1e-8 from F* (our ``bcd`` at tol=1e-12). With 1 thread,
+    scikit-learn's, both at a relative gap <= 1e-8 from F* (our ``block_newton`` at tol=1e-12). With 1 thread,
     C = 1 also runs ours with ``n_jobs=2`` against scikit-learn in 2 loky processes (no target).
-C2. Mean-regularised coupling at alpha = 1e-4, 1e-3, 1e-2: time to a 1e-8 gap for ``bcd``,
+C2. Mean-regularised coupling at alpha = 1e-4, 1e-3, 1e-2: time to a 1e-8 gap for ``block_newton``,
     ``newton`` and ``gradient``, with iterations and the core's data passes (a report).
 """
 
@@ -24,7 +24,7 @@ from ..harness.workload import Context, Outcome, Part, ms, table, verdict
 from ..problems import logistic
 
 NAME, IDS, GROUP = "classification_dense", ("C1", "C2"), "classification"
-C2_SOLVERS = ("bcd", "newton", "gradient")  # ``auto`` picks bcd for diagonal K, newton otherwise
+C2_SOLVERS = ("block_newton", "newton", "gradient")  # ``auto`` picks block_newton for diagonal K, newton otherwise
 C_VALUES = (1.0, 0.01)
 C2_ALPHAS = (1e-4, 1e-3, 1e-2)
 TOLERANCES = decades(2, 12)
@@ -41,7 +41,7 @@ def identity_workload(Xs, ys, C: float, repeats: int, threads: int, two_threads:
     alpha, K = 1.0 / (N * C), np.eye(T)
     F = lambda coef, b: logistic.objective(Xs, ys, coef, b, K, alpha)  # noqa: E731
     with limit(threads):
-        reference = _fit(Xs, ys, "identity", alpha, "bcd", REFERENCE_TOL, threads)
+        reference = _fit(Xs, ys, "identity", alpha, "block_newton", REFERENCE_TOL, threads)
         optimum = F(reference.coef_, reference.intercept_)
         sklearn_check = logistic.relative_gap(F(*sklearn_peers.logistic_per_task(Xs, ys, C, REFERENCE_TOL)), optimum)
         found = {}
@@ -116,7 +116,7 @@ def mean_regularized_workload(Xs, ys, alpha: float, repeats: int, threads: int) 
     K = mean_regularized(len(Xs))  # the estimator's coupling="mean_regularized" (mu = 0.1)
     F = lambda coef, b: logistic.objective(Xs, ys, coef, b, K, alpha)  # noqa: E731
     with limit(threads):
-        reference = _fit(Xs, ys, "mean_regularized", alpha, "bcd", REFERENCE_TOL, threads)
+        reference = _fit(Xs, ys, "mean_regularized", alpha, "block_newton", REFERENCE_TOL, threads)
         optimum = F(reference.coef_, reference.intercept_)
         check = {}  # the other solvers at tol=1e-12, against F*
         for solver in C2_SOLVERS[1:]:
@@ -161,14 +161,14 @@ def run(context: Context, output_folder: Path) -> Outcome:
             passes = f["passes"]
             rows.append([f"{r['alpha']:g}", f"`{solver}`", ms(t), f"{f['gap']:.1e}", f"tol={f['tol']:.0e}",
                          f["n_iter"], passes if passes is not None else "n/a",
-                         f"{t / passes * 1e3:.2f}" if passes else "n/a", f"{t / r['times']['bcd']:.2f}",
+                         f"{t / passes * 1e3:.2f}" if passes else "n/a", f"{t / r['times']['block_newton']:.2f}",
                          f"{r['check'][solver]:.1e}" if solver in r["check"] else "(F*)"])
-        ratios.append(f"α={r['alpha']:g}: " + ", ".join(f"`{s}` {r['times'][s] / r['times']['bcd']:.2f} × `bcd`"
+        ratios.append(f"α={r['alpha']:g}: " + ", ".join(f"`{s}` {r['times'][s] / r['times']['block_newton']:.2f} × `block_newton`"
                                                      for s in C2_SOLVERS[1:]))
         outcome.summary.append(Part("summary_c2", figures=dict(
             alpha_c2=r["alpha"], solvers=" / ".join(f"`{s}`" for s in C2_SOLVERS),
             times_ms=" / ".join(ms(r["times"][s]) for s in C2_SOLVERS))))
     outcome.tables["c2"] = table(["α", "solver", "time (ms)", "relative gap", "setting", "iterations", "data passes",
-                                  "ms per pass", "× `bcd`", "F(solver, tol=1e-12) vs F*"], rows)
+                                  "ms per pass", "× `block_newton`", "F(solver, tol=1e-12) vs F*"], rows)
     outcome.figures["c2_ratios"] = "; ".join(ratios)
     return outcome

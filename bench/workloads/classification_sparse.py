@@ -2,7 +2,7 @@
 
 Logistic loss, mean-regularised coupling, alpha = 1e-4 (chosen from the test-accuracy scan over
 1e-6 ... 1e-3 that this workload also prints: within 0.01 of the best coupled accuracy, at the faster
-end). Reported: fit time of ``bcd``, ``newton``, ``gradient`` to a 1e-8 gap with iterations and data
+end). Reported: fit time of ``block_newton``, ``newton``, ``gradient`` to a 1e-8 gap with iterations and data
 passes; test accuracy coupled against independent; peak extra memory of a fit in fresh child
 processes (target <= 3 x (sparse input + W)); sparse against dense input at d=5,000 (densifying the
 d=50,000 set would take 16 GB).
@@ -32,13 +32,13 @@ MAX_REPEATS = 3  # fits of seconds
 ALPHA = 1e-4
 MEMORY_TARGET = 3.0
 SCAN_ALPHAS = (1e-6, 1e-5, 1e-4, 1e-3)
-SOLVERS = ("bcd", "newton", "gradient")
+SOLVERS = ("block_newton", "newton", "gradient")
 TOLERANCES = decades(2, 12)
 REFERENCE_TOL = 1e-12
 COMPARE_TOL = 1e-4
-# bcd and newton run their whole fit in the memory children; gradient stops after 50 steps (its
+# block_newton and newton run their whole fit in the memory children; gradient stops after 50 steps (its
 # buffers are allocated before the first step; only objective_history grows, 8 bytes a step).
-MEMORY_MAX_ITER = {"bcd": 100_000, "newton": 100_000, "gradient": 50}
+MEMORY_MAX_ITER = {"block_newton": 100_000, "newton": 100_000, "gradient": 50}
 
 
 def _mib(size: float) -> str:
@@ -50,8 +50,8 @@ def _accuracy(model, Xs, ys) -> float:
 
 
 def _scan_accuracy(Xtr, ytr, Xte, yte, coupling: str, alpha: float, threads: int) -> float:
-    """Test accuracy of ``bcd`` at tol=1e-6 (the scan that chose alpha)."""
-    model = ours.fit_classifier(Xtr, ytr, coupling=coupling, alpha=alpha, solver="bcd", tol=1e-6, threads=threads)
+    """Test accuracy of ``block_newton`` at tol=1e-6 (the scan that chose alpha)."""
+    model = ours.fit_classifier(Xtr, ytr, coupling=coupling, alpha=alpha, solver="block_newton", tol=1e-6, threads=threads)
     return _accuracy(model, Xte, yte)
 
 
@@ -64,7 +64,7 @@ def _time_to_gap(Xtr, ytr, K, repeats, threads) -> tuple[dict, dict, dict]:
     data passes), then the estimator's fits timed round-robin at those tolerances."""
     F = lambda coef, b: logistic.objective(Xtr, ytr, coef, b, K, ALPHA)  # noqa: E731
     with limit(threads):
-        reference = _fit(Xtr, ytr, "bcd", REFERENCE_TOL, threads)
+        reference = _fit(Xtr, ytr, "block_newton", REFERENCE_TOL, threads)
         optimum, reference_iter = F(reference.coef_, reference.intercept_), reference.n_iter_
         del reference
         found, fits = {}, {}
@@ -126,8 +126,8 @@ def run(context: Context, output_folder: Path) -> Outcome:
     K = mean_regularized(T)
     found, times, extra = _time_to_gap(Xtr, ytr, K, repeats, threads)
     with limit(threads):
-        coupled_accuracy = _accuracy(extra["models"]["bcd"], Xte, yte)
-        independent_accuracy = _accuracy(_fit(Xtr, ytr, "bcd", 1e-8, threads, coupling="identity"), Xte, yte)
+        coupled_accuracy = _accuracy(extra["models"]["block_newton"], Xte, yte)
+        independent_accuracy = _accuracy(_fit(Xtr, ytr, "block_newton", 1e-8, threads, coupling="identity"), Xte, yte)
         scan = [[f"{alpha:g}"] + [f"{_scan_accuracy(Xtr, ytr, Xte, yte, coupling, alpha, threads):.3f}"
                                   for coupling in ("mean_regularized", "identity")] for alpha in SCAN_ALPHAS]
     del extra["models"]
@@ -141,22 +141,22 @@ def run(context: Context, output_folder: Path) -> Outcome:
     Xs_small, ys_small = logistic.planted_sparse(T, n_train, d_small, density, seed=2)
     dense_small = [np.ascontiguousarray(X.toarray()) for X in Xs_small]
     with limit(threads):
-        sparse_time = round_robin({"sparse": lambda: _fit(Xs_small, ys_small, "bcd", COMPARE_TOL, threads)},
+        sparse_time = round_robin({"sparse": lambda: _fit(Xs_small, ys_small, "block_newton", COMPARE_TOL, threads)},
                                   repeats)["sparse"]
-        sparse_model = _fit(Xs_small, ys_small, "bcd", COMPARE_TOL, threads)
+        sparse_model = _fit(Xs_small, ys_small, "block_newton", COMPARE_TOL, threads)
         start = time.perf_counter()  # one run: ~25 s; the arrays were written (touched) by toarray()
-        dense_model = _fit(dense_small, ys_small, "bcd", COMPARE_TOL, threads)
+        dense_model = _fit(dense_small, ys_small, "block_newton", COMPARE_TOL, threads)
         dense_time = time.perf_counter() - start
     coef_difference = float(np.max(np.abs(dense_model.coef_ - sparse_model.coef_)) / np.max(np.abs(sparse_model.coef_)))
     small_sparse_bytes, small_dense_bytes = logistic.csr_bytes(Xs_small), sum(X.nbytes for X in dense_small)
 
     outcome = Outcome()
     outcome.tables["time"] = table(
-        ["solver", "time (s)", "relative gap", "setting", "iterations", "data passes", "ms per pass", "× `bcd`"],
+        ["solver", "time (s)", "relative gap", "setting", "iterations", "data passes", "ms per pass", "× `block_newton`"],
         [[f"`{s}`", f"{times[s]:.2f}", f"{found[s]['gap']:.1e}", f"tol={found[s]['tol']:.0e}", found[s]["n_iter"],
           found[s]["passes"] if found[s]["passes"] is not None else "n/a",
           f"{times[s] / found[s]['passes'] * 1e3:.1f}" if found[s]["passes"] else "n/a",
-          f"{times[s] / times['bcd']:.2f}"] for s in SOLVERS])
+          f"{times[s] / times['block_newton']:.2f}"] for s in SOLVERS])
     outcome.tables["scan"] = table(["α", "coupled (mean-regularised)", "independent (identity)"], scan)
     outcome.tables["memory"] = table(
         ["solver", "fit in the child", "peak extra (MiB)", "cross-check (MiB)", "× (input + W)", "target ≤ 3"],

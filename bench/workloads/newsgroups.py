@@ -83,15 +83,15 @@ def collection(name: str, seeds, repeats: int, threads: int) -> dict:
                 out[coupling]["solver"] = model.solver_
         runs = {}
         for c in COUPLINGS:
-            # bcd separately only where auto ran something else (the coupled model: newton)
-            for solver in ("auto", "gradient") + (("bcd",) if out[c]["solver"] != "bcd" else ()):
+            # block_newton separately only where auto ran something else (the coupled model: newton)
+            for solver in ("auto", "gradient") + (("block_newton",) if out[c]["solver"] != "block_newton" else ()):
                 runs[c, solver] = limited(threads, lambda c=c, solver=solver: ours.fit_classifier(
                     Xtr, ytr, coupling=c, alpha=chosen[c], solver=solver, tol=TOL, threads=threads))
         times = round_robin(runs, repeats)
         for coupling in COUPLINGS:
             out[coupling]["fit_times"].append(times[coupling, "auto"])
             out[coupling]["gradient_times"].append(times[coupling, "gradient"])
-            out[coupling]["bcd_times"].append(times.get((coupling, "bcd"), times[coupling, "auto"]))
+            out[coupling]["bcd_times"].append(times.get((coupling, "block_newton"), times[coupling, "auto"]))
     out["shapes"] = "; ".join(f"task {t + 1}: {X.shape[0]} × {X.shape[1]}, {X.nnz:,} entries" for t, X in enumerate(Xs))
     return out
 
@@ -121,7 +121,7 @@ def run(context: Context, output_folder: Path) -> Outcome:
             rows.append([NAMES[c], _alpha_counts(r[c]["alphas"]), _mean_sd(per_task[:, 0]), _mean_sd(per_task[:, 1]),
                          _mean_sd(r[c]["pooled"]), f"`{r[c]['solver']}`, {int(np.median(r[c]['n_iter']))}",
                          ms(float(np.median(r[c]["fit_times"]))), ms(float(np.median(r[c]["gradient_times"]))),
-                         ms(float(np.median(r[c]["bcd_times"]))) + (" (= auto)" if r[c]["solver"] == "bcd" else ""),
+                         ms(float(np.median(r[c]["bcd_times"]))) + (" (= auto)" if r[c]["solver"] == "block_newton" else ""),
                          f"{np.median(r[c]['cv_times']):.2f}"])
         difference = np.array(r["mean_regularized"]["pooled"]) - np.array(r["identity"]["pooled"])
         part = Part("collection", figures=dict(
@@ -131,7 +131,7 @@ def run(context: Context, output_folder: Path) -> Outcome:
             coupled=float(np.mean(r["mean_regularized"]["pooled"])), independent=float(np.mean(r["identity"]["pooled"]))))
         part.tables["accuracy"] = table(
             ["model", "α chosen (seeds)", "task 1 accuracy", "task 2 accuracy", "both (pooled)",
-             "solver, iterations (median)", "fit time (ms)", "the same fit, `gradient` (ms)", "the same fit, `bcd` (ms)",
+             "solver, iterations (median)", "fit time (ms)", "the same fit, `gradient` (ms)", "the same fit, `block_newton` (ms)",
              "CV time (s)"], rows)
         outcome.parts["collections"].append(part)
         outcome.summary.append(Part("summary", figures=part.figures))

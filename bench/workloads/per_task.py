@@ -25,7 +25,7 @@ from ..harness.workload import Context, Outcome, Part, ms, table, verdict
 from ..problems.least_squares import GAP_TARGET, Problem, gaussian_tasks
 
 NAME, IDS, GROUP = "per_task", ("1", "W1"), "core"
-OUR_SOLVERS = ("auto", "cg", "bcd", "gradient", "exact")
+OUR_SOLVERS = ("auto", "cg", "task_bcd", "gradient", "exact")
 TARGET = 0.5
 TOLERANCES = decades(4, 14)
 PLOT = "suboptimality_per_task.png"
@@ -150,7 +150,7 @@ def run(context: Context, output_folder: Path) -> Outcome:
         _plot(curves, output_folder / PLOT, T, d, threads)
         outcome.blocks.append("opt_plot")
     slow = [f"`{s}` {found[s]['seconds'] / auto['seconds']:.1f} × `auto` ({found[s]['iterations']} "
-            f"iteration{'s' if found[s]['iterations'] != 1 else ''})" for s in ("bcd", "gradient", "exact")]
+            f"iteration{'s' if found[s]['iterations'] != 1 else ''})" for s in ("task_bcd", "gradient", "exact")]
     outcome.figures.update(
         T=T, n_t=problem.Xs[0].shape[0], d=d, alpha=problem.alpha, target=TARGET, threads=threads, status=status,
         ratio=ratio, fastest_peer=fastest_name, fastest_s=fastest, auto_solver=auto["ran"], auto_s=auto["seconds"],
@@ -172,7 +172,7 @@ def _suboptimality_curves(problem: Problem, optimum: float, threads: int, repeat
     """Relative suboptimality against time: reruns with max_iter = 1, 2, ... (each a complete fit)."""
     curves = {}
     tol = 1e-13  # the curves go on to round-off: max_iter up to what this tolerance needs
-    for solver in ("cg", "bcd", "gradient", "exact"):
+    for solver in ("cg", "task_bcd", "gradient", "exact"):
         points = []
         for max_iter in _iteration_counts(ours.fit_regressor(problem, solver, tol, threads).n_iter_):
             fit = lambda max_iter=int(max_iter): ours.fit_regressor(problem, solver, tol, threads, max_iter=max_iter)  # noqa: E731

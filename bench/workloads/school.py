@@ -21,7 +21,7 @@ from ..problems.least_squares import GAP_TARGET, Problem
 NAME, IDS, GROUP = "school", ("4", "W4"), "core"
 TARGET = 0.02
 ALPHA = 1e-2
-SOLVERS = ("auto", "cg", "bcd", "gradient", "exact")
+SOLVERS = ("auto", "cg", "task_bcd", "gradient", "exact")
 TOLERANCES = decades(4, 14)
 
 
@@ -53,7 +53,7 @@ def run(context: Context, output_folder: Path) -> Outcome:
         auto = found["auto"]
         # The fast ones round-robin; the slow ones (> 100 ms) on their own.
         runs = {solver: (lambda solver=solver: ours.fit_regressor(problem, solver, found[solver]["tol"], threads))
-                for solver in ("auto", "cg", "bcd")}
+                for solver in ("auto", "cg", "task_bcd")}
         runs["floor"] = problem.centred_statistics
         runs["first_iteration"] = lambda: ours.fit_regressor(problem, auto["ran"], 1e-30, threads, max_iter=1)
         core_only = ours.core_regressor_run(problem, auto["ran"], auto["tol"], threads)

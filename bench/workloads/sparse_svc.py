@@ -56,7 +56,7 @@ def run(context: Context, output_folder: Path) -> Outcome:
                 "ours": lambda: ours.fit(X_train, y_train),
                 "ours dense": lambda: ours_dense.fit(X_dense, y_train),
                 "sklearn": lambda: [svc.fit(X, y) for svc, X, y in zip(references, X_train, y_train)],
-            }, context.repeats, budget=30.0)
+            }, context.repeats, budget=3.0 if context.quick else 30.0)
             ours.fit(X_train, y_train)
             for svc, X, y in zip(references, X_train, y_train):
                 svc.fit(X, y)
