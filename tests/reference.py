@@ -204,7 +204,7 @@ def margin_loss_second(loss, y, f):
     raise ValueError(loss)
 
 
-def classification_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True):
+def linear_model_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True):
     """F(W, b) from its definition; coef (T, d), intercept (T,) (ignored without intercept)."""
     b = np.asarray(intercept, dtype=float) if fit_intercept else np.zeros(len(Xs))
     value = sum(s[t] * margin_loss(loss, ys[t], Xs[t] @ coef[t] + b[t]).sum() for t in range(len(Xs)))
@@ -255,7 +255,7 @@ def classification_solution(Xs, ys, s, K, alpha, loss, fit_intercept=True, newto
 
     def fun(x):
         coef, intercept = split(x)
-        value = classification_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept)
+        value = linear_model_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept)
         g_coef, g_intercept = classification_gradient(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept)
         return value, np.concatenate([g_coef.ravel(), g_intercept if fit_intercept else []])
 

@@ -25,7 +25,7 @@ from multitask._core import core
 from multitask._fit_result import core_function
 
 LOSSES = ["logistic", "squared_hinge"]
-SOLVERS = ["bcd", "newton", "gradient", "auto"]
+SOLVERS = ["block_newton", "newton", "gradient", "auto"]
 N_PER_TASK = (30, 55, 80, 41)
 N_FEATURES = 7
 
@@ -100,7 +100,7 @@ def coupling(name, T, mu=0.2):
     raise ValueError(name)
 
 
-def fit(Xs, ys, s, K, alpha, *, loss="logistic", fit_intercept=True, solver="bcd", tol=1e-10, max_iter=10000,
+def fit(Xs, ys, s, K, alpha, *, loss="logistic", fit_intercept=True, solver="block_newton", tol=1e-10, max_iter=10000,
         n_threads=1, warm_coef=None, warm_intercept=None, sparse=False, dtype=np.float64):
     X_blocks = blocks([np.ascontiguousarray(X, dtype=dtype) for X in Xs], sparse)
     y_blocks = [np.ascontiguousarray(y, dtype=dtype) for y in ys]
@@ -112,7 +112,7 @@ def fit(Xs, ys, s, K, alpha, *, loss="logistic", fit_intercept=True, solver="bcd
 
 
 def core_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept=True, sparse=False):
-    return core.classification_objective(X=blocks(Xs, sparse), y=ys, sample_weight=s, coupling=K, alpha=alpha, fit_intercept=fit_intercept, loss=loss,
+    return core.linear_model_objective(X=blocks(Xs, sparse), y=ys, sample_weight=s, coupling=K, alpha=alpha, fit_intercept=fit_intercept, loss=loss,
                                          coef=np.ascontiguousarray(coef), intercept=np.ascontiguousarray(intercept))
 
 
@@ -165,7 +165,7 @@ def test_objective_and_gradient_match_numpy(loss, fit_intercept, sparse):
     if not fit_intercept:
         intercept = np.zeros(T)
     value, grad_coef, grad_intercept = core_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept, sparse)
-    expected = ref.classification_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept)
+    expected = ref.linear_model_objective(Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept)
     expected_coef, expected_intercept = ref.classification_gradient(
         Xs, ys, s, K, alpha, loss, coef, intercept, fit_intercept)
     assert value == pytest.approx(expected, rel=1e-13)
@@ -223,7 +223,7 @@ def test_hessian_product_matches_finite_differences(loss, fit_intercept, sparse)
         assert np.min(np.abs(margins - 1)) > 10 * h * np.max(np.abs(moves))
         assert np.any(margins < 1) and np.any(margins > 1)  # both curvature cases occur
 
-    hv_coef, hv_intercept = core.classification_hessian_product(
+    hv_coef, hv_intercept = core.linear_model_hessian_product(
         X=blocks(Xs, sparse), y=ys, sample_weight=s, coupling=K, alpha=alpha, fit_intercept=fit_intercept, loss=loss, coef=coef, intercept=intercept, direction_coef=direction_coef,
         direction_intercept=direction_intercept)
     assert hv_coef.shape == (T, d) and hv_intercept.shape == (T,)
@@ -254,7 +254,7 @@ def test_squared_hinge_curvature_is_zero_at_the_kink(sparse):
     coef, intercept = np.zeros((1, 3)), np.ones(1)  # f = 1: y f = 1 for y = +1, -1 for y = -1
     s, K, alpha = np.array([0.1]), np.array([[2.0]]), 0.3
     v_coef, v_intercept = rng.normal(size=(1, 3)), rng.normal(size=1)
-    hv_coef, hv_intercept = core.classification_hessian_product(
+    hv_coef, hv_intercept = core.linear_model_hessian_product(
         X=blocks([X], sparse), y=[y], sample_weight=s, coupling=K, alpha=alpha, fit_intercept=True, loss="squared_hinge", coef=coef, intercept=intercept, direction_coef=v_coef, direction_intercept=v_intercept)
     negative = y < 0
     u = 2 * s[0] * (X[negative] @ v_coef[0] + v_intercept[0])
@@ -274,9 +274,9 @@ def test_objective_without_intercept_is_that_of_zero_intercept():
         at_other = core_objective(Xs, ys, s, K, 0.1, loss, coef, intercept, fit_intercept=False)
         assert at_other[0] == pytest.approx(at_zero[0], rel=1e-14)
         np.testing.assert_allclose(at_other[1], at_zero[1], rtol=1e-14, atol=1e-16)
-        hv_zero = core.classification_hessian_product(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=False, loss=loss, coef=coef, intercept=np.zeros(T), direction_coef=coef,
+        hv_zero = core.linear_model_hessian_product(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=False, loss=loss, coef=coef, intercept=np.zeros(T), direction_coef=coef,
                                                       direction_intercept=np.zeros(T))
-        hv_other = core.classification_hessian_product(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=False, loss=loss, coef=coef, intercept=intercept, direction_coef=coef,
+        hv_other = core.linear_model_hessian_product(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=False, loss=loss, coef=coef, intercept=intercept, direction_coef=coef,
                                                        direction_intercept=intercept)
         np.testing.assert_allclose(hv_other[0], hv_zero[0], rtol=1e-14, atol=1e-16)
 
@@ -285,7 +285,7 @@ def test_objective_without_intercept_is_that_of_zero_intercept():
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_intercept"])
-@pytest.mark.parametrize("solver", ["bcd", "newton", "gradient"])
+@pytest.mark.parametrize("solver", ["block_newton", "newton", "gradient"])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_sparse_fit_equals_dense_fit(loss, solver, fit_intercept):
     Xs, ys = make_problem(11, sparsity=0.5)
@@ -315,9 +315,9 @@ def test_sparse_objective_gradient_hessian_equal_dense(loss):
         assert sparse[0] == pytest.approx(dense[0], rel=1e-14)
         np.testing.assert_allclose(sparse[1], dense[1], rtol=1e-13, atol=1e-15)
         np.testing.assert_allclose(sparse[2], dense[2], rtol=1e-13, atol=1e-15)
-        hv_dense = core.classification_hessian_product(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.2, fit_intercept=fit_intercept, loss=loss, coef=coef, intercept=b, direction_coef=v_coef,
+        hv_dense = core.linear_model_hessian_product(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.2, fit_intercept=fit_intercept, loss=loss, coef=coef, intercept=b, direction_coef=v_coef,
                                                        direction_intercept=v_intercept)
-        hv_sparse = core.classification_hessian_product(X=[to_csr(X) for X in Xs], y=ys, sample_weight=s, coupling=K, alpha=0.2, fit_intercept=fit_intercept,
+        hv_sparse = core.linear_model_hessian_product(X=[to_csr(X) for X in Xs], y=ys, sample_weight=s, coupling=K, alpha=0.2, fit_intercept=fit_intercept,
                                                         loss=loss, coef=coef, intercept=b, direction_coef=v_coef, direction_intercept=v_intercept)
         for a, e in zip(hv_sparse, hv_dense):
             np.testing.assert_allclose(a, e, rtol=1e-13, atol=1e-15)
@@ -379,13 +379,13 @@ def test_coupled_fit_matches_lbfgs_reference(coupling_name, loss, fit_intercept,
     coef, intercept = reference_solution(seed, coupling_name, loss, fit_intercept, weights)
     result = fit(Xs, ys, s, K, 0.1, loss=loss, fit_intercept=fit_intercept, solver=solver)
     assert result["converged"]
-    auto_choice = "bcd" if coupling_name == "identity" else "newton"  # K couples tasks: newton
+    auto_choice = "block_newton" if coupling_name == "identity" else "newton"  # K couples tasks: newton
     assert result["solver"] == (auto_choice if solver == "auto" else solver)
     assert_close_models(result, coef, intercept, atol=1e-7)
     # The last recorded objective is F at the returned model.
-    F = ref.classification_objective(Xs, ys, s, K, 0.1, loss, result["coef"], result["intercept"], fit_intercept)
+    F = ref.linear_model_objective(Xs, ys, s, K, 0.1, loss, result["coef"], result["intercept"], fit_intercept)
     assert result["objective_history"][-1] == pytest.approx(F, rel=1e-12)
-    F_ref = ref.classification_objective(Xs, ys, s, K, 0.1, loss, coef, intercept, fit_intercept)
+    F_ref = ref.linear_model_objective(Xs, ys, s, K, 0.1, loss, coef, intercept, fit_intercept)
     assert F <= F_ref + 1e-13 * abs(F_ref)
 
 
@@ -406,7 +406,7 @@ def test_float32_fit_matches_reference(loss, sparse, solver):
 # --- 5. solver behaviour --------------------------------------------------------
 
 
-@pytest.mark.parametrize("solver", ["bcd", "newton", "gradient"])
+@pytest.mark.parametrize("solver", ["block_newton", "newton", "gradient"])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_reported_residual_is_the_relative_kkt_residual(loss, solver):
     Xs, ys = make_problem(41)
@@ -423,7 +423,7 @@ def test_reported_residual_is_the_relative_kkt_residual(loss, solver):
         assert len(result["objective_history"]) == result["n_iter"]
 
 
-@pytest.mark.parametrize("solver", ["bcd", "newton"])
+@pytest.mark.parametrize("solver", ["block_newton", "newton"])
 @pytest.mark.parametrize("coupling_name", ["identity", "mean_regularised", "chain_laplacian", "random_psd"])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_newton_objective_history_is_non_increasing(loss, coupling_name, solver):
@@ -432,13 +432,13 @@ def test_newton_objective_history_is_non_increasing(loss, coupling_name, solver)
     result = fit(Xs, ys, s, K, 0.1, loss=loss, solver=solver, tol=1e-12)
     history = np.asarray(result["objective_history"])
     assert result["converged"] and len(history) == result["n_iter"] >= 2
-    F0 = ref.classification_objective(Xs, ys, s, K, 0.1, loss, np.zeros((len(Xs), N_FEATURES)), np.zeros(len(Xs)))
+    F0 = ref.linear_model_objective(Xs, ys, s, K, 0.1, loss, np.zeros((len(Xs), N_FEATURES)), np.zeros(len(Xs)))
     assert history[0] < F0
     assert np.all(np.diff(history) <= 1e-13 * abs(history[0]))
 
 
 @pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_intercept"])
-@pytest.mark.parametrize("solver", ["bcd", "newton", "gradient"])
+@pytest.mark.parametrize("solver", ["block_newton", "newton", "gradient"])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_warm_start_from_the_optimum(loss, solver, fit_intercept):
     Xs, ys = make_problem(43)
@@ -453,7 +453,7 @@ def test_warm_start_from_the_optimum(loss, solver, fit_intercept):
     assert len(again["objective_history"]) >= 1
 
 
-@pytest.mark.parametrize("solver", ["bcd", "newton", "gradient"])
+@pytest.mark.parametrize("solver", ["block_newton", "newton", "gradient"])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_warm_start_from_elsewhere_reaches_the_same_optimum(loss, solver):
     seed = 31
@@ -466,7 +466,7 @@ def test_warm_start_from_elsewhere_reaches_the_same_optimum(loss, solver):
     assert result["converged"]
     assert_close_models(result, coef, intercept, atol=1e-7)
     # The start was used: the first sweep's objective is below F at the start, above the optimum.
-    F_start = ref.classification_objective(Xs, ys, s, K, 0.1, loss, start_coef, start_intercept)
+    F_start = ref.linear_model_objective(Xs, ys, s, K, 0.1, loss, start_coef, start_intercept)
     assert result["objective_history"][0] < F_start
     # Without intercept a warm intercept is ignored (b stays 0).
     no_b = fit(Xs, ys, s, K, 0.1, loss=loss, solver=solver, fit_intercept=False, warm_coef=start_coef,
@@ -476,7 +476,7 @@ def test_warm_start_from_elsewhere_reaches_the_same_optimum(loss, solver):
     np.testing.assert_allclose(no_b["coef"], coef_nb, rtol=0, atol=1e-7 * max(1, np.abs(coef_nb).max()))
 
 
-@pytest.mark.parametrize("solver", ["bcd", "newton", "gradient"])
+@pytest.mark.parametrize("solver", ["block_newton", "newton", "gradient"])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_max_iter_stops_without_convergence(loss, solver):
     Xs, ys = make_problem(45)
@@ -490,13 +490,13 @@ def test_max_iter_stops_without_convergence(loss, solver):
     zero = fit(Xs, ys, s, K, 0.1, loss=loss, solver=solver, tol=1e-14, max_iter=0)
     assert zero["converged"] is False and zero["n_iter"] == 0
     np.testing.assert_array_equal(zero["coef"], np.zeros((T, N_FEATURES)))
-    F0 = ref.classification_objective(Xs, ys, s, K, 0.1, loss, np.zeros((T, N_FEATURES)), np.zeros(T))
+    F0 = ref.linear_model_objective(Xs, ys, s, K, 0.1, loss, np.zeros((T, N_FEATURES)), np.zeros(T))
     assert zero["objective_history"][-1] == pytest.approx(F0, rel=1e-12)
 
 
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("coupling_name", ["identity", "chain_laplacian"])
-@pytest.mark.parametrize("solver", ["bcd", "newton", "gradient"])
+@pytest.mark.parametrize("solver", ["block_newton", "newton", "gradient"])
 @pytest.mark.parametrize("loss", LOSSES)
 def test_thread_count_does_not_change_the_result(loss, solver, coupling_name, sparse):
     # Large enough (> 5e4 stored entries) for the core to actually use two threads;
@@ -514,7 +514,7 @@ def test_thread_count_does_not_change_the_result(loss, solver, coupling_name, sp
     np.testing.assert_allclose(two["intercept"], one["intercept"], rtol=0, atol=1e-12)
 
 
-@pytest.mark.parametrize("solver", ["bcd", "newton", "auto", "gradient"])
+@pytest.mark.parametrize("solver", ["block_newton", "newton", "auto", "gradient"])
 def test_one_class_task_logistic_with_intercept(solver):
     """A task with only +1 labels: its intercept runs off to +inf (no finite minimiser),
     its loss vanishes, and the coefficients tend to the fit without that task's loss."""
@@ -589,7 +589,7 @@ def _valid_arguments():
     return Xs, ys, uniform_weights(ys), np.eye(2)
 
 
-def _fit_args(Xs, ys, s, K, loss="logistic", solver="bcd", alpha=0.1):
+def _fit_args(Xs, ys, s, K, loss="logistic", solver="block_newton", alpha=0.1):
     return dict(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=alpha, fit_intercept=True, loss=loss, l1=0.0, l21=0.0,
                 trace_norm=0.0, solver=solver, tol=1e-8, max_iter=100, n_threads=1, warm_coef=None,
                 warm_intercept=None)
@@ -609,9 +609,9 @@ def test_labels_must_be_plus_minus_one(labels):
                                                           "X": [X.astype(np.float32) for X in Xs],
                                                           "y": [y.astype(np.float32) for y in bad]})
     with pytest.raises(ValueError, match=r"-1 or \+1"):
-        core.classification_objective(X=Xs, y=bad, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=coef, intercept=intercept)
+        core.linear_model_objective(X=Xs, y=bad, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=coef, intercept=intercept)
     with pytest.raises(ValueError, match=r"-1 or \+1"):
-        core.classification_hessian_product(X=Xs, y=bad, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=coef, intercept=intercept, direction_coef=coef, direction_intercept=intercept)
+        core.linear_model_hessian_product(X=Xs, y=bad, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=coef, intercept=intercept, direction_coef=coef, direction_intercept=intercept)
 
 
 def test_mismatched_lengths():
@@ -625,7 +625,7 @@ def test_mismatched_lengths():
     with pytest.raises(ValueError, match="sample_weight"):
         core.fit_linear_model_f64(**_fit_args(Xs, ys, np.ones(3), K))
     with pytest.raises(ValueError, match="same number of rows"):
-        core.classification_objective(X=Xs, y=[ys[0], ys[1][:-1]], sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=np.zeros((2, 3)),
+        core.linear_model_objective(X=Xs, y=[ys[0], ys[1][:-1]], sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=np.zeros((2, 3)),
                                       intercept=np.zeros(2))
 
 
@@ -635,7 +635,7 @@ def test_bad_loss_name(loss):
     with pytest.raises(ValueError, match="loss"):
         core.fit_linear_model_f64(**_fit_args(Xs, ys, s, K, loss=loss))
     with pytest.raises(ValueError, match="loss"):
-        core.classification_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss=loss, coef=np.zeros((2, 3)), intercept=np.zeros(2))
+        core.linear_model_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss=loss, coef=np.zeros((2, 3)), intercept=np.zeros(2))
 
 
 @pytest.mark.parametrize("solver", ["exact", "cg", "lbfgs", "BCD"])
@@ -652,7 +652,7 @@ def test_coupling_of_wrong_shape(shape):
     with pytest.raises(ValueError, match="coupling"):
         core.fit_linear_model_f64(**_fit_args(Xs, ys, s, K))
     with pytest.raises(ValueError, match="coupling"):
-        core.classification_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=np.zeros((2, 3)), intercept=np.zeros(2))
+        core.linear_model_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", coef=np.zeros((2, 3)), intercept=np.zeros(2))
 
 
 def test_other_bad_arguments():
@@ -667,10 +667,10 @@ def test_other_bad_arguments():
     with pytest.raises(ValueError, match="indptr"):
         core.fit_linear_model_f64(**_fit_args([(data, indices, indptr + 1, d), to_csr(Xs[1])], ys, s, K))
     with pytest.raises(ValueError, match="dtype"):  # float32 designs for the float64 core
-        core.fit_linear_model_f64(X=[X.astype(np.float32) for X in Xs], y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", l1=0.0, l21=0.0, trace_norm=0.0, solver="bcd",
+        core.fit_linear_model_f64(X=[X.astype(np.float32) for X in Xs], y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", l1=0.0, l21=0.0, trace_norm=0.0, solver="block_newton",
                                     tol=1e-6, max_iter=100, n_threads=1, warm_coef=None, warm_intercept=None)
     with pytest.raises(ValueError, match="warm start"):
-        core.fit_linear_model_f64(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", l1=0.0, l21=0.0, trace_norm=0.0, solver="bcd", tol=1e-8, max_iter=100, n_threads=1,
+        core.fit_linear_model_f64(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True, loss="logistic", l1=0.0, l21=0.0, trace_norm=0.0, solver="block_newton", tol=1e-8, max_iter=100, n_threads=1,
                                   warm_coef=np.zeros((3, 3)), warm_intercept=None)
     with pytest.raises(ValueError, match="task weights must be positive"):
         core.fit_linear_model_f64(**_fit_args(Xs, ys, np.array([0.1, 0.0]), K))

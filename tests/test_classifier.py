@@ -76,7 +76,7 @@ def test_coupled_model_matches_reference_solution(loss, solver, fit_intercept):
     np.testing.assert_allclose(model.coef_, coef, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(model.intercept_, intercept if fit_intercept else 0.0, rtol=1e-6, atol=1e-8)
     assert model.objective_ == pytest.approx(
-        ref.classification_objective(Xs, signed(ys, "yes"), s, K, 0.05, loss, coef, intercept, fit_intercept),
+        ref.linear_model_objective(Xs, signed(ys, "yes"), s, K, 0.05, loss, coef, intercept, fit_intercept),
         rel=1e-10,
     )
     assert model.solver_ == solver and model.kkt_residual_ <= 1e-12

@@ -65,15 +65,15 @@ def test_objective_gradient_and_hessian_match_numpy(loss, parameter, fit_interce
     direction_coef, direction_intercept = rng.normal(size=(T, d)), rng.normal(size=T)
     common = dict(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.2, fit_intercept=fit_intercept, loss=loss,
                   loss_parameter=parameter)
-    value, grad_coef, grad_intercept = core.classification_objective(**common, coef=coef, intercept=intercept)
+    value, grad_coef, grad_intercept = core.linear_model_objective(**common, coef=coef, intercept=intercept)
     spec = reference_loss(loss, parameter)
-    expected = ref.classification_objective(Xs, ys, s, K, 0.2, spec, coef, intercept, fit_intercept)
+    expected = ref.linear_model_objective(Xs, ys, s, K, 0.2, spec, coef, intercept, fit_intercept)
     expected_coef, expected_intercept = ref.classification_gradient(Xs, ys, s, K, 0.2, spec, coef, intercept,
                                                                     fit_intercept)
     assert value == pytest.approx(expected, rel=1e-12)
     np.testing.assert_allclose(grad_coef, expected_coef, rtol=1e-11, atol=1e-13)
     np.testing.assert_allclose(grad_intercept, expected_intercept, rtol=1e-11, atol=1e-13)
-    hv_coef, hv_intercept = core.classification_hessian_product(
+    hv_coef, hv_intercept = core.linear_model_hessian_product(
         **common, coef=coef, intercept=intercept, direction_coef=direction_coef,
         direction_intercept=direction_intercept)
     H = ref.classification_hessian(Xs, ys, s, K, 0.2, spec, coef, intercept, fit_intercept)
@@ -91,10 +91,10 @@ def test_huber_gradient_matches_finite_differences():
     coef, intercept = rng.normal(size=(T, d)), rng.normal(size=T)
 
     def value(c):
-        return core.classification_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True,
+        return core.linear_model_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1, fit_intercept=True,
                                              loss="huber", loss_parameter=0.5, coef=c, intercept=intercept)[0]
 
-    _, grad_coef, _ = core.classification_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1,
+    _, grad_coef, _ = core.linear_model_objective(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.1,
                                                     fit_intercept=True, loss="huber", loss_parameter=0.5,
                                                     coef=coef, intercept=intercept)
     np.testing.assert_allclose(grad_coef, ref.numerical_gradient(value, coef), rtol=1e-6, atol=1e-8)

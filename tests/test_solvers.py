@@ -452,7 +452,7 @@ def test_every_built_instruction_set_level_agrees():
     Xs, ys, K = random_problem(rng, SIZES, D)
     s = np.full(len(SIZES), 1.0 / sum(SIZES))
     coef, _ = dense_solution(Xs, ys, K, 0.3)
-    for solver in ["exact", "cg", "bcd", "gradient"]:
+    for solver in ["exact", "cg", "task_bcd", "gradient"]:
         results = [
             load_core(level).fit_least_squares_f64(X=Xs, y=ys, sample_weight=s, coupling=K, alpha=0.3,
                                                    fit_intercept=True, shared_design=False, solver=solver, tol=1e-12,

@@ -732,7 +732,7 @@ def test_screened_rows_are_zero_at_the_optimum():
         if shared:
             blocks = [blocks[0]] * T  # the same buffers for every task: the shared-design path
         result = core.fit_linear_model_f64(X=blocks, y=[np.ascontiguousarray(y) for y in ys], sample_weight=s, coupling=np.eye(T), alpha=0.0,
-                                           fit_intercept=fit_intercept, loss="squared", l1=l1, l21=l21, trace_norm=0.0, solver="bcd", tol=1e-14, max_iter=100000, n_threads=1, warm_coef=None, warm_intercept=None)
+                                           fit_intercept=fit_intercept, loss="squared", l1=l1, l21=l21, trace_norm=0.0, solver="feature_bcd", tol=1e-14, max_iter=100000, n_threads=1, warm_coef=None, warm_intercept=None)
         assert result["converged"]
         W, b = reference_fit(Xs, ys, s, np.eye(T), 0.0, "squared", l1, l21, fit_intercept=fit_intercept)
         screened = np.asarray(result["screened"], dtype=bool)
@@ -752,7 +752,7 @@ def test_no_screening_with_a_coupling():
     Xs, ys = make_tasks(18, n_features=15)
     s = weights("uniform", Xs)
     result = core.fit_linear_model_f64(X=Xs, y=ys, sample_weight=s, coupling=mt.coupling.mean_regularized(3), alpha=0.1, fit_intercept=True, loss="squared", l1=0.0, l21=0.3,
-                                       trace_norm=0.0, solver="bcd", tol=1e-12, max_iter=10000, n_threads=1, warm_coef=None, warm_intercept=None)
+                                       trace_norm=0.0, solver="feature_bcd", tol=1e-12, max_iter=10000, n_threads=1, warm_coef=None, warm_intercept=None)
     assert not np.any(result["screened"])
     assert np.any(np.all(result["coef"] == 0, axis=0))  # zero rows exist, but were not screened
 

@@ -19,12 +19,12 @@
 #include <string>
 #include <vector>
 
-#include "multitask/block_factor.hpp"
-#include "multitask/coupled_system.hpp"
-#include "multitask/gram.hpp"
-#include "multitask/solve_bcd.hpp"
-#include "multitask/solve_exact.hpp"
-#include "multitask/solver_result.hpp"
+#include <multitask/data/gram.hpp>
+#include <multitask/objectives/coupled_system.hpp>
+#include <multitask/solvers/block_factor.hpp>
+#include <multitask/solvers/solve_exact.hpp>
+#include <multitask/solvers/solve_task_bcd.hpp>
+#include <multitask/solvers/solver_result.hpp>
 
 namespace {
 
@@ -190,12 +190,12 @@ void BM_cg_iteration(benchmark::State& state) {
 }
 BENCHMARK(BM_cg_iteration)->Apply(per_task_solver_sizes)->Unit(benchmark::kMicrosecond);
 
-// One BCD sweep (args: T, n_t, d): bcd_sweep of solve_bcd.hpp, the sweep alone:
+// One BCD sweep (args: T, n_t, d): bcd_sweep of solve_task_bcd.hpp, the sweep alone:
 //     P = W K;  for each t:  w_t <- (A_t + alpha K_tt I)^{-1} (c_t - alpha (p_t - K_tt w_t)),
 //                            P += (w_t_new - w_t) K_t.
 // Factors and Grams are built outside the timing loop; each iteration is a
 // further sweep from where the previous one stopped (the cost does not depend
-// on W). The residual evaluation solve_bcd adds per sweep is not timed here; see
+// on W). The residual evaluation solve_task_bcd adds per sweep is not timed here; see
 // BM_bcd_solve_one_sweep for the whole call.
 // FLOPS: 2 d T^2 for W K plus, per task, one block solve and 2 d T for the
 // rank-one update of P.
@@ -216,7 +216,7 @@ void BM_bcd_sweep(benchmark::State& state) {
   set_flops(state, flops);
 }
 
-// The whole call solve_bcd(system, {max_iter = 1, tol = 0}) from W = 0 (args:
+// The whole call solve_task_bcd(system, {max_iter = 1, tol = 0}) from W = 0 (args:
 // T, n_t, d): what one sweep costs through the solver's entry point, i.e. the
 // sweep of BM_bcd_sweep plus the factorisation of every diagonal block (T
 // Cholesky factorisations, d^3 / 3 each on the Gram side) and two residual
@@ -234,7 +234,7 @@ void BM_bcd_solve_one_sweep(benchmark::State& state) {
   for (auto _ : state) {
     multitask::SolverResult<Scalar> result;
     result.coef = Matrix::Zero(d, T);
-    multitask::solve_bcd(system, options, result);
+    multitask::solve_task_bcd(system, options, result);
     benchmark::DoNotOptimize(result.coef.data());
     benchmark::ClobberMemory();
   }

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include <multitask/solver_result.hpp>
-#include <multitask/types.hpp>
+#include <multitask/common/types.hpp>
+#include <multitask/solvers/solver_result.hpp>
 
 namespace multitask::bindings {
 

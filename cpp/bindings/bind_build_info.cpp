@@ -1,5 +1,5 @@
 // What this build of the core was compiled with.
-#include <multitask/parallel.hpp>
+#include <multitask/common/parallel.hpp>
 
 #include "bindings.hpp"
 #include "cpu_levels.hpp"

@@ -1,7 +1,7 @@
 // C++ errors to Python: InvalidArgument -> ValueError (pybind11 maps
 // std::invalid_argument), NumericalError -> multitask's NumericalError, a
 // subclass of numpy.linalg.LinAlgError defined in Python and looked up here.
-#include <multitask/types.hpp>
+#include <multitask/common/types.hpp>
 
 #include "bindings.hpp"
 

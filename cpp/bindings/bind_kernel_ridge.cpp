@@ -5,7 +5,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include <multitask/kernel_ridge.hpp>
+#include <multitask/kernels/kernel_ridge.hpp>
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"

@@ -4,7 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include <multitask/kernel_ridge_path.hpp>
+#include <multitask/kernels/kernel_ridge_path.hpp>
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"

@@ -2,7 +2,7 @@
 // value, prox, the per-row KKT violation and dual norm.
 #include <pybind11/numpy.h>
 
-#include <multitask/sparsity_penalty.hpp>
+#include <multitask/objectives/sparsity_penalty.hpp>
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"

@@ -4,7 +4,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
-#include <multitask/svc_dual_cd.hpp>
+#include <multitask/kernels/svc_dual_cd.hpp>
 
 #include "array_conversion.hpp"
 #include "bindings.hpp"

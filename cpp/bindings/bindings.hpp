@@ -11,7 +11,7 @@ void load_scipy_blas();
 void bind_errors(pybind11::module_& m);
 void bind_build_info(pybind11::module_& m);
 void bind_least_squares(pybind11::module_& m);
-void bind_classification(pybind11::module_& m);
+void bind_linear_model(pybind11::module_& m);
 void bind_penalties(pybind11::module_& m);
 void bind_kernel_ridge(pybind11::module_& m);
 void bind_svc(pybind11::module_& m);

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <multitask/designs.hpp>
-#include <multitask/multitask_gram.hpp>
+#include <multitask/data/designs.hpp>
+#include <multitask/kernels/multitask_gram.hpp>
 
 #include "array_conversion.hpp"
 

@@ -3,7 +3,7 @@
 // the binding unit that calls them. The binding units see the `extern`
 // declarations below and do not instantiate these templates themselves. So the
 // build runs the heavy units side by side, and no compiler process holds every
-// solver at once (the whole classification binding took 3.6 GB and ~5 CPU
+// solver at once (the whole linear-model binding took 3.6 GB and ~5 CPU
 // minutes as one unit). The linear-model fits exist for float64 only (float32
 // data are converted in Python), the kernel machines for both. The parts that
 // work in float64 whatever the data (the Kronecker solver, the alpha path) are
@@ -13,14 +13,14 @@
 
 #include <multitask/fit_least_squares.hpp>
 #include <multitask/fit_linear_model.hpp>
-#include <multitask/kernel_ridge.hpp>
-#include <multitask/kernel_ridge_path.hpp>
+#include <multitask/kernels/kernel_ridge.hpp>
+#include <multitask/kernels/kernel_ridge_path.hpp>
 
 // MULTITASK_INSTANTIATE_<entry point>(prefix, ...): `extern` declares the
 // instantiation, an empty prefix defines it.
 #define MULTITASK_INSTANTIATE_FIT_LINEAR_MODEL(prefix, Scalar, Design)                                              \
   prefix template SolverResult<Scalar> fit_linear_model(                                                            \
-      const ClassificationData<Scalar, Design<Scalar>>&, PointwiseLoss, const Matrix<Scalar>&, Scalar,              \
+      const LinearModelData<Scalar, Design<Scalar>>&, PointwiseLoss, const Matrix<Scalar>&, Scalar,              \
       const SparsityPenalty&, std::string, const SolverOptions&, const Matrix<Scalar>*, const Vector<Scalar>*);
 #define MULTITASK_INSTANTIATE_FIT_LEAST_SQUARES(prefix, Scalar)                                                    \
   prefix template SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>&, const Matrix<Scalar>&, Scalar, \

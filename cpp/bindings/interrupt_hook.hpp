@@ -4,7 +4,7 @@
 
 #include <pybind11/pybind11.h>
 
-#include <multitask/interrupt.hpp>
+#include <multitask/common/interrupt.hpp>
 
 namespace multitask::bindings {
 

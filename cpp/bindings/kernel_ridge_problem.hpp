@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <multitask/kernel_ridge.hpp>
+#include <multitask/kernels/kernel_ridge.hpp>
 
 #include "array_conversion.hpp"
 #include "design_conversion.hpp"

@@ -11,7 +11,7 @@ PYBIND11_MODULE(MULTITASK_MODULE_NAME, m) {
   multitask::bindings::bind_errors(m);
   multitask::bindings::bind_build_info(m);
   multitask::bindings::bind_least_squares(m);
-  multitask::bindings::bind_classification(m);
+  multitask::bindings::bind_linear_model(m);
   multitask::bindings::bind_penalties(m);
   multitask::bindings::bind_kernel_ridge(m);
   multitask::bindings::bind_svc(m);

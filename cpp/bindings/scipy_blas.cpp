@@ -16,7 +16,7 @@
 // The symbols get hidden visibility (pybind11 compiles with -fvisibility=hidden),
 // so they bind inside this module and never interpose on another library's BLAS.
 #include <Eigen/Core>  // declares the Fortran BLAS symbols (Eigen/src/misc/blas.h)
-#include <multitask/thin_svd.hpp>  // declares dgesdd_
+#include <multitask/linalg/thin_svd.hpp>  // declares dgesdd_
 #include <pybind11/pybind11.h>
 
 #include <string>

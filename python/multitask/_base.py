@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
 from ._fit_result import SolverOutcome, finite_predictions, store_fit
-from ._solver_names import BLOCK_NEWTON, DESCRIPTIONS, FEATURE_BCD, bcd_meaning, public_name, resolve_alias
+from ._solver_names import BLOCK_NEWTON, DESCRIPTIONS, FEATURE_BCD, bcd_meaning, resolve_alias
 from ._cv_guard import check_long_format_fit, long_format_needs_tasks, refuse_split_task_list
 from ._input import (
     TaskBlocks,
@@ -163,7 +163,7 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
         return np.ascontiguousarray(self.coef_, dtype=dtype)
 
     def _bcd_meaning(self, on_data: bool) -> str:
-        """The algorithm the deprecated ``solver="bcd"`` (and the core's "bcd") stands for in this fit."""
+        """The algorithm the deprecated ``solver="bcd"`` stands for in this fit."""
         return bcd_meaning(
             on_data=on_data,
             squared_loss=getattr(self, "loss", None) == "squared",
@@ -192,12 +192,11 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             )
 
     def _store_result(self, result: dict, blocks: TaskBlocks, coupling: np.ndarray, tol: float,
-                      on_data: bool, **extra: Any) -> None:
+                      **extra: Any) -> None:
         """Fitted attributes from the core's result (see :func:`~multitask._fit_result.store_fit`).
 
-        ``tol`` is the tolerance the solver was given and ``on_data`` whether the
-        core's ``fit_linear_model`` ran (it tells which algorithm the core's
-        "bcd" was); ``extra`` are the subclass's own fitted attributes (e.g.
+        ``tol`` is the tolerance the solver was given; ``extra`` are the
+        subclass's own fitted attributes (e.g.
         ``classes_``). The feature solver (l1/l21) stops on its duality gap
         relative to the objective at W = 0; the others on the relative KKT
         residual.
@@ -208,7 +207,7 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             criterion, value = "relative duality gap", dual_gap / float(result["dual_gap_scale"] or 1.0)
         else:
             criterion, value = "relative KKT residual", float(result["residual"])
-        solver = public_name(str(result["solver"]), self._bcd_meaning(on_data))
+        solver = str(result["solver"])
         outcome = SolverOutcome(solver, int(result["n_iter"]), bool(result["converged"]), criterion, value, tol)
         attributes = {
             "coef_": result["coef"],

@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import KernelCoupledLinearModel
 from ._fit_result import atomic_fit, core_function, solver_tol
 from ._input import TaskBlocks, check_design, common_float_dtype, paired_targets, to_task_blocks
-from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD, core_name
+from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD
 from ._sparse_input import core_blocks
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
@@ -259,14 +259,14 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             l1=float(self.l1),
             l21=float(self.l21),
             trace_norm=float(self.trace_norm),
-            solver=core_name(solver),
+            solver=solver,
             tol=tol,
             max_iter=int(self.max_iter),
             n_threads=effective_n_threads(self.n_jobs),
             warm_coef=warm_coef,
             warm_intercept=warm_intercept,
         )
-        self._store_result(result, blocks, coupling, tol, on_data=True, classes_=classes)
+        self._store_result(result, blocks, coupling, tol, classes_=classes)
         return self
 
     def _check_design(self, X: Any, name: str) -> Any:

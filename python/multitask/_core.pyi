@@ -61,12 +61,12 @@ class CoreModule(Protocol):
         l1: float, l21: float, trace_norm: float, solver: str, tol: float, max_iter: int, n_threads: int,
         warm_coef: NDArray[np.float64] | None, warm_intercept: NDArray[np.float64] | None,
     ) -> LinearFitResult: ...
-    def classification_objective(
+    def linear_model_objective(
         self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
         coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, loss_parameter: float = ...,
         coef: NDArray[np.float64], intercept: NDArray[np.float64],
     ) -> tuple[float, NDArray[np.float64], NDArray[np.float64]]: ...
-    def classification_hessian_product(
+    def linear_model_hessian_product(
         self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
         coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, loss_parameter: float = ...,
         coef: NDArray[np.float64], intercept: NDArray[np.float64], direction_coef: NDArray[np.float64],

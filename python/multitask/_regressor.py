@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import KernelCoupledLinearModel
 from ._fit_result import atomic_fit, core_function, solver_tol
 from ._input import check_design, common_float_dtype, paired_targets, to_task_blocks
-from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD, FEATURE_BCD, TASK_BCD, core_name
+from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD, FEATURE_BCD, TASK_BCD
 from ._sparse_input import core_blocks, is_sparse
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
@@ -276,13 +276,13 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
                 alpha=float(self.alpha),
                 fit_intercept=bool(self.fit_intercept),
                 shared_design=blocks.form in ("shared", "single"),
-                solver=core_name(solver),
+                solver=solver,
                 tol=solver_tol(self.tol, dtype),
                 max_iter=int(self.max_iter),
                 n_threads=effective_n_threads(self.n_jobs),
                 warm_start=warm_coef,
             )
-        self._store_result(result, blocks, coupling, solver_tol(self.tol, dtype), on_data)
+        self._store_result(result, blocks, coupling, solver_tol(self.tol, dtype))
         return self
 
     def _fits_on_data(self, blocks: Any) -> bool:
@@ -326,7 +326,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             l1=float(self.l1),
             l21=float(self.l21),
             trace_norm=float(self.trace_norm),
-            solver=core_name(solver),
+            solver=solver,
             tol=solver_tol(self.tol, dtype),
             max_iter=int(self.max_iter),
             n_threads=effective_n_threads(self.n_jobs),

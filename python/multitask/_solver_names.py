@@ -1,4 +1,4 @@
-"""The linear models' solver names: one per algorithm, the deprecated "bcd", and the core's names.
+"""The linear models' solver names: one per algorithm (the compiled core uses the same), and the deprecated "bcd".
 
 ``solver="bcd"`` used to name three different algorithms, told apart only by
 the problem. Each now has its own name:
@@ -27,8 +27,6 @@ __all__ = [
     "FEATURE_BCD",
     "TASK_BCD",
     "bcd_meaning",
-    "core_name",
-    "public_name",
     "resolve_alias",
 ]
 
@@ -42,11 +40,6 @@ DESCRIPTIONS = {
     BLOCK_NEWTON: "block Newton over tasks",
     FEATURE_BCD: "coordinate descent over features with working sets",
 }
-
-# The compiled core still calls all three "bcd" and tells them apart by the entry
-# point and the penalty; this table is the one place that knows it.
-_CORE_NAMES = {TASK_BCD: DEPRECATED_BCD, BLOCK_NEWTON: DEPRECATED_BCD, FEATURE_BCD: DEPRECATED_BCD}
-
 
 def bcd_meaning(*, on_data: bool, squared_loss: bool, feature_penalty: bool) -> str:
     """The algorithm "bcd" runs (and the core's "bcd" ran) for a problem.
@@ -82,13 +75,3 @@ def resolve_alias(solver: str, meaning: str) -> str:
         f"({DESCRIPTIONS[meaning]})",
     )
     return meaning
-
-
-def core_name(solver: str) -> str:
-    """The name the compiled core knows ``solver`` by."""
-    return _CORE_NAMES.get(solver, solver)
-
-
-def public_name(core_solver: str, meaning: str) -> str:
-    """The public name of the solver the core reports having run; its "bcd" is ``meaning``."""
-    return meaning if core_solver == DEPRECATED_BCD else core_solver

@@ -3,11 +3,11 @@
 
 #include <string>
 
-#include "accelerated_gradient.hpp"
-#include "least_squares_objective.hpp"
-#include "solve_bcd.hpp"
-#include "solve_cg.hpp"
-#include "solve_exact.hpp"
+#include <multitask/objectives/least_squares_objective.hpp>
+#include <multitask/solvers/accelerated_gradient.hpp>
+#include <multitask/solvers/solve_cg.hpp>
+#include <multitask/solvers/solve_exact.hpp>
+#include <multitask/solvers/solve_task_bcd.hpp>
 
 namespace multitask {
 
@@ -25,7 +25,7 @@ std::string choose_solver(const TaskData<Scalar>& data) {
 
 /// Minimises the kernel-coupled least-squares objective
 ///     F(W, b) = sum_t s_t/2 ||y_t - X_t w_t - b_t 1||^2 + alpha/2 tr(W K W^T)
-/// with solver one of "auto", "exact", "cg", "bcd", "gradient".
+/// with solver one of "auto", "exact", "cg", "task_bcd", "gradient".
 /// warm_start: optional (d, T) initial W for the iterative solvers.
 template <typename Scalar>
 SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>& data, const Matrix<Scalar>& coupling, Scalar alpha,
@@ -41,8 +41,8 @@ SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>& data, const Matri
   require(!warm_start || (warm_start->rows() == d && warm_start->cols() == T),
           "warm start coefficients must have shape (n_features, n_tasks)");
   if (solver == "auto") solver = choose_solver(data);
-  require(solver == "exact" || solver == "cg" || solver == "bcd" || solver == "gradient",
-          "solver must be one of 'auto', 'exact', 'cg', 'bcd', 'gradient', got '" + solver + "'");
+  require(solver == "exact" || solver == "cg" || solver == "task_bcd" || solver == "gradient",
+          "solver must be one of 'auto', 'exact', 'cg', 'task_bcd', 'gradient', got '" + solver + "'");
 
   SolverResult<Scalar> result;
   result.solver = solver;
@@ -74,7 +74,7 @@ SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>& data, const Matri
   } else if (solver == "cg") {
     solve_cg(system, options, result);
   } else {
-    solve_bcd(system, options, result);
+    solve_task_bcd(system, options, result);
   }
   if (result.objective_history.empty())  // stopped before any iteration (e.g. a warm start at the optimum)
     result.objective_history.push_back(static_cast<double>(system.objective(result.coef)));

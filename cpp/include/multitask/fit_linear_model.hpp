@@ -4,38 +4,39 @@
 
 #include <string>
 
-#include "accelerated_gradient.hpp"
-#include "classification_objective.hpp"
-#include "solve_block_newton.hpp"
-#include "solve_newton.hpp"
-#include "solve_row_bcd.hpp"
-#include "sparsity_penalty.hpp"
-#include "task_coloring.hpp"
+#include <multitask/objectives/linear_model_objective.hpp>
+#include <multitask/objectives/sparsity_penalty.hpp>
+#include <multitask/solvers/accelerated_gradient.hpp>
+#include <multitask/solvers/solve_block_newton.hpp>
+#include <multitask/solvers/solve_feature_bcd.hpp>
+#include <multitask/solvers/solve_newton.hpp>
+#include <multitask/solvers/task_coloring.hpp>
 
 namespace multitask {
 
 /// The solver 'auto' picks. With an l1/l21 penalty: the working-set row
 /// solver for the squared loss, proximal gradient otherwise (and always for
 /// the trace norm). Without: block
-/// Newton ("bcd") when K couples no two tasks (every task is then solved on its
+/// Newton ("block_newton") when K couples no two tasks (every task is then solved on its
 /// own, all in parallel), otherwise Newton on all parameters, whose CG products
 /// carry the coupling exactly ("newton").
 template <typename Scalar>
 std::string choose_linear_model_solver(PointwiseLoss loss, const SparsityPenalty& penalty,
                                        const Matrix<Scalar>& coupling) {
   if (penalty.active())
-    return loss.is<SquaredLoss>() && penalty.row_separable() ? "bcd" : "gradient";
-  return independent_task_groups(coupling).size() == 1 ? "bcd" : "newton";
+    return loss.is<SquaredLoss>() && penalty.row_separable() ? "feature_bcd" : "gradient";
+  return independent_task_groups(coupling).size() == 1 ? "block_newton" : "newton";
 }
 
 /// Minimises
 ///     F(W, b) = sum_t s_t sum_i l(y_ti, <w_t, x_ti> + b_t) + alpha/2 tr(W K W^T) + Omega(W)
 /// (l: pointwise loss; Omega: sparsity penalty) with solver one of "auto",
-/// "bcd" (block Newton over tasks; with a penalty, squared loss only: BCD over
-/// feature rows with working sets), "newton" (no penalty) or "gradient"
+/// "block_newton" (block Newton over tasks, no penalty), "feature_bcd" (l1/l21
+/// with the squared loss: coordinate descent over the features' rows of W with
+/// working sets), "newton" (no penalty) or "gradient"
 /// (proximal with a penalty). warm_coef (d, T) and warm_intercept (T): optional start.
 template <typename Scalar, typename Design>
-SolverResult<Scalar> fit_linear_model(const ClassificationData<Scalar, Design>& data, PointwiseLoss loss,
+SolverResult<Scalar> fit_linear_model(const LinearModelData<Scalar, Design>& data, PointwiseLoss loss,
                                       const Matrix<Scalar>& coupling, Scalar alpha, const SparsityPenalty& penalty,
                                       std::string solver, const SolverOptions& options,
                                       const Matrix<Scalar>* warm_coef, const Vector<Scalar>* warm_intercept) {
@@ -55,12 +56,15 @@ SolverResult<Scalar> fit_linear_model(const ClassificationData<Scalar, Design>& 
           "warm start coefficients must have shape (n_features, n_tasks)");
   require(!warm_intercept || warm_intercept->size() == T, "warm start intercepts must have shape (n_tasks,)");
   if (solver == "auto") solver = choose_linear_model_solver(loss, penalty, coupling);
-  require(solver == "bcd" || solver == "newton" || solver == "gradient",
-          "solver must be one of 'auto', 'bcd', 'newton', 'gradient' here, got '" + solver + "'");
+  require(solver == "block_newton" || solver == "feature_bcd" || solver == "newton" || solver == "gradient",
+          "solver must be one of 'auto', 'block_newton', 'feature_bcd', 'newton', 'gradient' here, got '" + solver +
+              "'");
   if (penalty.active()) {
-    require(solver == "gradient" || (solver == "bcd" && loss.is<SquaredLoss>() && penalty.row_separable()),
-            "with an l1 or l21 penalty the solver must be 'gradient', or 'bcd' for the squared loss; with a "
+    require(solver == "gradient" || (solver == "feature_bcd" && loss.is<SquaredLoss>() && penalty.row_separable()),
+            "with an l1 or l21 penalty the solver must be 'gradient', or 'feature_bcd' for the squared loss; with a "
             "trace-norm penalty 'gradient'; got '" + solver + "'");
+  } else {
+    require(solver != "feature_bcd", "solver 'feature_bcd' needs an l1 or l21 penalty");
   }
 
   SolverResult<Scalar> result;
@@ -68,13 +72,13 @@ SolverResult<Scalar> fit_linear_model(const ClassificationData<Scalar, Design>& 
   result.coef = warm_coef ? *warm_coef : Matrix<Scalar>::Zero(d, T);
   result.intercept = warm_intercept && data.fit_intercept ? *warm_intercept : Vector<Scalar>::Zero(T);
 
-  if (penalty.active() && solver == "bcd") {
-    row_bcd(data, coupling, alpha, penalty, options, result.coef, result);
+  if (solver == "feature_bcd") {
+    feature_bcd(data, coupling, alpha, penalty, options, result.coef, result);
     return result;
   }
-  ClassificationObjective<Scalar, Design> objective(data, loss, coupling, alpha, options.n_threads);
+  LinearModelObjective<Scalar, Design> objective(data, loss, coupling, alpha, options.n_threads);
   const CoefficientProx prox{penalty, d, T};
-  if (solver == "bcd") {
+  if (solver == "block_newton") {
     block_newton(data, loss, coupling, alpha, options, result.coef, result.intercept, result);
   } else {
     Vector<Scalar> x(d * T + T);

@@ -1,0 +1,435 @@
+// Block-coordinate descent over feature rows with working sets ("feature_bcd": with a
+// sparsity penalty) for the penalised kernel-coupled least-squares objective
+//
+//   F(W, b) = sum_t s_t/2 ||y_t - X_t w_t - b_t 1||^2 + alpha/2 tr(W K W^T) + Omega(W)
+//
+// (Omega: sparsity_penalty.hpp). Intercepts are eliminated by centring each
+// task implicitly (X~ = X - 1 x_mean^T is never formed, so sparse X stays
+// sparse); b_t = y_mean - <x_mean, w_t> at the end.
+//
+// Outer iteration (one pass of the data for X~^T r, one for X w):
+//   1. the smooth gradient G = -[s_t X~_t^T r_t]_t + alpha W K (d, T) and the
+//      duality gap below; stop when gap <= tol * P(0);
+//   2. gap-safe screening when alpha = 0 (Ndiaye et al. 2017): rows whose
+//      optimum is provably zero leave the problem;
+//   3. the working set: every non-zero row plus the rows violating their
+//      optimality condition most (row_kkt_violation), at least twice as many
+//      rows as are non-zero (Massias et al. 2018, celer), growing by doubling;
+//   4. the problem restricted to the working set, exactly (rows outside it are
+//      zero): the centred Gram of the working-set columns per task (one shared
+//      Gram for a shared design) and cyclic row updates, each a prox step on
+//      the row's quadratic majoriser with curvature max_t s_t ||x~_tj||^2 +
+//      alpha lambda_max(K), until every row's violation is below a fraction of
+//      the outer one.
+//
+// Duality gap (Fenchel dual of sum_t phi_t(X~_t w_t) + psi(W) + Omega(W), with
+// phi_t(z) = s_t/2 ||y~_t - z||^2 and psi(W) = alpha/2 tr(W K W^T)): the dual
+// point theta_t = s_t r_t / c, Xi = -alpha W K / c, with c = max(1, max_j
+// Omega*(-row_j(G))) making it feasible, gives
+//   D = sum_t (s_t <r_t, y~_t> / c - s_t ||r_t||^2 / (2 c^2)) - alpha tr(W K W^T) / (2 c^2),
+// and gap = P(W) - D >= 0, zero at the optimum.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include <multitask/common/interrupt.hpp>
+#include <multitask/common/parallel.hpp>
+#include <multitask/data/linear_model_data.hpp>
+#include <multitask/objectives/sparsity_penalty.hpp>
+#include <multitask/solvers/solver_result.hpp>
+
+namespace multitask {
+
+namespace feature_bcd_detail {
+
+constexpr Index kInitialWorkingSet = 10;
+constexpr double kInnerFraction = 0.1;  // inner tolerance: this fraction of the outer violation
+
+/// Residuals and the smooth gradient at W, and what the gap needs.
+template <typename Scalar>
+struct OuterState {
+  Matrix<Scalar> gradient;            // (d, T) G
+  std::vector<double> residual_norm2; // (T) ||r_t||^2
+  std::vector<double> residual_dot_y; // (T) <r_t, y~_t>
+};
+
+/// Columns `rows` of task t's centred design, as a dense (n_t, m) column-major matrix.
+template <typename Scalar>
+Matrix<Scalar> gather_columns(const DenseDesign<Scalar>& X, const std::vector<Index>& rows) {
+  Matrix<Scalar> out(X.rows(), static_cast<Index>(rows.size()));
+  for (Index k = 0; k < out.cols(); ++k) out.col(k) = X.col(rows[k]);
+  return out;
+}
+template <typename Scalar>
+Matrix<Scalar> gather_columns(const SparseDesign<Scalar>& X, const std::vector<Index>& rows) {
+  std::vector<Index> position(X.cols(), -1);
+  for (Index k = 0; k < static_cast<Index>(rows.size()); ++k) position[rows[k]] = k;
+  Matrix<Scalar> out = Matrix<Scalar>::Zero(X.rows(), static_cast<Index>(rows.size()));
+  for (Index i = 0; i < X.outerSize(); ++i)
+    for (typename SparseDesign<Scalar>::InnerIterator it(X, i); it; ++it)
+      if (position[it.col()] >= 0) out(i, position[it.col()]) = it.value();
+  return out;
+}
+
+/// The centred Gram X~_ws^T X~_ws (m, m) of the working-set columns: entries
+/// between columns of the previous Gram copied from it (previous_position: a
+/// column's index there, or -1), the rest (rows/columns `new_columns`, positions
+/// in working_set) computed: O(n m k) for k new columns instead of O(n m^2).
+template <typename Scalar, typename Design>
+Matrix<Scalar> updated_gram(const Design& X, const Vector<Scalar>& x_mean, const std::vector<Index>& working_set,
+                            const std::vector<Index>& new_columns, const std::vector<Index>& previous_position,
+                            const Matrix<Scalar>& previous) {
+  const Index m = static_cast<Index>(working_set.size()), k = static_cast<Index>(new_columns.size());
+  Matrix<Scalar> gram(m, m);
+  for (Index b = 0; b < m; ++b)
+    for (Index a = 0; a < m; ++a) {
+      const Index pa = previous_position[working_set[a]], pb = previous_position[working_set[b]];
+      if (pa >= 0 && pb >= 0) gram(a, b) = previous(pa, pb);
+    }
+  if (k == 0) return gram;
+  std::vector<Index> fresh(k);
+  for (Index i = 0; i < k; ++i) fresh[i] = working_set[new_columns[i]];
+  const Matrix<Scalar> all_columns = gather_columns(X, working_set);
+  const Matrix<Scalar> fresh_columns = gather_columns(X, fresh);
+  Vector<Scalar> means(m);
+  for (Index a = 0; a < m; ++a) means[a] = x_mean[working_set[a]];
+  Matrix<Scalar> cross = all_columns.transpose() * fresh_columns;  // (m, k)
+  const Scalar n = Scalar(X.rows());
+  for (Index i = 0; i < k; ++i) {
+    cross.col(i) -= n * means[new_columns[i]] * means;
+    gram.col(new_columns[i]) = cross.col(i);
+    gram.row(new_columns[i]) = cross.col(i).transpose();
+  }
+  return gram;
+}
+
+template <typename Scalar>
+bool same_matrix(const DenseDesign<Scalar>& a, const DenseDesign<Scalar>& b) {
+  return a.data() == b.data() && a.rows() == b.rows() && a.cols() == b.cols();
+}
+template <typename Scalar>
+bool same_matrix(const SparseDesign<Scalar>& a, const SparseDesign<Scalar>& b) {
+  return a.valuePtr() == b.valuePtr() && a.outerIndexPtr() == b.outerIndexPtr() && a.rows() == b.rows();
+}
+
+/// The problem restricted to the working-set rows (the others fixed at zero):
+/// over V (m, T), f(V) = f(V0) + <g0, V - V0> + 1/2 <V - V0, H (V - V0)> + Omega(V),
+/// H D = [s_t G_t D_t]_t + alpha D K with G_t the centred working-set Grams
+/// (a single one for a shared design). Solved by cyclic prox steps on the rows
+/// with Anderson extrapolation every kAndersonMemory sweeps (kept only when it
+/// lowers f; Bertrand & Massias 2021), the gradient G = g0 + H (V - V0) kept
+/// up to date.
+template <typename Scalar>
+struct WorkingSetProblem {
+  const std::vector<Matrix<Scalar>>& grams;  // 1 or T of (m, m), unweighted
+  const Vector<Scalar>& weight;              // (T) s_t
+  const Matrix<Scalar>& coupling;            // (T, T)
+  Scalar alpha;
+  const SparsityPenalty& penalty;
+  const Matrix<Scalar> start;     // (m, T) V0
+  const Matrix<Scalar> gradient0; // (m, T) g0
+
+  static constexpr int kAndersonMemory = 20;
+
+  const Matrix<Scalar>& gram(Index t) const { return grams[grams.size() == 1 ? 0 : t]; }
+
+  /// H D for D (m, T).
+  Matrix<Scalar> hessian_product(const Matrix<Scalar>& D) const {
+    Matrix<Scalar> out(D.rows(), D.cols());
+    if (grams.size() == 1) {
+      out.noalias() = grams[0] * (D * weight.asDiagonal());
+    } else {
+      for (Index t = 0; t < D.cols(); ++t) out.col(t).noalias() = weight[t] * (grams[t] * D.col(t));
+    }
+    if (alpha != 0) out.noalias() += alpha * D * coupling;
+    return out;
+  }
+
+  /// f(V) - f(V0) from the gradient G at V: <g0, D> + 1/2 <D, G - g0> = 1/2 <D, G + g0>, plus Omega(V).
+  double objective(const Matrix<Scalar>& V, const Matrix<Scalar>& G) const {
+    return 0.5 * static_cast<double>((V - start).cwiseProduct(G + gradient0).sum()) + penalty_value(penalty, V);
+  }
+
+  /// Sweeps until a sweep sees every row's violation <= tol, or max_sweeps; returns the sweeps done.
+  int solve(double tol, int max_sweeps, double lambda_max_K, Matrix<Scalar>& V, Matrix<Scalar>& G) const {
+    const Index m = V.rows(), T = V.cols();
+    std::vector<double> step(m);
+    for (Index k = 0; k < m; ++k) {
+      double curvature = 0;  // a majoriser of the row's Hessian diag_t(s_t G_t[k, k]) + alpha K
+      for (Index t = 0; t < T; ++t) curvature = std::max(curvature, static_cast<double>(weight[t] * gram(t)(k, k)));
+      curvature += static_cast<double>(alpha) * lambda_max_K;
+      step[k] = curvature > 0 ? 1 / curvature : 0;
+    }
+    std::vector<Matrix<Scalar>> history{V};
+    Vector<Scalar> row(T), delta(T);
+    int sweeps = 0;
+    while (sweeps < max_sweeps) {
+      poll_interrupt(static_cast<double>(m) * static_cast<double>(m) * static_cast<double>(T));  // a sweep
+      double sweep_violation = 0;
+      for (Index k = 0; k < m; ++k) {
+        sweep_violation = std::max(sweep_violation, row_kkt_violation(penalty, G.row(k), V.row(k)));
+        if (step[k] == 0) continue;
+        row = V.row(k).transpose() - static_cast<Scalar>(step[k]) * G.row(k).transpose();
+        prox_row(penalty, step[k], row);
+        delta = row - V.row(k).transpose();
+        if (delta.squaredNorm() == 0) continue;
+        V.row(k) = row.transpose();
+        // Data part: column k of each task's Gram times s_t delta_t; coupling part: row k only.
+        if (grams.size() == 1) {
+          G.noalias() += grams[0].col(k) * (weight.cwiseProduct(delta)).transpose();
+        } else {
+          for (Index t = 0; t < T; ++t) G.col(t) += (weight[t] * delta[t]) * grams[t].col(k);
+        }
+        if (alpha != 0) G.row(k) += (alpha * (coupling * delta)).transpose();
+      }
+      ++sweeps;
+      check_finite(sweep_violation, "bcd", "the optimality violation", sweeps);
+      if (sweep_violation <= tol) break;
+      history.push_back(V);
+      if (static_cast<int>(history.size()) == kAndersonMemory + 1) {
+        extrapolate(history, V, G);
+        history.assign(1, V);
+      }
+    }
+    return sweeps;
+  }
+
+  /// Anderson extrapolation of the last iterates: the affine combination sum_i c_i V_{i+1}
+  /// (sum c = 1) minimising ||sum_i c_i (V_{i+1} - V_i)||; replaces V, G when it lowers f.
+  void extrapolate(const std::vector<Matrix<Scalar>>& history, Matrix<Scalar>& V, Matrix<Scalar>& G) const {
+    const int M = static_cast<int>(history.size()) - 1;
+    Matrix<double> U(V.size(), M);
+    for (int i = 0; i < M; ++i)
+      U.col(i) = Eigen::Map<const Vector<Scalar>>((history[i + 1] - history[i]).eval().data(), V.size()).template cast<double>();
+    Matrix<double> C = U.transpose() * U;
+    C.diagonal().array() += 1e-12 * C.trace() / M + std::numeric_limits<double>::min();
+    const Vector<double> z = C.ldlt().solve(Vector<double>::Ones(M));
+    if (!z.allFinite() || z.sum() == 0) return;
+    const Vector<double> c = z / z.sum();
+    Matrix<Scalar> candidate = Matrix<Scalar>::Zero(V.rows(), V.cols());
+    for (int i = 0; i < M; ++i) candidate += static_cast<Scalar>(c[i]) * history[i + 1];
+    Matrix<Scalar> candidate_gradient = gradient0 + hessian_product(candidate - start);
+    if (objective(candidate, candidate_gradient) < objective(V, G)) {
+      V.swap(candidate);
+      G.swap(candidate_gradient);
+    }
+  }
+};
+
+}  // namespace feature_bcd_detail
+
+/// Minimises F over W (d, T), updated in place; returns b in result.intercept.
+/// The stopping rule is the relative duality gap gap / P(0) <= tol;
+/// result.residual is the relative KKT residual ||dist(-G, d Omega(W))|| / ||G(0)||.
+template <typename Scalar, typename Design>
+void feature_bcd(const LinearModelData<Scalar, Design>& data, const Matrix<Scalar>& coupling, Scalar alpha,
+             const SparsityPenalty& penalty, const SolverOptions& options, Matrix<Scalar>& W,
+             SolverResult<Scalar>& result) {
+  using namespace feature_bcd_detail;
+  const Index d = data.n_features(), T = data.n_tasks();
+  const int n_threads = threads_for_work(4 * data.total_entries(), options.n_threads);
+  require(penalty.active() && penalty.row_separable(), "the row solver needs an l1 or l21 penalty (no trace norm)");
+
+  // A shared design (every task's X the same matrix, the multi-output form) is
+  // read once for all tasks.
+  const bool shared_design = [&] {
+    for (Index t = 1; t < T; ++t)
+      if (!same_matrix(data.X[t], data.X[0])) return false;
+    return true;
+  }();
+  const Index n_designs = shared_design ? 1 : T;  // distinct designs: X_0 stands for all when shared
+  auto design_of = [&](Index t) { return shared_design ? Index(0) : t; };
+
+  // Centring: x_mean_t (d), y_mean_t and y~_t.
+  Matrix<Scalar> x_mean = Matrix<Scalar>::Zero(d, T);
+  if (data.fit_intercept) {
+    parallel_for(n_designs, n_threads, [&](Index t) {
+      x_mean.col(t) = data.X[t].transpose() * Vector<Scalar>::Ones(data.n_samples(t)) / Scalar(data.n_samples(t));
+    });
+    for (Index t = 1; t < T; ++t) x_mean.col(t) = x_mean.col(design_of(t));
+  }
+  std::vector<Vector<Scalar>> y_centred(T);
+  Vector<Scalar> y_mean = Vector<Scalar>::Zero(T);
+  double primal_at_zero = 0;  // P(0)
+  for (Index t = 0; t < T; ++t) {
+    y_centred[t] = data.y[t];
+    if (data.fit_intercept) {
+      y_mean[t] = y_centred[t].mean();
+      y_centred[t].array() -= y_mean[t];
+    }
+    primal_at_zero += 0.5 * data.sample_weight[t] * y_centred[t].squaredNorm();
+  }
+  double passes = 1.0 * n_designs / T;
+
+  // Outer quantities at W: r_t = y~_t - X~_t w_t, G.
+  OuterState<Scalar> state{Matrix<Scalar>(d, T), std::vector<double>(T), std::vector<double>(T)};
+  // For a shared design, X W and X^T R are matrix products over column blocks
+  // of tasks, one block per thread.
+  const Index block_width = shared_design ? (T + options.n_threads - 1) / options.n_threads : 1;
+  const Index n_blocks = (T + block_width - 1) / block_width;
+  auto evaluate = [&](const Matrix<Scalar>& W) {
+    parallel_for(n_blocks, shared_design ? options.n_threads : n_threads, [&](Index block) {
+      const Index first = block * block_width, width = std::min(block_width, T - first);
+      const auto& X = data.X[first];
+      Matrix<Scalar> R = -(X * W.middleCols(first, width));
+      for (Index k = 0; k < width; ++k) {
+        const Index t = first + k;
+        R.col(k) += y_centred[t];
+        R.col(k).array() += x_mean.col(t).dot(W.col(t));
+        state.residual_norm2[t] = static_cast<double>(R.col(k).squaredNorm());
+        state.residual_dot_y[t] = static_cast<double>(R.col(k).dot(y_centred[t]));
+      }
+      // X~^T r = X^T r - x_mean (1^T r), and 1^T r = 0 when centring.
+      state.gradient.middleCols(first, width).noalias() = -(X.transpose() * R);
+      for (Index k = 0; k < width; ++k) state.gradient.col(first + k) *= data.sample_weight[first + k];
+    });
+    state.gradient.noalias() += alpha * W * coupling;
+    passes += 2;
+  };
+
+  const double lambda_max_K = coupling.rows() ? static_cast<double>(
+      Eigen::SelfAdjointEigenSolver<Matrix<Scalar>>(coupling, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff()) : 0.0;
+
+  // Column norms of the centred designs, for screening (alpha = 0 only).
+  const bool screening = alpha == 0;
+  Vector<double> column_bound = Vector<double>::Zero(d);  // max_t ||x~_tj||
+  double max_weight = 0;
+  if (screening) {
+    for (Index t = 0; t < n_designs; ++t) {
+      Vector<Scalar> squares;
+      weighted_column_squares<Scalar>(data.X[t], Vector<Scalar>::Ones(data.n_samples(t)), squares);
+      const Scalar n = Scalar(data.n_samples(t));
+      for (Index j = 0; j < d; ++j)
+        column_bound[j] = std::max(column_bound[j],
+                                   std::sqrt(std::max(0.0, static_cast<double>(squares[j] - n * x_mean(j, t) * x_mean(j, t)))));
+    }
+    max_weight = static_cast<double>(data.sample_weight.maxCoeff());
+    passes += 1.0 * n_designs / T;
+  }
+  std::vector<char> screened(d, 0);
+
+  std::vector<Index> working_set, gram_columns;  // gram_columns: the columns of `grams`
+  Index working_size = kInitialWorkingSet;
+  std::vector<Matrix<Scalar>> grams(n_designs);
+
+  // ||G(0)||, the scale of the reported KKT residual.
+  double gradient_scale = 0;
+  if (!W.isZero(0)) {
+    evaluate(Matrix<Scalar>::Zero(d, T));
+    gradient_scale = static_cast<double>(state.gradient.norm());
+  }
+  while (true) {
+    poll_interrupt();
+    evaluate(W);
+    if (gradient_scale == 0 && result.objective_history.empty()) gradient_scale = static_cast<double>(state.gradient.norm());
+    // Primal, dual, gap.
+    const Matrix<Scalar> WK = W * coupling;
+    const double coupling_term = static_cast<double>(W.cwiseProduct(WK).sum());
+    double data_term = 0, dual_linear = 0, dual_quadratic = 0;
+    for (Index t = 0; t < T; ++t) {
+      const double s = data.sample_weight[t];
+      data_term += 0.5 * s * state.residual_norm2[t];
+      dual_linear += s * state.residual_dot_y[t];
+      dual_quadratic += s * state.residual_norm2[t];
+    }
+    const double primal = data_term + alpha / 2 * coupling_term + penalty_value(penalty, W);
+    double dual_scale = 1;
+    std::vector<double> violation(d);
+    double violation_squared = 0, max_violation = 0;
+    for (Index j = 0; j < d; ++j) {
+      dual_scale = std::max(dual_scale, row_dual_norm(penalty, state.gradient.row(j)));
+      violation[j] = row_kkt_violation(penalty, state.gradient.row(j), W.row(j));
+      violation_squared += violation[j] * violation[j];
+      max_violation = std::max(max_violation, violation[j]);
+    }
+    const double dual = dual_linear / dual_scale - (dual_quadratic + alpha * coupling_term) / (2 * dual_scale * dual_scale);
+    check_finite(primal, "bcd", "the objective", result.n_iter);
+    check_finite(dual, "bcd", "the dual objective", result.n_iter);
+    const double gap = std::max(0.0, primal - dual);
+    result.objective_history.push_back(primal);
+    result.dual_gap = gap;
+    result.dual_gap_scale = primal_at_zero;
+    result.residual = gradient_scale > 0 ? std::sqrt(violation_squared) / gradient_scale : 0.0;
+    const double relative_gap = primal_at_zero > 0 ? gap / primal_at_zero : 0.0;
+    if (relative_gap <= options.tol) {
+      result.converged = true;
+      break;
+    }
+    if (result.n_iter >= options.max_iter) break;
+
+    // Gap-safe screening: ||theta* - theta|| <= sqrt(2 gap max_t s_t) (D is 1/max_t s_t strongly concave).
+    if (screening) {
+      const double radius = std::sqrt(2 * gap * max_weight);
+      for (Index j = 0; j < d; ++j) {
+        if (screened[j]) continue;
+        const auto v = (-state.gradient.row(j) / static_cast<Scalar>(dual_scale)).eval();
+        const double slack = column_bound[j] * radius;
+        const bool zero_at_optimum =
+            penalty.l21 > 0 ? soft_thresholded_norm(v, penalty.l1) + slack < penalty.l21
+                            : static_cast<double>(v.cwiseAbs().maxCoeff()) + slack < penalty.l1;
+        if (zero_at_optimum) {
+          screened[j] = 1;
+          W.row(j).setZero();
+          violation[j] = 0;
+        }
+      }
+    }
+
+    // Working set: non-zero rows, then the worst violators.
+    Index nonzero = 0;
+    for (Index j = 0; j < d; ++j) nonzero += !screened[j] && W.row(j).squaredNorm() > 0;
+    working_size = std::min<Index>(d, std::max({working_size, 2 * nonzero, kInitialWorkingSet}));
+    std::vector<Index> order(d);
+    std::iota(order.begin(), order.end(), 0);
+    auto priority = [&](Index j) {  // non-zero rows first, then by violation
+      if (screened[j]) return -1.0;
+      return W.row(j).squaredNorm() > 0 ? std::numeric_limits<double>::infinity() : violation[j];
+    };
+    std::stable_sort(order.begin(), order.end(), [&](Index a, Index b) { return priority(a) > priority(b); });
+    working_set.clear();
+    for (Index k = 0; k < d && static_cast<Index>(working_set.size()) < working_size; ++k) {
+      const Index j = order[k];
+      if (priority(j) > 0) working_set.push_back(j);
+    }
+    std::sort(working_set.begin(), working_set.end());
+    const Index m = static_cast<Index>(working_set.size());
+    if (m == 0) {  // no row violates its condition: optimal up to the gap's round-off
+      result.converged = true;
+      break;
+    }
+
+    // Centred working-set Grams X~_ws^T X~_ws (m, m), one for a shared design;
+    // entries between columns of the previous working set are kept.
+    std::vector<Index> previous_position(d, -1);
+    for (Index k = 0; k < static_cast<Index>(gram_columns.size()); ++k) previous_position[gram_columns[k]] = k;
+    std::vector<Index> new_columns;  // positions in working_set of columns not in the previous Grams
+    for (Index k = 0; k < m; ++k)
+      if (previous_position[working_set[k]] < 0) new_columns.push_back(k);
+    if (!new_columns.empty() || static_cast<Index>(gram_columns.size()) != m) {
+      parallel_for(n_designs, n_threads, [&](Index t) {
+        grams[t] = updated_gram<Scalar>(data.X[t], Vector<Scalar>(x_mean.col(t)), working_set, new_columns, previous_position, grams[t]);
+      });
+      passes += static_cast<double>(n_designs) / T;
+      gram_columns = working_set;
+    }
+
+    // Restricted problem: rows in the working set move; gradient kept exact.
+    Matrix<Scalar> Wws(m, T), Gws(m, T);
+    for (Index k = 0; k < m; ++k) {
+      Wws.row(k) = W.row(working_set[k]);
+      Gws.row(k) = state.gradient.row(working_set[k]);
+    }
+    WorkingSetProblem<Scalar> problem{grams, data.sample_weight, coupling, alpha, penalty, Wws, Gws};
+    result.n_iter += problem.solve(kInnerFraction * max_violation, options.max_iter - result.n_iter, lambda_max_K, Wws, Gws);
+    for (Index k = 0; k < m; ++k) W.row(working_set[k]) = Wws.row(k);
+  }
+  result.intercept.resize(T);
+  for (Index t = 0; t < T; ++t) result.intercept[t] = y_mean[t] - x_mean.col(t).dot(W.col(t));
+  result.screened = std::move(screened);
+  result.data_passes = std::lround(passes);
+}
+
+}  // namespace multitask
