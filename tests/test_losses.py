@@ -1,4 +1,4 @@
-"""The pointwise losses as types (cpp/include/multitask/pointwise_losses.hpp), and Huber's loss.
+"""The pointwise losses as types (cpp/include/multitask/objectives/pointwise_losses.hpp), and Huber's loss.
 
 Every loss is checked through the core's objective, gradient and Hessian-vector
 product against the numpy formulas of ``reference.py``; Huber's loss also end to

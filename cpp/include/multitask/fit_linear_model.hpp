@@ -73,13 +73,13 @@ SolverResult<Scalar> fit_linear_model(const LinearModelData<Scalar, Design>& dat
   result.intercept = warm_intercept && data.fit_intercept ? *warm_intercept : Vector<Scalar>::Zero(T);
 
   if (solver == "feature_bcd") {
-    feature_bcd(data, coupling, alpha, penalty, options, result.coef, result);
+    feature_bcd(data, CouplingTerm<Scalar>(coupling, alpha), penalty, options, result.coef, result);
     return result;
   }
   LinearModelObjective<Scalar, Design> objective(data, loss, coupling, alpha, options.n_threads);
   const CoefficientProx prox{penalty, d, T};
   if (solver == "block_newton") {
-    block_newton(data, loss, coupling, alpha, options, result.coef, result.intercept, result);
+    block_newton(data, loss, CouplingTerm<Scalar>(coupling, alpha), options, result.coef, result.intercept, result);
   } else {
     Vector<Scalar> x(d * T + T);
     x << Eigen::Map<const Vector<Scalar>>(result.coef.data(), d * T), result.intercept;

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include <multitask/data/gram.hpp>
+#include <multitask/objectives/coupling_term.hpp>
 
 namespace multitask {
 
@@ -17,12 +18,12 @@ class CoupledSystem {
  public:
   CoupledSystem(const TaskData<Scalar>& data, const Matrix<Scalar>& coupling, Scalar alpha, int n_threads,
                 bool form_all_grams)
-      : data_(data), coupling_(coupling), alpha_(alpha), n_threads_(n_threads) {
+      : data_(data), coupling_(coupling, alpha), n_threads_(n_threads) {
     require(coupling.rows() == data.n_tasks() && coupling.cols() == data.n_tasks(),
             "coupling must be (n_tasks, n_tasks)");
     require(alpha >= 0, "alpha must be non-negative");
     std::vector<char> force_gram(data.n_tasks());
-    for (Index t = 0; t < data.n_tasks(); ++t) force_gram[t] = form_all_grams || !(alpha * coupling(t, t) > 0);
+    for (Index t = 0; t < data.n_tasks(); ++t) force_gram[t] = form_all_grams || !(coupling_.diagonal(t) > 0);
     stats_ = task_statistics(data, n_threads, force_gram);
     const double d = static_cast<double>(data.n_features());
     apply_threads_ = threads_for_work(d * d * static_cast<double>(data.n_tasks()), n_threads);
@@ -36,11 +37,12 @@ class CoupledSystem {
 
   Index n_tasks() const { return data_.n_tasks(); }
   Index n_features() const { return data_.n_features(); }
-  Scalar alpha() const { return alpha_; }
+  Scalar alpha() const { return coupling_.alpha(); }
   int n_threads() const { return n_threads_; }
   /// Threads for one pass of per-task (d, d) work such as H(W) or a preconditioner.
   int apply_threads() const { return apply_threads_; }
-  const Matrix<Scalar>& coupling() const { return coupling_; }
+  const Matrix<Scalar>& coupling() const { return coupling_.matrix(); }
+  const CouplingTerm<Scalar>& coupling_term() const { return coupling_; }
   const Matrix<Scalar>& rhs() const { return rhs_; }  // C (d, T)
   const TaskData<Scalar>& data() const { return data_; }
   const TaskStatistics<Scalar>& stats(Index t) const { return stats_[t]; }
@@ -56,7 +58,7 @@ class CoupledSystem {
 
   /// out = H(W) = [A_t w_t] + alpha W K, parallel over tasks.   W, out: (d, T)
   void apply(const Matrix<Scalar>& W, Matrix<Scalar>& out) const {
-    out.noalias() = alpha_ * (W * coupling_);
+    coupling_.apply(W, out);
     if (data_.shared_design) {  // one product G (W S) instead of T matrix-vector products
       out.noalias() += *stats_[0].gram * (W * weights_.asDiagonal());
       return;
@@ -91,8 +93,7 @@ class CoupledSystem {
 
  private:
   const TaskData<Scalar>& data_;
-  Matrix<Scalar> coupling_;  // (T, T)
-  Scalar alpha_;
+  CouplingTerm<Scalar> coupling_;
   int n_threads_;
   int apply_threads_ = 1;
   std::vector<TaskStatistics<Scalar>> stats_;

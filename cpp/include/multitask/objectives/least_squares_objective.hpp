@@ -10,6 +10,7 @@
 #include <multitask/common/parallel.hpp>
 #include <multitask/data/gram.hpp>
 #include <multitask/data/task_data.hpp>
+#include <multitask/objectives/coupling_term.hpp>
 
 namespace multitask {
 
@@ -17,7 +18,7 @@ template <typename Scalar>
 class LeastSquaresObjective {
  public:
   LeastSquaresObjective(const TaskData<Scalar>& data, const Matrix<Scalar>& coupling, Scalar alpha, int n_threads)
-      : data_(data), coupling_(coupling), alpha_(alpha), means_(data.n_tasks()) {
+      : data_(data), coupling_(coupling, alpha), means_(data.n_tasks()) {
     double n_total = 0;
     for (Index t = 0; t < data.n_tasks(); ++t) n_total += static_cast<double>(data.n_samples(t));
     n_threads_ = threads_for_work(4 * n_total * static_cast<double>(data.n_features()), n_threads);
@@ -37,7 +38,7 @@ class LeastSquaresObjective {
   Scalar evaluate(const Vector<Scalar>& x, Vector<Scalar>* gradient_out) {
     const Index d = data_.n_features(), T = data_.n_tasks();
     const Eigen::Map<const Matrix<Scalar>> W(x.data(), d, T);
-    const Matrix<Scalar> WK = W * coupling_;  // (d, T)
+    const Matrix<Scalar> WK = coupling_.times_coupling(W);  // (d, T)
     Vector<Scalar> task_loss(T);
     if (gradient_out) gradient_out->resize(size());
     parallel_for(T, n_threads_, [&](Index t) {
@@ -47,17 +48,16 @@ class LeastSquaresObjective {
       task_loss[t] = s / 2 * residual.squaredNorm();
       if (gradient_out) {
         gradient_out->segment(t * d, d) =
-            s * centred_transpose_product(data_.X[t], means_[t].x_mean, residual) + alpha_ * WK.col(t);
+            s * centred_transpose_product(data_.X[t], means_[t].x_mean, residual) + coupling_.gradient(WK.col(t));
       }
     });
     data_passes_ += gradient_out ? 2 : 1;
     // Summed in task order after the parallel loop: identical for any thread count.
-    return task_loss.sum() + alpha_ / 2 * (W.cwiseProduct(WK)).sum();
+    return task_loss.sum() + coupling_.value(W, WK);
   }
 
   const TaskData<Scalar>& data_;
-  const Matrix<Scalar>& coupling_;
-  Scalar alpha_;
+  CouplingTerm<Scalar> coupling_;
   int n_threads_;
   std::vector<TaskMeans<Scalar>> means_;
   long data_passes_ = 0;

@@ -16,6 +16,7 @@
 
 #include <multitask/common/parallel.hpp>
 #include <multitask/data/linear_model_data.hpp>
+#include <multitask/objectives/coupling_term.hpp>
 #include <multitask/objectives/pointwise_losses.hpp>
 
 namespace multitask {
@@ -25,7 +26,7 @@ class LinearModelObjective {
  public:
   LinearModelObjective(const LinearModelData<Scalar, Design>& data, PointwiseLoss loss,
                           const Matrix<Scalar>& coupling, Scalar alpha, int n_threads)
-      : data_(data), loss_(loss), coupling_(coupling), alpha_(alpha) {
+      : data_(data), loss_(loss), coupling_(coupling, alpha) {
     n_threads_ = threads_for_work(4 * data.total_entries(), n_threads);
   }
 
@@ -59,7 +60,7 @@ class LinearModelObjective {
       if (!diagonal_out) return;
       Vector<Scalar> column_squares;
       weighted_column_squares<Scalar>(data_.X[t], curvature_[t], column_squares);
-      diagonal_out->segment(t * d, d) = column_squares.array() + alpha_ * coupling_(t, t);
+      diagonal_out->segment(t * d, d) = column_squares.array() + coupling_.diagonal(t);
       (*diagonal_out)[d * T + t] = data_.fit_intercept ? curvature_[t].sum() : Scalar(0);
     });
     data_passes_ += diagonal_out ? 2 : 1;
@@ -71,7 +72,7 @@ class LinearModelObjective {
     const auto V = coef(v);
     hv_out.resize(size());
     Eigen::Map<Matrix<Scalar>> HV(hv_out.data(), d, T);
-    HV.noalias() = alpha_ * V * coupling_;
+    coupling_.apply(V, HV);
     parallel_for(T, n_threads_, [&](Index t) {
       Vector<Scalar> u = data_.X[t] * V.col(t);
       if (data_.fit_intercept) u.array() += intercept(v)[t];
@@ -94,7 +95,7 @@ class LinearModelObjective {
     const Index d = data_.n_features(), T = data_.n_tasks();
     const auto W = coef(x);
     const auto b = intercept(x);
-    const Matrix<Scalar> WK = W * coupling_;  // (d, T)
+    const Matrix<Scalar> WK = coupling_.times_coupling(W);  // (d, T)
     Vector<Scalar> task_loss(T);
     if (gradient_out) gradient_out->resize(size());
     parallel_for(T, n_threads_, [&](Index t) {
@@ -109,17 +110,16 @@ class LinearModelObjective {
       task_loss[t] = s * pointwise_loss_derivative(loss_, data_.y[t], margins, first);
       first *= s;
       gradient_out->segment(t * d, d).noalias() = data_.X[t].transpose() * first;
-      gradient_out->segment(t * d, d) += alpha_ * WK.col(t);
+      gradient_out->segment(t * d, d) += coupling_.gradient(WK.col(t));
       (*gradient_out)[d * T + t] = data_.fit_intercept ? first.sum() : Scalar(0);
     });
     data_passes_ += gradient_out ? 2 : 1;
-    return task_loss.sum() + alpha_ / 2 * (W.cwiseProduct(WK)).sum();
+    return task_loss.sum() + coupling_.value(W, WK);
   }
 
   const LinearModelData<Scalar, Design>& data_;
   PointwiseLoss loss_;
-  const Matrix<Scalar>& coupling_;
-  Scalar alpha_;
+  CouplingTerm<Scalar> coupling_;
   int n_threads_;
   long data_passes_ = 0;
   std::vector<Vector<Scalar>> curvature_;  // per task s_t l''(f_t) at the prepared point

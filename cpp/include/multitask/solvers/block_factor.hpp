@@ -62,7 +62,7 @@ std::vector<BlockFactor<Scalar>> diagonal_block_factors(const CoupledSystem<Scal
   const double d = static_cast<double>(system.n_features());
   const int n_threads = threads_for_work(d * d * d / 3 * static_cast<double>(system.n_tasks()), system.n_threads());
   parallel_for_interruptible(system.n_tasks(), n_threads, d * d * d / 3, [&](Index t) {
-    factors[t] = BlockFactor<Scalar>(system, t, system.alpha() * system.coupling()(t, t));
+    factors[t] = BlockFactor<Scalar>(system, t, system.coupling_term().diagonal(t));
   });
   return factors;
 }

@@ -23,6 +23,7 @@
 #include <multitask/common/interrupt.hpp>
 #include <multitask/common/parallel.hpp>
 #include <multitask/data/linear_model_data.hpp>
+#include <multitask/objectives/coupling_term.hpp>
 #include <multitask/objectives/pointwise_losses.hpp>
 #include <multitask/solvers/solver_result.hpp>
 #include <multitask/solvers/task_coloring.hpp>
@@ -131,8 +132,8 @@ long newton_block_step(const LinearModelData<Scalar, Design>& data, PointwiseLos
 /// Minimises the kernel-coupled linear-model objective by block Newton
 /// sweeps over tasks from (W, b) (updated in place: W (d, T), b (T)).
 template <typename Scalar, typename Design>
-void block_newton(const LinearModelData<Scalar, Design>& data, PointwiseLoss loss, const Matrix<Scalar>& coupling,
-                  Scalar alpha, const SolverOptions& options, Matrix<Scalar>& W, Vector<Scalar>& b,
+void block_newton(const LinearModelData<Scalar, Design>& data, PointwiseLoss loss, const CouplingTerm<Scalar>& coupling,
+                  const SolverOptions& options, Matrix<Scalar>& W, Vector<Scalar>& b,
                   SolverResult<Scalar>& result) {
   using namespace block_newton_detail;
   const Index T = data.n_tasks();
@@ -164,14 +165,14 @@ void block_newton(const LinearModelData<Scalar, Design>& data, PointwiseLoss los
 
   // Relative KKT residual and objective at the current point (coupling part: O(d T^2)).
   auto measure = [&]() {
-    const Matrix<Scalar> WK = W * coupling;
+    const Matrix<Scalar> WK = coupling.times_coupling(W);
     double squared = 0, value = 0;
     for (Index t = 0; t < T; ++t) {
       const Scalar g_b = states[t].intercept_gradient;
-      squared += static_cast<double>((states[t].data_gradient + alpha * WK.col(t)).squaredNorm() + g_b * g_b);
+      squared += static_cast<double>((states[t].data_gradient + coupling.gradient(WK.col(t))).squaredNorm() + g_b * g_b);
       value += static_cast<double>(states[t].loss);
     }
-    value += static_cast<double>(alpha / 2 * W.cwiseProduct(WK).sum());
+    value += static_cast<double>(coupling.value(W, WK));
     return std::make_pair(scale > 0 ? std::sqrt(squared) / scale : 0.0, value);
   };
 
@@ -186,7 +187,7 @@ void block_newton(const LinearModelData<Scalar, Design>& data, PointwiseLoss los
   check_finite(scale, "block_newton", "the gradient at 0", 0);
   check_finite(residual, "block_newton", "the gradient", 0);
   check_finite(value, "block_newton", "the objective", 0);
-  const auto groups = independent_task_groups(coupling);
+  const auto groups = independent_task_groups(coupling.matrix());
   // A block whose gradient is this small cannot hold the sweep above tol.
   const double skip_below = 0.5 * options.tol * scale / std::sqrt(static_cast<double>(T));
   while (residual > options.tol && result.n_iter < options.max_iter) {
@@ -194,13 +195,11 @@ void block_newton(const LinearModelData<Scalar, Design>& data, PointwiseLoss los
       poll_interrupt();  // between groups, outside the parallel region
       // c_t = alpha (W K)_t - alpha K_tt w_t for the group, before any of it moves.
       const Index m = static_cast<Index>(group.size());
-      Matrix<Scalar> coupling_columns(T, m);
-      for (Index k = 0; k < m; ++k) coupling_columns.col(k) = coupling.col(group[k]);
-      Matrix<Scalar> from_others = alpha * (W * coupling_columns);
+      const Matrix<Scalar> from_others = coupling.gradient_columns(W, group);
       std::vector<double> group_passes(m, 0);
       parallel_for(m, n_threads, [&](Index k) {
         const Index t = group[k];
-        const Scalar ridge = alpha * coupling(t, t);
+        const Scalar ridge = coupling.diagonal(t);
         Vector<Scalar> c = from_others.col(k) - ridge * W.col(t);
         const Scalar g_b = states[t].intercept_gradient;
         const double block_norm = std::sqrt(static_cast<double>((states[t].data_gradient + ridge * W.col(t) + c).squaredNorm() + g_b * g_b));

@@ -38,6 +38,7 @@
 #include <multitask/common/interrupt.hpp>
 #include <multitask/common/parallel.hpp>
 #include <multitask/data/linear_model_data.hpp>
+#include <multitask/objectives/coupling_term.hpp>
 #include <multitask/objectives/sparsity_penalty.hpp>
 #include <multitask/solvers/solver_result.hpp>
 
@@ -126,8 +127,7 @@ template <typename Scalar>
 struct WorkingSetProblem {
   const std::vector<Matrix<Scalar>>& grams;  // 1 or T of (m, m), unweighted
   const Vector<Scalar>& weight;              // (T) s_t
-  const Matrix<Scalar>& coupling;            // (T, T)
-  Scalar alpha;
+  const CouplingTerm<Scalar>& coupling;      // alpha/2 tr(V K V^T)
   const SparsityPenalty& penalty;
   const Matrix<Scalar> start;     // (m, T) V0
   const Matrix<Scalar> gradient0; // (m, T) g0
@@ -144,7 +144,7 @@ struct WorkingSetProblem {
     } else {
       for (Index t = 0; t < D.cols(); ++t) out.col(t).noalias() = weight[t] * (grams[t] * D.col(t));
     }
-    if (alpha != 0) out.noalias() += alpha * D * coupling;
+    coupling.add_apply(D, out);
     return out;
   }
 
@@ -154,13 +154,13 @@ struct WorkingSetProblem {
   }
 
   /// Sweeps until a sweep sees every row's violation <= tol, or max_sweeps; returns the sweeps done.
-  int solve(double tol, int max_sweeps, double lambda_max_K, Matrix<Scalar>& V, Matrix<Scalar>& G) const {
+  int solve(double tol, int max_sweeps, double coupling_curvature, Matrix<Scalar>& V, Matrix<Scalar>& G) const {
     const Index m = V.rows(), T = V.cols();
     std::vector<double> step(m);
     for (Index k = 0; k < m; ++k) {
       double curvature = 0;  // a majoriser of the row's Hessian diag_t(s_t G_t[k, k]) + alpha K
       for (Index t = 0; t < T; ++t) curvature = std::max(curvature, static_cast<double>(weight[t] * gram(t)(k, k)));
-      curvature += static_cast<double>(alpha) * lambda_max_K;
+      curvature += coupling_curvature;  // alpha lambda_max(K)
       step[k] = curvature > 0 ? 1 / curvature : 0;
     }
     std::vector<Matrix<Scalar>> history{V};
@@ -183,7 +183,7 @@ struct WorkingSetProblem {
         } else {
           for (Index t = 0; t < T; ++t) G.col(t) += (weight[t] * delta[t]) * grams[t].col(k);
         }
-        if (alpha != 0) G.row(k) += (alpha * (coupling * delta)).transpose();
+        if (coupling.alpha() != 0) G.row(k) += coupling.row_change(delta).transpose();
       }
       ++sweeps;
       check_finite(sweep_violation, "bcd", "the optimality violation", sweeps);
@@ -225,10 +225,11 @@ struct WorkingSetProblem {
 /// The stopping rule is the relative duality gap gap / P(0) <= tol;
 /// result.residual is the relative KKT residual ||dist(-G, d Omega(W))|| / ||G(0)||.
 template <typename Scalar, typename Design>
-void feature_bcd(const LinearModelData<Scalar, Design>& data, const Matrix<Scalar>& coupling, Scalar alpha,
-             const SparsityPenalty& penalty, const SolverOptions& options, Matrix<Scalar>& W,
+void feature_bcd(const LinearModelData<Scalar, Design>& data, const CouplingTerm<Scalar>& coupling,
+                 const SparsityPenalty& penalty, const SolverOptions& options, Matrix<Scalar>& W,
              SolverResult<Scalar>& result) {
   using namespace feature_bcd_detail;
+  const Scalar alpha = coupling.alpha();
   const Index d = data.n_features(), T = data.n_tasks();
   const int n_threads = threads_for_work(4 * data.total_entries(), options.n_threads);
   require(penalty.active() && penalty.row_separable(), "the row solver needs an l1 or l21 penalty (no trace norm)");
@@ -286,12 +287,11 @@ void feature_bcd(const LinearModelData<Scalar, Design>& data, const Matrix<Scala
       state.gradient.middleCols(first, width).noalias() = -(X.transpose() * R);
       for (Index k = 0; k < width; ++k) state.gradient.col(first + k) *= data.sample_weight[first + k];
     });
-    state.gradient.noalias() += alpha * W * coupling;
+    coupling.add_apply(W, state.gradient);
     passes += 2;
   };
 
-  const double lambda_max_K = coupling.rows() ? static_cast<double>(
-      Eigen::SelfAdjointEigenSolver<Matrix<Scalar>>(coupling, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff()) : 0.0;
+  const double coupling_curvature = coupling.curvature_bound();
 
   // Column norms of the centred designs, for screening (alpha = 0 only).
   const bool screening = alpha == 0;
@@ -326,8 +326,8 @@ void feature_bcd(const LinearModelData<Scalar, Design>& data, const Matrix<Scala
     evaluate(W);
     if (gradient_scale == 0 && result.objective_history.empty()) gradient_scale = static_cast<double>(state.gradient.norm());
     // Primal, dual, gap.
-    const Matrix<Scalar> WK = W * coupling;
-    const double coupling_term = static_cast<double>(W.cwiseProduct(WK).sum());
+    const Matrix<Scalar> WK = coupling.times_coupling(W);
+    const double coupling_term = static_cast<double>(coupling.quadratic_form(W, WK));
     double data_term = 0, dual_linear = 0, dual_quadratic = 0;
     for (Index t = 0; t < T; ++t) {
       const double s = data.sample_weight[t];
@@ -422,8 +422,8 @@ void feature_bcd(const LinearModelData<Scalar, Design>& data, const Matrix<Scala
       Wws.row(k) = W.row(working_set[k]);
       Gws.row(k) = state.gradient.row(working_set[k]);
     }
-    WorkingSetProblem<Scalar> problem{grams, data.sample_weight, coupling, alpha, penalty, Wws, Gws};
-    result.n_iter += problem.solve(kInnerFraction * max_violation, options.max_iter - result.n_iter, lambda_max_K, Wws, Gws);
+    WorkingSetProblem<Scalar> problem{grams, data.sample_weight, coupling, penalty, Wws, Gws};
+    result.n_iter += problem.solve(kInnerFraction * max_violation, options.max_iter - result.n_iter, coupling_curvature, Wws, Gws);
     for (Index k = 0; k < m; ++k) W.row(working_set[k]) = Wws.row(k);
   }
   result.intercept.resize(T);
