@@ -5,7 +5,7 @@
 // at x (generalised for the squared hinge), a direction from preconditioned CG
 // with its diagonal (truncated_newton.hpp), and an Armijo line search on F.
 // The coupling enters every CG product exactly, so strongly coupled tasks cost
-// no more iterations than independent ones (block Gauss-Seidel, "bcd", slows
+// no more iterations than independent ones (block Gauss-Seidel, "block_newton", slows
 // down as the coupling grows relative to the data curvature). Products are
 // parallel over tasks. Per iteration: 2 passes for the curvature and its
 // diagonal, 2 per CG iteration, 2 per line-search trial (value and gradient).
