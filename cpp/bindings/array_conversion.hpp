@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <multitask/common/types.hpp>
+#include <multitask/common/solve_report.hpp>
 #include <multitask/solvers/solver_result.hpp>
 
 namespace multitask::bindings {
@@ -88,18 +89,25 @@ CArray<Scalar> vector_array(const Vector<Scalar>& v) {
   return out;
 }
 
+/// The report every solver gives (solver, n_iter, converged, residual), as the
+/// first entries of the dict the Python estimators read.
+inline py::dict report_dict(const SolveReport& report) {
+  py::dict out;
+  out["solver"] = report.solver;
+  out["n_iter"] = report.n_iter;
+  out["converged"] = report.converged;
+  out["residual"] = report.residual;
+  return out;
+}
+
 /// The fitted model and solver report as the dict the Python estimators read.
 template <typename Scalar>
 py::dict result_dict(const SolverResult<Scalar>& result) {
-  py::dict out;
+  py::dict out = report_dict(result);
   out["coef"] = coef_array(result.coef);
   out["intercept"] = vector_array(result.intercept);
-  out["n_iter"] = result.n_iter;
-  out["converged"] = result.converged;
-  out["residual"] = result.residual;
   out["data_passes"] = result.data_passes;
   out["objective_history"] = py::array_t<double>(result.objective_history.size(), result.objective_history.data());
-  out["solver"] = result.solver;
   out["preconditioner"] = result.preconditioner;
   out["dual_gap"] = result.dual_gap;
   out["dual_gap_scale"] = result.dual_gap_scale;  // tol bounds dual_gap / dual_gap_scale

@@ -34,19 +34,10 @@ py::dict fit(const py::object& X_obj, const py::object& gram_obj, const std::str
   options.n_threads = n_threads;
   options.max_cache_bytes = max_cache_bytes;
 
-  KernelRidgeResult<Scalar> result;
-  {
-    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
-    py::gil_scoped_release release;
-    result = fit_kernel_ridge(problem, options);
-  }
-  py::dict out;
+  const KernelRidgeResult<Scalar> result = call_core([&] { return fit_kernel_ridge(problem, options); });
+  py::dict out = report_dict(result);
   out["dual_coef"] = vector_array(result.dual_coef);
   out["intercept"] = vector_array(result.intercept);
-  out["n_iter"] = result.n_iter;
-  out["converged"] = result.converged;
-  out["residual"] = result.residual;
-  out["solver"] = result.solver;
   out["gram"] = result.gram;
   return out;
 }
@@ -65,12 +56,12 @@ CArray<Scalar> kernel_values(const py::object& X1_obj, const py::object& X2_obj,
   auto compute = [&](const auto& A, const auto& B) {
     require(A.cols() == B.cols(), "X1 and X2 must have the same number of features");
     require(W_obj.is_none() || W.rows() == B.rows(), "weights must have one row per row of X2");
-    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
-    py::gil_scoped_release release;
-    if (W_obj.is_none())
-      kernel_matrix<Scalar>(kernel, A, B, values, n_threads);
-    else
-      kernel_expansion<Scalar>(kernel, A, B, W, values, n_threads);
+    call_core([&] {
+      if (W_obj.is_none())
+        kernel_matrix<Scalar>(kernel, A, B, values, n_threads);
+      else
+        kernel_expansion<Scalar>(kernel, A, B, W, values, n_threads);
+    });
   };
   if (sparse)
     compute(sparse_design<Scalar>(X1_obj, "X1", keep), sparse_design<Scalar>(X2_obj, "X2", keep));

@@ -35,12 +35,7 @@ py::dict fit_path(const py::object& X_obj, const py::object& gram_obj, const std
   require(alphas_array.ndim() == 1, "alphas must be 1-D");
   const auto view = checked_vector<double>(alphas_array, "alphas");
   const Vector<double> alphas = vector_view(view);
-  KernelRidgePath<double> path;
-  {
-    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
-    py::gil_scoped_release release;
-    path = fit_kernel_ridge_path(problem, alphas, method, n_threads);
-  }
+  const KernelRidgePath<double> path = call_core([&] { return fit_kernel_ridge_path(problem, alphas, method, n_threads); });
   py::dict out;
   out["dual_coefs"] = per_alpha_rows(path.dual_coefs);
   out["intercepts"] = per_alpha_rows(path.intercepts);

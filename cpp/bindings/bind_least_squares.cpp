@@ -48,14 +48,9 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
   options.max_iter = max_iter;
   options.n_threads = n_threads;
 
-  SolverResult<Scalar> result;
-  {
-    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
-    py::gil_scoped_release release;
-    result = fit_least_squares(data, K, static_cast<Scalar>(alpha), solver, options,
-                               has_warm_start ? &initial : nullptr);
-  }
-  return result_dict(result);
+  return result_dict(call_core([&] {
+    return fit_least_squares(data, K, static_cast<Scalar>(alpha), solver, options, has_warm_start ? &initial : nullptr);
+  }));
 }
 
 }  // namespace

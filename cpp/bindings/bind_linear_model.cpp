@@ -41,7 +41,7 @@ auto with_linear_model_data(const py::list& X_list, const py::list& y_list, cons
     data.fit_intercept = fit_intercept;
   };
   if (is_sparse_block(X_list[0])) {
-    LinearModelData<Scalar, SparseDesign<Scalar>> data;
+    TaskBlocks<Scalar, SparseDesign<Scalar>> data;
     for (Index t = 0; t < T; ++t) {
       require(is_sparse_block(X_list[t]), "X must be all sparse or all dense blocks");
       data.X.push_back(sparse_design<Scalar>(X_list[t], "X[" + std::to_string(t) + "]", keep));
@@ -49,7 +49,7 @@ auto with_linear_model_data(const py::list& X_list, const py::list& y_list, cons
     fill_common(data);
     return body(data);
   }
-  LinearModelData<Scalar, DenseDesign<Scalar>> data;
+  TaskBlocks<Scalar, DenseDesign<Scalar>> data;
   for (Index t = 0; t < T; ++t) {
     data.X.push_back(dense_design<Scalar>(X_list[t], "X", keep));
   }
@@ -81,15 +81,11 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
   options.max_iter = max_iter;
   options.n_threads = n_threads;
   return with_linear_model_data<Scalar>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
-    SolverResult<Scalar> result;
-    {
-      CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
-      py::gil_scoped_release release;
-      result = fit_linear_model(data, pointwise_loss, K, static_cast<Scalar>(alpha), penalty, solver, options,
+    return result_dict(call_core([&] {
+      return fit_linear_model(data, pointwise_loss, K, static_cast<Scalar>(alpha), penalty, solver, options,
                               warm_coef.is_none() ? nullptr : &initial_coef,
                               warm_intercept.is_none() ? nullptr : &initial_intercept);
-    }
-    return result_dict(result);
+    }));
   });
 }
 
@@ -109,16 +105,28 @@ py::tuple unpacked_parameters(const Vector<double>& x, Index d, Index T) {
   return py::make_tuple(coef_array(W), vector_array<double>(x.tail(T)));
 }
 
-py::tuple objective(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
-                    const py::array_t<double>& coupling, double alpha, bool fit_intercept, const std::string& loss,
-                    double loss_parameter, const py::object& coef, const py::object& intercept) {
-  const Index T = static_cast<Index>(X_list.size());
-  const Matrix<double> K = coupling_matrix<double>(coupling, T);
-  const Vector<double> x = packed_parameters(coef, intercept, T);
+/// body(objective, data) with the linear-model objective over the given data
+/// (float64, one thread): what the test bindings below evaluate.
+template <typename Body>
+py::tuple with_objective(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
+                         const py::array_t<double>& coupling, double alpha, bool fit_intercept,
+                         const std::string& loss, double loss_parameter, Body&& body) {
+  const Matrix<double> K = coupling_matrix<double>(coupling, static_cast<Index>(X_list.size()));
   return with_linear_model_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
     const PointwiseLoss pointwise_loss = PointwiseLoss::from_name(loss, loss_parameter);
     data.validate(pointwise_loss.sign_labels());
     LinearModelObjective objective(data, pointwise_loss, K, alpha, 1);
+    return body(objective, data);
+  });
+}
+
+py::tuple objective(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
+                    const py::array_t<double>& coupling, double alpha, bool fit_intercept, const std::string& loss,
+                    double loss_parameter, const py::object& coef, const py::object& intercept) {
+  const Index T = static_cast<Index>(X_list.size());
+  const Vector<double> x = packed_parameters(coef, intercept, T);
+  return with_objective(X_list, y_list, sample_weight, coupling, alpha, fit_intercept, loss, loss_parameter,
+                        [&](auto& objective, const auto& data) {
     Vector<double> gradient;
     const double value = objective.value_and_gradient(x, gradient);
     const py::tuple parts = unpacked_parameters(gradient, data.n_features(), T);
@@ -132,13 +140,10 @@ py::tuple hessian_product(const py::list& X_list, const py::list& y_list, const 
                           const py::object& intercept,
                           const py::object& direction_coef, const py::object& direction_intercept) {
   const Index T = static_cast<Index>(X_list.size());
-  const Matrix<double> K = coupling_matrix<double>(coupling, T);
   const Vector<double> x = packed_parameters(coef, intercept, T);
   const Vector<double> v = packed_parameters(direction_coef, direction_intercept, T);
-  return with_linear_model_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
-    const PointwiseLoss pointwise_loss = PointwiseLoss::from_name(loss, loss_parameter);
-    data.validate(pointwise_loss.sign_labels());
-    LinearModelObjective objective(data, pointwise_loss, K, alpha, 1);
+  return with_objective(X_list, y_list, sample_weight, coupling, alpha, fit_intercept, loss, loss_parameter,
+                        [&](auto& objective, const auto& data) {
     Vector<double> product;
     objective.hessian_product(x, v, product);
     return unpacked_parameters(product, data.n_features(), T);

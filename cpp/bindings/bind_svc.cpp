@@ -40,18 +40,10 @@ py::dict fit_svc(const py::object& X_obj, const py::object& gram_obj, const std:
   options.cache_bytes = cache_bytes;
   options.shrinking = shrinking;
   options.n_threads = n_threads;
-  SvcResult result;
-  {
-    CoreCallScope core_call;  // Ctrl-C stops the core; one BLAS thread
-    py::gil_scoped_release release;
-    result = solve_svc_dual(problem, options);
-  }
-  py::dict out;
-  out["alpha"] = vector_array(result.alpha);
+  const SvcResult result = call_core([&] { return solve_svc_dual(problem, options); });
+  py::dict out = report_dict(result);
+  out["dual"] = vector_array(result.dual);
   out["intercept"] = vector_array(result.intercept);
-  out["n_iter"] = result.n_iter;
-  out["converged"] = result.converged;
-  out["violation"] = result.violation;
   return out;
 }
 
@@ -62,7 +54,7 @@ void bind_svc(py::module_& m) {
         py::arg("degree"), py::arg("task_kernel"), py::arg("offsets"), py::arg("shared"), py::arg("y"),
         py::arg("upper"), py::arg("intercept"), py::arg("tol"), py::arg("max_iter"), py::arg("cache_bytes"),
         py::arg("shrinking"), py::arg("n_threads"),
-        "Multi-task SVM in the dual (float64); returns a dict (alpha, intercept, n_iter, converged, violation).");
+        "Multi-task SVM in the dual (float64); returns a dict (solver, n_iter, converged, residual, dual, intercept).");
 }
 
 }  // namespace multitask::bindings

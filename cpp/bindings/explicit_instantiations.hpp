@@ -20,7 +20,7 @@
 // instantiation, an empty prefix defines it.
 #define MULTITASK_INSTANTIATE_FIT_LINEAR_MODEL(prefix, Scalar, Design)                                              \
   prefix template SolverResult<Scalar> fit_linear_model(                                                            \
-      const LinearModelData<Scalar, Design<Scalar>>&, PointwiseLoss, const Matrix<Scalar>&, Scalar,              \
+      const TaskBlocks<Scalar, Design<Scalar>>&, PointwiseLoss, const Matrix<Scalar>&, Scalar,              \
       const SparsityPenalty&, std::string, const SolverOptions&, const Matrix<Scalar>*, const Vector<Scalar>*);
 #define MULTITASK_INSTANTIATE_FIT_LEAST_SQUARES(prefix, Scalar)                                                    \
   prefix template SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>&, const Matrix<Scalar>&, Scalar, \

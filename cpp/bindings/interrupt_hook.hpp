@@ -42,10 +42,8 @@ class SingleThreadedBlas {
 };
 
 /// The scope of one call into the core: Ctrl-C stops it (on the calling thread)
-/// and the BLAS runs single-threaded. Open it before releasing the GIL:
-///     CoreCallScope core_call;
-///     py::gil_scoped_release release;
-///     result = solve(...);
+/// and the BLAS runs single-threaded. Open it before releasing the GIL, as
+/// call_core does.
 class CoreCallScope : public InterruptScope {
  public:
   CoreCallScope() : InterruptScope(&check_python_signals) {}
@@ -53,5 +51,13 @@ class CoreCallScope : public InterruptScope {
  private:
   SingleThreadedBlas blas_threads_;
 };
+
+/// body() run in the core: under a CoreCallScope, with the GIL released; its result.
+template <typename Body>
+auto call_core(Body&& body) {
+  CoreCallScope core_call;
+  pybind11::gil_scoped_release release;
+  return body();
+}
 
 }  // namespace multitask::bindings

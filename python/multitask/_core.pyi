@@ -8,38 +8,36 @@ from typing import Any, Protocol, Sequence, TypedDict, Union
 import numpy as np
 from numpy.typing import NDArray
 
-# A task's design: a C-contiguous (n_t, d) array, or CSR as (data, indices, indptr, n_features).
+# A design (a task's rows, or a kernel machine's inputs): a C-contiguous (n, d) array, or CSR as
+# (data, indices, indptr, n_features) with int32 indices.
 DesignBlock = Union[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.int32], NDArray[np.int32], int]]
 
-class LinearFitResult(TypedDict):
-    coef: NDArray[np.floating[Any]]  # (T, d)
-    intercept: NDArray[np.floating[Any]]  # (T,)
+class SolveReport(TypedDict):
+    """What every fit reports (C++ SolveReport): the solver that ran and its final convergence measure."""
+
+    solver: str
     n_iter: int
     converged: bool
-    residual: float  # relative KKT residual
+    residual: float  # the quantity tol bounds: relative KKT residual, cg's relative residual, SVM KKT violation
+
+class LinearFitResult(SolveReport):
+    coef: NDArray[np.floating[Any]]  # (T, d)
+    intercept: NDArray[np.floating[Any]]  # (T,)
     data_passes: int
     objective_history: NDArray[np.float64]
-    solver: str
     preconditioner: str
     dual_gap: float  # row solver only, else NaN
     dual_gap_scale: float  # P(0): the row solver stops on dual_gap / dual_gap_scale <= tol
     screened: NDArray[np.bool_]
 
-class KernelRidgeResult(TypedDict):
+class KernelRidgeResult(SolveReport):
     dual_coef: NDArray[np.floating[Any]]
     intercept: NDArray[np.floating[Any]]
-    n_iter: int
-    converged: bool
-    residual: float
-    solver: str
-    gram: bool
+    gram: str  # cg only: how M was applied ("kronecker", "cached", "on_the_fly")
 
-class SVCResult(TypedDict):
-    alpha: NDArray[np.float64]
+class SVCResult(SolveReport):
+    dual: NDArray[np.float64]  # the dual variables a_i
     intercept: NDArray[np.float64]
-    n_iter: int
-    converged: bool
-    violation: float
 
 class KernelRidgePathResult(TypedDict):
     dual_coefs: NDArray[np.float64]
@@ -85,33 +83,33 @@ class CoreModule(Protocol):
     ) -> float: ...
     def row_dual_norm(self, v: NDArray[np.float64], *, l1: float, l21: float) -> float: ...
     def fit_kernel_ridge_f64(
-        self, *, X: NDArray[np.float64] | None, gram: NDArray[np.float64] | None, kernel: str, gamma: float,
+        self, *, X: DesignBlock | None, gram: NDArray[np.float64] | None, kernel: str, gamma: float,
         coef0: float, degree: int, task_kernel: NDArray[np.float64], offsets: list[int], shared: bool,
         ridge: NDArray[np.float64], y: NDArray[np.float64], fit_intercept: bool, solver: str, tol: float,
         max_iter: int, n_threads: int, max_cache_bytes: float,
     ) -> KernelRidgeResult: ...
     def fit_kernel_ridge_f32(
-        self, *, X: NDArray[np.float32] | None, gram: NDArray[np.float32] | None, kernel: str, gamma: float,
+        self, *, X: DesignBlock | None, gram: NDArray[np.float32] | None, kernel: str, gamma: float,
         coef0: float, degree: int, task_kernel: NDArray[np.float64], offsets: list[int], shared: bool,
         ridge: NDArray[np.float64], y: NDArray[np.float32], fit_intercept: bool, solver: str, tol: float,
         max_iter: int, n_threads: int, max_cache_bytes: float,
     ) -> KernelRidgeResult: ...
     def kernel_values_f64(
-        self, *, X1: NDArray[np.float64], X2: NDArray[np.float64], kernel: str, gamma: float, coef0: float,
+        self, *, X1: DesignBlock, X2: DesignBlock, kernel: str, gamma: float, coef0: float,
         degree: int, weights: NDArray[np.float64] | None, n_threads: int,
     ) -> NDArray[np.float64]: ...
     def kernel_values_f32(
-        self, *, X1: NDArray[np.float32], X2: NDArray[np.float32], kernel: str, gamma: float, coef0: float,
+        self, *, X1: DesignBlock, X2: DesignBlock, kernel: str, gamma: float, coef0: float,
         degree: int, weights: NDArray[np.float32] | None, n_threads: int,
     ) -> NDArray[np.float32]: ...
     def kernel_ridge_path_f64(
-        self, *, X: NDArray[np.float64] | None, gram: NDArray[np.float64] | None, kernel: str, gamma: float,
+        self, *, X: DesignBlock | None, gram: NDArray[np.float64] | None, kernel: str, gamma: float,
         coef0: float, degree: int, task_kernel: NDArray[np.float64], offsets: list[int], shared: bool,
         unit_ridge: NDArray[np.float64], y: NDArray[np.float64], fit_intercept: bool, alphas: NDArray[np.float64],
         method: str, n_threads: int,
     ) -> KernelRidgePathResult: ...
     def fit_svc(
-        self, *, X: NDArray[np.float64] | None, gram: NDArray[np.float64] | None, kernel: str, gamma: float,
+        self, *, X: DesignBlock | None, gram: NDArray[np.float64] | None, kernel: str, gamma: float,
         coef0: float, degree: int, task_kernel: NDArray[np.float64], offsets: list[int], shared: bool,
         y: NDArray[np.float64], upper: NDArray[np.float64], intercept: str, tol: float, max_iter: int,
         cache_bytes: float, shrinking: bool, n_threads: int,

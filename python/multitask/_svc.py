@@ -232,12 +232,13 @@ class MultiTaskSVC(ClassifierMixin, KernelExpansionMixin, BaseEstimator):
             n_threads=effective_n_threads(self.n_jobs),
         )
         blocks, order = problem.blocks, problem.order
-        support_sorted = np.flatnonzero(result["alpha"] > 0)
-        violation = float(result["violation"])
-        outcome = SolverOutcome("dual_cd", int(result["n_iter"]), bool(result["converged"]), "KKT violation",
-                                violation, float(self.tol))
+        dual = result["dual"]  # the dual variables a_i (not the regularisation strength alpha)
+        support_sorted = np.flatnonzero(dual > 0)
+        violation = float(result["residual"])
+        outcome = SolverOutcome(str(result["solver"]), int(result["n_iter"]), bool(result["converged"]),
+                                "KKT violation", violation, float(self.tol))
         attributes = {
-            **self._expansion_attributes(y_signed * result["alpha"], result["intercept"], problem),  # c_i = y_i a_i
+            **self._expansion_attributes(y_signed * dual, result["intercept"], problem),  # c_i = y_i a_i
             "classes_": classes,
             "kkt_residual_": violation,
             "support_": support_sorted if blocks.form != "long" else np.sort(order[support_sorted]),

@@ -36,7 +36,7 @@ std::string choose_linear_model_solver(PointwiseLoss loss, const SparsityPenalty
 /// working sets), "newton" (no penalty) or "gradient"
 /// (proximal with a penalty). warm_coef (d, T) and warm_intercept (T): optional start.
 template <typename Scalar, typename Design>
-SolverResult<Scalar> fit_linear_model(const LinearModelData<Scalar, Design>& data, PointwiseLoss loss,
+SolverResult<Scalar> fit_linear_model(const TaskBlocks<Scalar, Design>& data, PointwiseLoss loss,
                                       const Matrix<Scalar>& coupling, Scalar alpha, const SparsityPenalty& penalty,
                                       std::string solver, const SolverOptions& options,
                                       const Matrix<Scalar>* warm_coef, const Vector<Scalar>* warm_intercept) {

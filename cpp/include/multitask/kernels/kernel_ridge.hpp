@@ -17,6 +17,7 @@
 #include <string>
 
 #include <multitask/common/interrupt.hpp>
+#include <multitask/common/solve_report.hpp>
 #include <multitask/kernels/kronecker_dual.hpp>
 #include <multitask/kernels/multitask_gram.hpp>
 #include <multitask/kernels/solve_dual_cg.hpp>
@@ -35,13 +36,14 @@ struct KernelRidgeProblem {
 };
 
 template <typename Scalar>
-struct KernelRidgeResult {
+struct KernelRidgeResult : SolveReport {  // residual: cg's final relative residual, NaN for a direct solve
+  KernelRidgeResult() {
+    n_iter = 1;
+    converged = true;
+    residual = std::numeric_limits<double>::quiet_NaN();
+  }
   Vector<Scalar> dual_coef;  // (N) c, task by task
   Vector<Scalar> intercept;  // (T) b (zeros without intercept)
-  int n_iter = 1;
-  bool converged = true;
-  double residual = std::numeric_limits<double>::quiet_NaN();  // cg only: final relative residual
-  std::string solver;
   std::string gram;          // cg only: how M was applied ("kronecker", "cached", "on_the_fly")
 };
 
@@ -143,9 +145,7 @@ void solve_kernel_ridge_cg(const KernelRidgeProblem<Scalar>& problem, const Kern
   const DualIterationReport report =
       solve_dual_cg(*gram, problem.ridge, layout, problem.y, problem.fit_intercept, options.tol, options.max_iter,
                     result.dual_coef, result.intercept);
-  result.n_iter = report.n_iter;
-  result.converged = report.converged;
-  result.residual = report.residual;
+  static_cast<SolveReport&>(result) = SolveReport{result.solver, report.n_iter, report.converged, report.residual};
 }
 
 /// InvalidArgument unless the problem's shapes are consistent and every ridge is > 0.

@@ -5,16 +5,13 @@
 #include <cmath>
 
 #include <multitask/common/interrupt.hpp>
+#include <multitask/common/solve_report.hpp>
 #include <multitask/kernels/multitask_gram.hpp>
 
 namespace multitask {
 
-/// What the iterative dual solver reports.
-struct DualIterationReport {
-  int n_iter = 0;
-  bool converged = false;
-  double residual = 0;  // final relative residual (below)
-};
+/// What the iterative dual solver reports (residual: the final relative residual, below).
+using DualIterationReport = SolveReport;
 
 /// Solves A c = y with A = M + diag(ridge_{task(i)}) (M applied by `gram`), or,
 /// with intercepts, the bordered system

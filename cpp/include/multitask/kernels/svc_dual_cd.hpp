@@ -37,6 +37,7 @@
 #include <string>
 
 #include <multitask/common/interrupt.hpp>
+#include <multitask/common/solve_report.hpp>
 #include <multitask/kernels/svc_kernel_rows.hpp>
 
 namespace multitask {
@@ -60,12 +61,10 @@ struct SvcOptions {
   int n_threads = 1;
 };
 
-struct SvcResult {
-  Vector<double> alpha;      // (N) a, task by task
+struct SvcResult : SolveReport {  // residual: the final max_g (m_g - M_g), or largest projected gradient
+  SvcResult() { solver = "dual_cd"; }
+  Vector<double> dual;       // (N) the dual variables a, task by task
   Vector<double> intercept;  // (T) b_t (zeros without intercept)
-  long long n_iter = 0;
-  bool converged = false;
-  double violation = 0;      // final max_g (m_g - M_g), or largest projected gradient
 };
 
 inline SvcIntercept svc_intercept_from_name(const std::string& name) {
@@ -140,13 +139,13 @@ class SvcDualSolver {
     }
     if (rows_.n_active() < N) reactivate_all();
     check_gradient(result.n_iter);
-    result.violation = select();
+    result.residual = select();
     result.intercept = intercepts();
-    check_finite(result.violation, "dual_cd", "the KKT violation", result.n_iter);
+    check_finite(result.residual, "dual_cd", "the KKT violation", result.n_iter);
     check_all_finite(result.intercept, "dual_cd", "the intercepts", result.n_iter);
     check_all_finite(alpha_, "dual_cd", "the dual coefficients", result.n_iter);
-    result.alpha.resize(N);
-    for (Index p = 0; p < N; ++p) result.alpha[rows_.sample()[p]] = alpha_[p];
+    result.dual.resize(N);
+    for (Index p = 0; p < N; ++p) result.dual[rows_.sample()[p]] = alpha_[p];
     return result;
   }
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include <multitask/common/parallel.hpp>
-#include <multitask/data/linear_model_data.hpp>
+#include <multitask/data/task_blocks.hpp>
 #include <multitask/objectives/coupling_term.hpp>
 #include <multitask/objectives/pointwise_losses.hpp>
 
@@ -24,7 +24,7 @@ namespace multitask {
 template <typename Scalar, typename Design>
 class LinearModelObjective {
  public:
-  LinearModelObjective(const LinearModelData<Scalar, Design>& data, PointwiseLoss loss,
+  LinearModelObjective(const TaskBlocks<Scalar, Design>& data, PointwiseLoss loss,
                           const Matrix<Scalar>& coupling, Scalar alpha, int n_threads)
       : data_(data), loss_(loss), coupling_(coupling, alpha) {
     n_threads_ = threads_for_work(4 * data.total_entries(), n_threads);
@@ -117,7 +117,7 @@ class LinearModelObjective {
     return task_loss.sum() + coupling_.value(W, WK);
   }
 
-  const LinearModelData<Scalar, Design>& data_;
+  const TaskBlocks<Scalar, Design>& data_;
   PointwiseLoss loss_;
   CouplingTerm<Scalar> coupling_;
   int n_threads_;

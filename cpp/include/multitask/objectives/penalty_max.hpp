@@ -15,7 +15,7 @@
 #include <algorithm>
 #include <string>
 
-#include <multitask/data/linear_model_data.hpp>
+#include <multitask/data/task_blocks.hpp>
 #include <multitask/linalg/thin_svd.hpp>
 #include <multitask/objectives/pointwise_losses.hpp>
 #include <multitask/objectives/sparsity_penalty.hpp>
@@ -24,7 +24,7 @@ namespace multitask {
 
 /// G0 (d, T) of the file comment.
 template <typename Scalar, typename Design>
-Matrix<double> gradient_at_zero(const LinearModelData<Scalar, Design>& data, const PointwiseLoss& loss) {
+Matrix<double> gradient_at_zero(const TaskBlocks<Scalar, Design>& data, const PointwiseLoss& loss) {
   const Index T = data.n_tasks(), d = data.n_features();
   Matrix<double> G0(d, T);
   for (Index t = 0; t < T; ++t) {

@@ -22,7 +22,7 @@
 
 #include <multitask/common/interrupt.hpp>
 #include <multitask/common/parallel.hpp>
-#include <multitask/data/linear_model_data.hpp>
+#include <multitask/data/task_blocks.hpp>
 #include <multitask/objectives/coupling_term.hpp>
 #include <multitask/objectives/pointwise_losses.hpp>
 #include <multitask/solvers/solver_result.hpp>
@@ -44,7 +44,7 @@ struct TaskState {
 
 /// Recomputes loss and data gradient of task t from its margins (one pass).
 template <typename Scalar, typename Design>
-void refresh_gradient(const LinearModelData<Scalar, Design>& data, PointwiseLoss loss, Index t,
+void refresh_gradient(const TaskBlocks<Scalar, Design>& data, PointwiseLoss loss, Index t,
                       TaskState<Scalar>& state) {
   const Scalar s = data.sample_weight[t];
   Vector<Scalar> first;
@@ -59,7 +59,7 @@ void refresh_gradient(const LinearModelData<Scalar, Design>& data, PointwiseLoss
 /// The block's parameters are packed as [w; b] (d + 1); without intercept the b
 /// entries of the gradient and of every Hessian product are 0, so b stays put.
 template <typename Scalar, typename Design>
-long newton_block_step(const LinearModelData<Scalar, Design>& data, PointwiseLoss loss, Scalar diagonal_coupling,
+long newton_block_step(const TaskBlocks<Scalar, Design>& data, PointwiseLoss loss, Scalar diagonal_coupling,
                        const Vector<Scalar>& coupling_from_others, double gradient_scale, Index t,
                        Matrix<Scalar>& W, Scalar& b, TaskState<Scalar>& state) {
   using namespace truncated_newton;
@@ -132,7 +132,7 @@ long newton_block_step(const LinearModelData<Scalar, Design>& data, PointwiseLos
 /// Minimises the kernel-coupled linear-model objective by block Newton
 /// sweeps over tasks from (W, b) (updated in place: W (d, T), b (T)).
 template <typename Scalar, typename Design>
-void block_newton(const LinearModelData<Scalar, Design>& data, PointwiseLoss loss, const CouplingTerm<Scalar>& coupling,
+void block_newton(const TaskBlocks<Scalar, Design>& data, PointwiseLoss loss, const CouplingTerm<Scalar>& coupling,
                   const SolverOptions& options, Matrix<Scalar>& W, Vector<Scalar>& b,
                   SolverResult<Scalar>& result) {
   using namespace block_newton_detail;

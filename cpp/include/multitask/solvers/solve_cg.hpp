@@ -21,11 +21,7 @@ void solve_cg(const CoupledSystem<Scalar>& system, const SolverOptions& options,
   const Matrix<Scalar>& C = system.rhs();
   const double rhs_norm = C.norm();
   Matrix<Scalar>& W = result.coef;
-  if (rhs_norm == 0) {  // C = 0: the optimum is W = 0, whatever the start
-    W.setZero();
-    result.converged = true;
-    return;
-  }
+  if (solved_at_zero_rhs(rhs_norm, result)) return;
   const std::unique_ptr<Preconditioner<Scalar>> preconditioner = choose_preconditioner(system);
   result.preconditioner = preconditioner->name();
   auto precondition = [&](const Matrix<Scalar>& R, Matrix<Scalar>& Z) { preconditioner->apply(R, Z); };

@@ -37,7 +37,7 @@
 
 #include <multitask/common/interrupt.hpp>
 #include <multitask/common/parallel.hpp>
-#include <multitask/data/linear_model_data.hpp>
+#include <multitask/data/task_blocks.hpp>
 #include <multitask/objectives/coupling_term.hpp>
 #include <multitask/objectives/sparsity_penalty.hpp>
 #include <multitask/solvers/solver_result.hpp>
@@ -225,7 +225,7 @@ struct WorkingSetProblem {
 /// The stopping rule is the relative duality gap gap / P(0) <= tol;
 /// result.residual is the relative KKT residual ||dist(-G, d Omega(W))|| / ||G(0)||.
 template <typename Scalar, typename Design>
-void feature_bcd(const LinearModelData<Scalar, Design>& data, const CouplingTerm<Scalar>& coupling,
+void feature_bcd(const TaskBlocks<Scalar, Design>& data, const CouplingTerm<Scalar>& coupling,
                  const SparsityPenalty& penalty, const SolverOptions& options, Matrix<Scalar>& W,
              SolverResult<Scalar>& result) {
   using namespace feature_bcd_detail;

@@ -38,11 +38,7 @@ void solve_task_bcd(const CoupledSystem<Scalar>& system, const SolverOptions& op
   const Matrix<Scalar>& C = system.rhs();
   const double rhs_norm = C.norm();
   Matrix<Scalar>& W = result.coef;
-  if (rhs_norm == 0) {  // C = 0: the optimum is W = 0, whatever the start
-    W.setZero();
-    result.converged = true;
-    return;
-  }
+  if (solved_at_zero_rhs(rhs_norm, result)) return;
   const std::vector<BlockFactor<Scalar>> factors = diagonal_block_factors(system);
   Matrix<Scalar> HW(d, T);
   auto residual_and_objective = [&]() {

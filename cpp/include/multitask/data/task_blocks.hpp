@@ -1,5 +1,5 @@
-// A read-only view of multi-task data for the solvers on the data themselves:
-// one design block per task (dense row-major or sparse CSR, mapped over the
+// The one view of multi-task data the solvers read (TaskData specialises it
+// for the squared loss on dense designs): one design block per task (dense row-major or sparse CSR, mapped over the
 // caller's buffers, never copied or densified), labels in {-1, +1} (real
 // targets for the squared loss), and the weight s_t = omega_t / N of every
 // sample of task t.
@@ -37,7 +37,7 @@ void weighted_column_squares(const SparseDesign<Scalar>& X, const Vector<Scalar>
 }
 
 template <typename Scalar, typename Design>
-struct LinearModelData {
+struct TaskBlocks {
   using LabelMap = Eigen::Map<const Vector<Scalar>, 0, Eigen::InnerStride<>>;
 
   std::vector<Design> X;         // T blocks, each (n_t, d)
