@@ -89,6 +89,16 @@ CArray<Scalar> vector_array(const Vector<Scalar>& v) {
   return out;
 }
 
+/// Options of the kind every solver takes, with the common stopping rule set.
+template <typename Options = SolverOptions>
+Options solver_options(double tol, long long max_iter, int n_threads) {
+  Options options;
+  options.tol = tol;
+  options.max_iter = max_iter;
+  options.n_threads = n_threads;
+  return options;
+}
+
 /// The report every solver gives (solver, n_iter, converged, residual), as the
 /// first entries of the dict the Python estimators read.
 inline py::dict report_dict(const SolveReport& report) {

@@ -27,11 +27,8 @@ py::dict fit(const py::object& X_obj, const py::object& gram_obj, const std::str
              int n_threads, double max_cache_bytes) {
   const KernelRidgeProblem<Scalar> problem = kernel_ridge_problem<Scalar>(
       X_obj, gram_obj, kernel_name, gamma, coef0, degree, task_kernel, offsets, shared, ridge, y_obj, fit_intercept);
-  KernelRidgeOptions options;
+  KernelRidgeOptions options = solver_options<KernelRidgeOptions>(tol, max_iter, n_threads);
   options.solver = solver;
-  options.tol = tol;
-  options.max_iter = max_iter;
-  options.n_threads = n_threads;
   options.max_cache_bytes = max_cache_bytes;
 
   const KernelRidgeResult<Scalar> result = call_core([&] { return fit_kernel_ridge(problem, options); });

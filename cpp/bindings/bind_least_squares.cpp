@@ -43,10 +43,7 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
   Matrix<Scalar> initial;
   const bool has_warm_start = !warm_start.is_none();
   if (has_warm_start) initial = coef_matrix<Scalar>(warm_start, T, "warm start coef");
-  SolverOptions options;
-  options.tol = tol;
-  options.max_iter = max_iter;
-  options.n_threads = n_threads;
+  const SolverOptions options = solver_options(tol, max_iter, n_threads);
 
   return result_dict(call_core([&] {
     return fit_least_squares(data, K, static_cast<Scalar>(alpha), solver, options, has_warm_start ? &initial : nullptr);

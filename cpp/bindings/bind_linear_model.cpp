@@ -76,10 +76,7 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
     const auto b = checked_vector<Scalar>(warm_intercept, "warm start intercept");
     initial_intercept = vector_view(b);
   }
-  SolverOptions options;
-  options.tol = tol;
-  options.max_iter = max_iter;
-  options.n_threads = n_threads;
+  const SolverOptions options = solver_options(tol, max_iter, n_threads);
   return with_linear_model_data<Scalar>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
     return result_dict(call_core([&] {
       return fit_linear_model(data, pointwise_loss, K, static_cast<Scalar>(alpha), penalty, solver, options,

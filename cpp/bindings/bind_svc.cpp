@@ -34,12 +34,9 @@ py::dict fit_svc(const py::object& X_obj, const py::object& gram_obj, const std:
       svc_intercept_from_name(intercept)};
   require(problem.inputs.n_inputs() == problem.layout.n_inputs(),
           "X must have one row per input of the task layout");
-  SvcOptions options;
-  options.tol = tol;
-  options.max_iter = max_iter;
+  SvcOptions options = solver_options<SvcOptions>(tol, max_iter, n_threads);
   options.cache_bytes = cache_bytes;
   options.shrinking = shrinking;
-  options.n_threads = n_threads;
   const SvcResult result = call_core([&] { return solve_svc_dual(problem, options); });
   py::dict out = report_dict(result);
   out["dual"] = vector_array(result.dual);

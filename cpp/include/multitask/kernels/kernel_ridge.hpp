@@ -47,11 +47,8 @@ struct KernelRidgeResult : SolveReport {  // residual: cg's final relative resid
   std::string gram;          // cg only: how M was applied ("kronecker", "cached", "on_the_fly")
 };
 
-struct KernelRidgeOptions {
+struct KernelRidgeOptions : SolverOptions {  // tol, max_iter: cg only
   std::string solver = "auto";   // "auto", "cholesky", "kronecker", "cg"
-  double tol = 1e-8;
-  int max_iter = 1000;
-  int n_threads = 1;
   double max_cache_bytes = 1 << 30;  // cg on per-task inputs: cache M when it fits, else recompute k
   Index max_cholesky_samples = 12000;  // "auto": cholesky up to this N, cg beyond
 };

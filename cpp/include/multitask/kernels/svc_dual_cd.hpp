@@ -53,12 +53,13 @@ struct SvcProblem {
   SvcIntercept intercept = SvcIntercept::per_task;
 };
 
-struct SvcOptions {
-  double tol = 1e-3;
-  long long max_iter = 10000000;
+struct SvcOptions : SolverOptions {
+  SvcOptions() {
+    tol = 1e-3;
+    max_iter = 10000000;
+  }
   double cache_bytes = 200.0 * (1 << 20);
   bool shrinking = true;
-  int n_threads = 1;
 };
 
 struct SvcResult : SolveReport {  // residual: the final max_g (m_g - M_g), or largest projected gradient

@@ -10,16 +10,6 @@
 
 namespace multitask {
 
-/// Stopping rule of the iterative solvers (scale-free): stop at the first
-/// iterate whose relative KKT residual ||grad F(W)||_F / ||grad F(0)||_F is at
-/// most `tol`. For the squared loss grad F(W) = H(W) - C, so this is the
-/// relative residual ||H(W) - C||_F / ||C||_F of the optimality system.
-struct SolverOptions {
-  double tol = 1e-8;
-  int max_iter = 1000;
-  int n_threads = 1;
-};
-
 template <typename Scalar>
 struct SolverResult : SolveReport {  // residual: the final relative KKT residual
   Matrix<Scalar> coef;                 // W (d, T)
