@@ -65,10 +65,7 @@ py::dict fit(const py::list& X_list, const py::list& y_list, const py::array_t<d
   const Index T = static_cast<Index>(X_list.size());
   const Matrix<Scalar> K = coupling_matrix<Scalar>(coupling, T);
   const PointwiseLoss pointwise_loss = PointwiseLoss::from_name(loss, loss_parameter);
-  SparsityPenalty penalty;
-  penalty.l1 = l1;
-  penalty.l21 = l21;
-  penalty.trace = trace_norm;
+  const SparsityPenalty penalty = SparsityPenalty::from_weights(l1, l21, trace_norm);
   Matrix<Scalar> initial_coef;
   Vector<Scalar> initial_intercept;
   if (!warm_coef.is_none()) initial_coef = coef_matrix<Scalar>(warm_coef, T, "warm start coef");
@@ -152,9 +149,7 @@ py::tuple hessian_product(const py::list& X_list, const py::list& y_list, const 
 double penalty_max(const py::list& X_list, const py::list& y_list, const py::array_t<double>& sample_weight,
                    bool fit_intercept, const std::string& loss, double loss_parameter, double l1, double l21,
                    const std::string& penalty) {
-  SparsityPenalty fixed;
-  fixed.l1 = l1;
-  fixed.l21 = l21;
+  const SparsityPenalty fixed{RowSparsePenalty{l1, l21}, TraceNormPenalty{}};
   return with_linear_model_data<double>(X_list, y_list, sample_weight, fit_intercept, [&](const auto& data) {
     const PointwiseLoss pointwise_loss = PointwiseLoss::from_name(loss, loss_parameter);
     data.validate(pointwise_loss.sign_labels());

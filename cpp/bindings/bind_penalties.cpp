@@ -14,11 +14,7 @@ namespace {
 
 SparsityPenalty make_penalty(double l1, double l21, double trace_norm) {
   require(l1 >= 0 && l21 >= 0 && trace_norm >= 0, "penalty weights must be non-negative");
-  SparsityPenalty penalty;
-  penalty.l1 = l1;
-  penalty.l21 = l21;
-  penalty.trace = trace_norm;
-  return penalty;
+  return SparsityPenalty{RowSparsePenalty{l1, l21}, TraceNormPenalty{trace_norm}};
 }
 
 /// (T, d) coef as W (d, T).
@@ -34,7 +30,7 @@ void bind_penalties(py::module_& m) {
   m.def(
       "penalty_value",
       [](const py::object& coef, double l1, double l21, double trace_norm) {
-        return penalty_value(make_penalty(l1, l21, trace_norm), coefficients(coef));
+        return make_penalty(l1, l21, trace_norm).value(coefficients(coef));
       },
       py::arg("coef"), py::kw_only(), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"),
       "Omega(W) = l1 sum |W| + l21 sum_j ||W[:, j]|| + trace_norm ||W||_* for coef (T, d).");
@@ -42,7 +38,7 @@ void bind_penalties(py::module_& m) {
       "penalty_prox",
       [](const py::object& coef, double tau, double l1, double l21, double trace_norm) {
         Matrix<double> W = coefficients(coef);
-        penalty_prox(make_penalty(l1, l21, trace_norm), tau, W);
+        make_penalty(l1, l21, trace_norm).prox(tau, W);
         return coef_array(W);
       },
       py::arg("coef"), py::kw_only(), py::arg("tau"), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"),
@@ -53,14 +49,14 @@ void bind_penalties(py::module_& m) {
         const Vector<double> g = vector_view(checked_vector<double>(gradient, "gradient"));
         const Vector<double> w = vector_view(checked_vector<double>(coef, "coef"));
         require(g.size() == w.size(), "gradient and coef must have the same length");
-        return row_kkt_violation(make_penalty(l1, l21, 0), g, w);
+        return make_penalty(l1, l21, 0).rows.row_kkt_violation(g, w);
       },
       py::arg("gradient"), py::arg("coef"), py::kw_only(), py::arg("l1"), py::arg("l21"),
       "dist(-gradient, d Omega(coef)) for one feature row (T entries).");
   m.def(
       "row_dual_norm",
       [](const py::object& v, double l1, double l21) {
-        return row_dual_norm(make_penalty(l1, l21, 0), Vector<double>(vector_view(checked_vector<double>(v, "v"))));
+        return make_penalty(l1, l21, 0).rows.row_dual_norm(Vector<double>(vector_view(checked_vector<double>(v, "v"))));
       },
       py::arg("v"), py::kw_only(), py::arg("l1"), py::arg("l21"), "The dual norm of the l1 + l21 row penalty at v (T entries).");
 }

@@ -44,11 +44,7 @@ SolverResult<Scalar> fit_linear_model(const TaskBlocks<Scalar, Design>& data, Po
   const Index d = data.n_features(), T = data.n_tasks();
   require(coupling.rows() == T && coupling.cols() == T, "coupling must have shape (n_tasks, n_tasks)");
   require(alpha >= 0 && std::isfinite(static_cast<double>(alpha)), "alpha must be finite and non-negative");
-  require(penalty.l1 >= 0 && penalty.l21 >= 0 && penalty.trace >= 0 && std::isfinite(penalty.l1) &&
-              std::isfinite(penalty.l21) && std::isfinite(penalty.trace),
-          "l1, l21 and trace_norm must be finite and non-negative");
-  require(penalty.row_separable() || (penalty.l1 == 0 && penalty.l21 == 0),
-          "the trace-norm penalty cannot be combined with l1 or l21");
+  SparsityPenalty::from_weights(penalty.rows.l1, penalty.rows.l21, penalty.trace_norm.weight);  // checks them
   require(options.tol >= 0, "tol must be non-negative");
   require(options.max_iter >= 0, "max_iter must be non-negative");
   require(options.n_threads >= 1, "n_threads must be at least 1");
@@ -73,7 +69,7 @@ SolverResult<Scalar> fit_linear_model(const TaskBlocks<Scalar, Design>& data, Po
   result.intercept = warm_intercept && data.fit_intercept ? *warm_intercept : Vector<Scalar>::Zero(T);
 
   if (solver == "feature_bcd") {
-    feature_bcd(data, CouplingTerm<Scalar>(coupling, alpha), penalty, options, result.coef, result);
+    feature_bcd(data, CouplingTerm<Scalar>(coupling, alpha), penalty.rows, options, result.coef, result);
     return result;
   }
   LinearModelObjective<Scalar, Design> objective(data, loss, coupling, alpha, options.n_threads);

@@ -38,33 +38,14 @@ Matrix<double> gradient_at_zero(const TaskBlocks<Scalar, Design>& data, const Po
   return G0;
 }
 
-/// The smallest c >= 0 with ||S_c(v)|| <= l21 (bisection; max |v_i| when l21 = 0).
-template <typename Vec>
-double smallest_l1_weight(const Vec& v, double l21) {
-  const double max_abs = v.size() ? static_cast<double>(v.cwiseAbs().maxCoeff()) : 0.0;
-  if (l21 == 0 || max_abs == 0) return max_abs;
-  double low = 0, high = max_abs;  // ||S_c(v)|| decreases in c, and is 0 at max_abs
-  for (int step = 0; step < 200 && high - low > 1e-15 * high; ++step) {
-    const double middle = (low + high) / 2;
-    (soft_thresholded_norm(v, middle) > l21 ? low : high) = middle;
-  }
-  return high;
-}
-
 /// penalty_max of `which` ("l21", "l1" or "trace_norm") from G0, the other
-/// weights taken from `fixed`.
+/// weights taken from `fixed`: each penalty type knows its own.
 template <typename Derived>
 double penalty_max_from_gradient(const Eigen::MatrixBase<Derived>& G0, const SparsityPenalty& fixed,
                                  const std::string& which) {
-  if (which == "l21") return l21_max(G0, fixed.l1);
-  if (which == "l1") {
-    double best = 0;
-    for (Index j = 0; j < G0.rows(); ++j) best = std::max(best, smallest_l1_weight(G0.row(j), fixed.l21));
-    return best;
-  }
-  require(which == "trace_norm", "penalty must be 'l21', 'l1' or 'trace_norm', got '" + which + "'");
-  if (G0.size() == 0) return 0;
-  return thin_svd(Matrix<double>(G0), false).singular[0];
+  if (which == "trace_norm") return TraceNormPenalty::penalty_max(G0);
+  require(which == "l21" || which == "l1", "penalty must be 'l21', 'l1' or 'trace_norm', got '" + which + "'");
+  return fixed.rows.penalty_max(G0, which);
 }
 
 }  // namespace multitask

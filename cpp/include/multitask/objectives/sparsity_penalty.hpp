@@ -3,9 +3,13 @@
 //   Omega(W) = rho_1 sum_{j,t} |W_jt| + rho_21 sum_j ||row_j(W)||_2 + rho_* ||W||_*
 //
 // (l1: entries; l21: joint feature selection; trace norm ||W||_* = sum of
-// singular values: a shared low-rank representation). The trace norm is used
-// alone (its prox is singular-value thresholding); l1 and l21 separate over
-// rows, and everything below for them is per row:
+// singular values: a shared low-rank representation), as two types:
+// RowSparsePenalty (l1 and l21, which separate over the rows) and
+// TraceNormPenalty (used alone; its prox is singular-value thresholding).
+// SparsityPenalty is the penalty of a fit: one of them, or none. Every penalty
+// type has value(W), prox(tau, W) and penalty_max(G0, ...) (the smallest
+// weight with W = 0 optimal, from the smooth gradient G0 at 0; see
+// penalty_max.hpp). The row penalty, per row:
 // * prox of tau Omega on a row: soft-threshold the entries by tau rho_1, then
 //   shrink the row's norm by tau rho_21 (the prox of the sum is this
 //   composition for the sparse-group penalty);
@@ -18,83 +22,12 @@
 
 #include <algorithm>
 #include <cmath>
-
+#include <string>
 
 #include <multitask/common/types.hpp>
 #include <multitask/linalg/thin_svd.hpp>
 
 namespace multitask {
-
-struct SparsityPenalty {
-  double l1 = 0;     // rho_1
-  double l21 = 0;    // rho_21
-  double trace = 0;  // rho_*
-
-  bool active() const { return l1 > 0 || l21 > 0 || trace > 0; }
-  bool row_separable() const { return trace == 0; }
-};
-
-/// ||W||_* = sum of the singular values of W (computed in double precision).
-template <typename Scalar>
-Scalar nuclear_norm(const Matrix<Scalar>& W) {
-  return static_cast<Scalar>(thin_svd(W.template cast<double>(), false).singular.sum());
-}
-
-/// W <- U diag((sigma - threshold)_+) V^T for W = U diag(sigma) V^T: the prox of
-/// threshold ||.||_* (singular-value thresholding).
-template <typename Scalar>
-void shrink_singular_values(Matrix<Scalar>& W, Scalar threshold) {
-  const ThinSvd svd = thin_svd(W.template cast<double>(), true);
-  const Vector<double> shrunk = (svd.singular.array() - static_cast<double>(threshold)).cwiseMax(0.0).matrix();
-  W = (svd.U * shrunk.asDiagonal() * svd.Vt).template cast<Scalar>();
-}
-
-/// Omega(W) for W (d, T).
-template <typename Derived>
-double penalty_value(const SparsityPenalty& penalty, const Eigen::MatrixBase<Derived>& W) {
-  using Scalar = typename Derived::Scalar;
-  double value = 0;
-  if (penalty.l1 > 0) value += penalty.l1 * static_cast<double>(W.cwiseAbs().sum());
-  if (penalty.l21 > 0) value += penalty.l21 * static_cast<double>(W.rowwise().norm().sum());
-  if (penalty.trace > 0) value += penalty.trace * static_cast<double>(nuclear_norm(Matrix<Scalar>(W)));
-  return value;
-}
-
-/// row <- prox_{tau Omega}(row) for one row (T entries), in place.
-template <typename Row>
-void prox_row(const SparsityPenalty& penalty, double tau, Row&& row) {
-  using Scalar = typename std::decay_t<Row>::Scalar;
-  if (penalty.l1 > 0) {
-    const Scalar threshold = static_cast<Scalar>(tau * penalty.l1);
-    for (Index t = 0; t < row.size(); ++t) {
-      const Scalar v = row[t];
-      row[t] = v > threshold ? v - threshold : (v < -threshold ? v + threshold : Scalar(0));
-    }
-  }
-  if (penalty.l21 > 0) {
-    const Scalar norm = row.norm(), threshold = static_cast<Scalar>(tau * penalty.l21);
-    if (norm <= threshold) {
-      row.setZero();
-    } else {
-      row *= (norm - threshold) / norm;
-    }
-  }
-}
-
-/// W <- prox_{tau Omega}(W) for W (d, T): row by row for l1/l21, singular-value
-/// thresholding W = U diag((sigma - tau rho_*)_+) V^T for the trace norm (used alone).
-template <typename Derived>
-void penalty_prox(const SparsityPenalty& penalty, double tau, Eigen::MatrixBase<Derived>& W) {
-  using Scalar = typename Derived::Scalar;
-  if (!penalty.active()) return;
-  if (penalty.trace > 0) {
-    Matrix<Scalar> shrunk = W;
-    shrink_singular_values(shrunk, static_cast<Scalar>(tau * penalty.trace));
-    W = shrunk;
-    return;
-  }
-  for (Index j = 0; j < W.rows(); ++j) prox_row(penalty, tau, W.row(j));
-}
 
 /// ||S_c(v)||_2 with S_c the soft-thresholding at c >= 0.
 template <typename Vec>
@@ -107,54 +40,181 @@ double soft_thresholded_norm(const Vec& v, double c) {
   return std::sqrt(squared);
 }
 
-/// dist(-g, d Omega(w)): the smallest norm of g + z over subgradients z of Omega at the row w.
-template <typename GradRow, typename CoefRow>
-double row_kkt_violation(const SparsityPenalty& penalty, const GradRow& g, const CoefRow& w) {
-  const Index T = g.size();
-  const double w_norm = static_cast<double>(w.norm());
-  if (w_norm == 0) {
-    // z ranges over {u + v : |u_t| <= rho_1, ||v|| <= rho_21}: distance (||S_rho1(g)|| - rho_21)_+.
-    return std::max(0.0, soft_thresholded_norm(g, penalty.l1) - penalty.l21);
-  }
-  // The l21 subgradient is fixed (rho_21 w / ||w||); l1 is fixed on non-zero entries, free in [-rho_1, rho_1] on zeros.
-  double squared = 0;
-  for (Index t = 0; t < T; ++t) {
-    double e = static_cast<double>(g[t]) + penalty.l21 * static_cast<double>(w[t]) / w_norm;
-    if (w[t] != 0) {
-      e += penalty.l1 * (w[t] > 0 ? 1.0 : -1.0);
-    } else {
-      e = std::copysign(std::max(0.0, std::abs(e) - penalty.l1), e);
-    }
-    squared += e * e;
-  }
-  return std::sqrt(squared);
-}
-
-/// Omega*(v) for one row v: the smallest s >= 0 with ||S_{s rho_1}(v)|| <= s rho_21,
-/// so that v / s is dual feasible. Closed form for l1 or l21 alone; bisection for both.
+/// The smallest c >= 0 with ||S_c(v)|| <= l21 (bisection; max |v_i| when l21 = 0).
 template <typename Vec>
-double row_dual_norm(const SparsityPenalty& penalty, const Vec& v) {
-  const double max_abs = static_cast<double>(v.cwiseAbs().maxCoeff());
-  if (max_abs == 0) return 0;
-  if (penalty.l21 == 0) return max_abs / penalty.l1;
-  if (penalty.l1 == 0) return static_cast<double>(v.norm()) / penalty.l21;
-  // h(s) = ||S_{s rho1}(v)|| - s rho21 decreases in s; h(max|v| / rho1) < 0 < h(0) for v != 0.
-  double low = 0, high = max_abs / penalty.l1;
-  for (int k = 0; k < 100 && high - low > 1e-15 * high; ++k) {
-    const double mid = (low + high) / 2;
-    (soft_thresholded_norm(v, mid * penalty.l1) > mid * penalty.l21 ? low : high) = mid;
+double smallest_l1_weight(const Vec& v, double l21) {
+  const double max_abs = v.size() ? static_cast<double>(v.cwiseAbs().maxCoeff()) : 0.0;
+  if (l21 == 0 || max_abs == 0) return max_abs;
+  double low = 0, high = max_abs;  // ||S_c(v)|| decreases in c, and is 0 at max_abs
+  for (int step = 0; step < 200 && high - low > 1e-15 * high; ++step) {
+    const double middle = (low + high) / 2;
+    (soft_thresholded_norm(v, middle) > l21 ? low : high) = middle;
   }
   return high;
 }
 
-/// The smallest rho_21 with W = 0 optimal, given rho_1, from the smooth gradient
-/// G0 (d, T) at W = 0: max_j ||S_rho1(row_j(G0))||.
-template <typename Derived>
-double l21_max(const Eigen::MatrixBase<Derived>& G0, double l1) {
-  double best = 0;
-  for (Index j = 0; j < G0.rows(); ++j) best = std::max(best, soft_thresholded_norm(G0.row(j), l1));
-  return best;
+/// rho_1 sum_{j,t} |W_jt| + rho_21 sum_j ||row_j(W)||_2: separable over the feature rows.
+struct RowSparsePenalty {
+  double l1 = 0;   // rho_1
+  double l21 = 0;  // rho_21
+
+  bool active() const { return l1 > 0 || l21 > 0; }
+
+  template <typename Derived>
+  double value(const Eigen::MatrixBase<Derived>& W) const {
+    double total = 0;
+    if (l1 > 0) total += l1 * static_cast<double>(W.cwiseAbs().sum());
+    if (l21 > 0) total += l21 * static_cast<double>(W.rowwise().norm().sum());
+    return total;
+  }
+
+  /// row <- prox_{tau Omega}(row) for one row (T entries), in place.
+  template <typename Row>
+  void prox_row(double tau, Row&& row) const {
+    using Scalar = typename std::decay_t<Row>::Scalar;
+    if (l1 > 0) {
+      const Scalar threshold = static_cast<Scalar>(tau * l1);
+      for (Index t = 0; t < row.size(); ++t) {
+        const Scalar v = row[t];
+        row[t] = v > threshold ? v - threshold : (v < -threshold ? v + threshold : Scalar(0));
+      }
+    }
+    if (l21 > 0) {
+      const Scalar norm = row.norm(), threshold = static_cast<Scalar>(tau * l21);
+      if (norm <= threshold) {
+        row.setZero();
+      } else {
+        row *= (norm - threshold) / norm;
+      }
+    }
+  }
+
+  /// W <- prox_{tau Omega}(W) for W (d, T), row by row.
+  template <typename Derived>
+  void prox(double tau, Eigen::MatrixBase<Derived>& W) const {
+    for (Index j = 0; j < W.rows(); ++j) prox_row(tau, W.row(j));
+  }
+
+  /// dist(-g, d Omega(w)): the smallest norm of g + z over subgradients z of Omega at the row w.
+  template <typename GradRow, typename CoefRow>
+  double row_kkt_violation(const GradRow& g, const CoefRow& w) const {
+    const Index T = g.size();
+    const double w_norm = static_cast<double>(w.norm());
+    if (w_norm == 0) {
+      // z ranges over {u + v : |u_t| <= rho_1, ||v|| <= rho_21}: distance (||S_rho1(g)|| - rho_21)_+.
+      return std::max(0.0, soft_thresholded_norm(g, l1) - l21);
+    }
+    // The l21 subgradient is fixed (rho_21 w / ||w||); l1 is fixed on non-zero entries, free in [-rho_1, rho_1] on zeros.
+    double squared = 0;
+    for (Index t = 0; t < T; ++t) {
+      double e = static_cast<double>(g[t]) + l21 * static_cast<double>(w[t]) / w_norm;
+      if (w[t] != 0) {
+        e += l1 * (w[t] > 0 ? 1.0 : -1.0);
+      } else {
+        e = std::copysign(std::max(0.0, std::abs(e) - l1), e);
+      }
+      squared += e * e;
+    }
+    return std::sqrt(squared);
+  }
+
+  /// Omega*(v) for one row v: the smallest s >= 0 with ||S_{s rho_1}(v)|| <= s rho_21,
+  /// so that v / s is dual feasible. Closed form for l1 or l21 alone; bisection for both.
+  template <typename Vec>
+  double row_dual_norm(const Vec& v) const {
+    const double max_abs = static_cast<double>(v.cwiseAbs().maxCoeff());
+    if (max_abs == 0) return 0;
+    if (l21 == 0) return max_abs / l1;
+    if (l1 == 0) return static_cast<double>(v.norm()) / l21;
+    // h(s) = ||S_{s rho1}(v)|| - s rho21 decreases in s; h(max|v| / rho1) < 0 < h(0) for v != 0.
+    double low = 0, high = max_abs / l1;
+    for (int k = 0; k < 100 && high - low > 1e-15 * high; ++k) {
+      const double mid = (low + high) / 2;
+      (soft_thresholded_norm(v, mid * l1) > mid * l21 ? low : high) = mid;
+    }
+    return high;
+  }
+
+  /// The smallest weight of `which` ("l21" or "l1") with W = 0 optimal, the
+  /// other weight as this penalty has it, from G0 (d, T):
+  ///   l21: max_j ||S_rho1(row_j(G0))||;   l1: max_j min{c : ||S_c(row_j(G0))|| <= rho_21}.
+  template <typename Derived>
+  double penalty_max(const Eigen::MatrixBase<Derived>& G0, const std::string& which) const {
+    require(which == "l21" || which == "l1", "a row penalty's weight is 'l21' or 'l1', got '" + which + "'");
+    double best = 0;
+    for (Index j = 0; j < G0.rows(); ++j)
+      best = std::max(best, which == "l21" ? soft_thresholded_norm(G0.row(j), l1) : smallest_l1_weight(G0.row(j), l21));
+    return best;
+  }
+};
+
+/// ||W||_* = sum of the singular values of W (computed in double precision).
+template <typename Scalar>
+Scalar nuclear_norm(const Matrix<Scalar>& W) {
+  return static_cast<Scalar>(thin_svd(W.template cast<double>(), false).singular.sum());
 }
+
+/// rho_* ||W||_*: the trace norm, a shared low-rank representation (not separable).
+struct TraceNormPenalty {
+  double weight = 0;  // rho_*
+
+  bool active() const { return weight > 0; }
+
+  template <typename Derived>
+  double value(const Eigen::MatrixBase<Derived>& W) const {
+    using Scalar = typename Derived::Scalar;
+    return weight > 0 ? weight * static_cast<double>(nuclear_norm(Matrix<Scalar>(W))) : 0.0;
+  }
+
+  /// W <- U diag((sigma - tau rho_*)_+) V^T for W = U diag(sigma) V^T (singular-value thresholding).
+  template <typename Derived>
+  void prox(double tau, Eigen::MatrixBase<Derived>& W) const {
+    using Scalar = typename Derived::Scalar;
+    const ThinSvd svd = thin_svd(Matrix<double>(W.template cast<double>()), true);
+    const Vector<double> shrunk = (svd.singular.array() - tau * weight).cwiseMax(0.0).matrix();
+    W = (svd.U * shrunk.asDiagonal() * svd.Vt).template cast<Scalar>();
+  }
+
+  /// The smallest rho_* with W = 0 optimal: ||G0||_2, the largest singular value of G0.
+  template <typename Derived>
+  static double penalty_max(const Eigen::MatrixBase<Derived>& G0) {
+    if (G0.size() == 0) return 0;
+    return thin_svd(Matrix<double>(G0), false).singular[0];
+  }
+};
+
+/// The structure penalty of a fit: the row penalty or the trace norm (not
+/// both), or none. value and prox dispatch to the one that is active.
+struct SparsityPenalty {
+  RowSparsePenalty rows;
+  TraceNormPenalty trace_norm;
+
+  /// The penalty with these weights, checked: finite, non-negative, and the
+  /// trace norm not combined with l1 or l21; InvalidArgument otherwise.
+  static SparsityPenalty from_weights(double l1, double l21, double trace_norm) {
+    require(l1 >= 0 && l21 >= 0 && trace_norm >= 0 && std::isfinite(l1) && std::isfinite(l21) &&
+                std::isfinite(trace_norm),
+            "l1, l21 and trace_norm must be finite and non-negative");
+    require(trace_norm == 0 || (l1 == 0 && l21 == 0), "the trace-norm penalty cannot be combined with l1 or l21");
+    return SparsityPenalty{RowSparsePenalty{l1, l21}, TraceNormPenalty{trace_norm}};
+  }
+
+  bool active() const { return rows.active() || trace_norm.active(); }
+  bool row_separable() const { return !trace_norm.active(); }
+
+  template <typename Derived>
+  double value(const Eigen::MatrixBase<Derived>& W) const {
+    return rows.value(W) + trace_norm.value(W);
+  }
+
+  template <typename Derived>
+  void prox(double tau, Eigen::MatrixBase<Derived>& W) const {
+    if (trace_norm.active())
+      trace_norm.prox(tau, W);
+    else if (rows.active())
+      rows.prox(tau, W);
+  }
+};
 
 /// The penalty as the prox of the accelerated gradient over x = [vec(W); b]
 /// (W (d, T) column-major, intercepts b unpenalised).
@@ -166,11 +226,11 @@ struct CoefficientProx {
   template <typename Scalar>
   void apply(Vector<Scalar>& x, double tau) const {
     Eigen::Map<Matrix<Scalar>> W(x.data(), n_features, n_tasks);
-    penalty_prox(penalty, tau, W);
+    penalty.prox(tau, W);
   }
   template <typename Scalar>
   double value(const Vector<Scalar>& x) const {
-    return penalty_value(penalty, Eigen::Map<const Matrix<Scalar>>(x.data(), n_features, n_tasks));
+    return penalty.value(Eigen::Map<const Matrix<Scalar>>(x.data(), n_features, n_tasks));
   }
 };
 

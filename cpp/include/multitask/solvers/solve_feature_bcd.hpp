@@ -128,7 +128,7 @@ struct WorkingSetProblem {
   const std::vector<Matrix<Scalar>>& grams;  // 1 or T of (m, m), unweighted
   const Vector<Scalar>& weight;              // (T) s_t
   const CouplingTerm<Scalar>& coupling;      // alpha/2 tr(V K V^T)
-  const SparsityPenalty& penalty;
+  const RowSparsePenalty& penalty;
   const Matrix<Scalar> start;     // (m, T) V0
   const Matrix<Scalar> gradient0; // (m, T) g0
 
@@ -150,7 +150,7 @@ struct WorkingSetProblem {
 
   /// f(V) - f(V0) from the gradient G at V: <g0, D> + 1/2 <D, G - g0> = 1/2 <D, G + g0>, plus Omega(V).
   double objective(const Matrix<Scalar>& V, const Matrix<Scalar>& G) const {
-    return 0.5 * static_cast<double>((V - start).cwiseProduct(G + gradient0).sum()) + penalty_value(penalty, V);
+    return 0.5 * static_cast<double>((V - start).cwiseProduct(G + gradient0).sum()) + penalty.value(V);
   }
 
   /// Sweeps until a sweep sees every row's violation <= tol, or max_sweeps; returns the sweeps done.
@@ -170,10 +170,10 @@ struct WorkingSetProblem {
       poll_interrupt(static_cast<double>(m) * static_cast<double>(m) * static_cast<double>(T));  // a sweep
       double sweep_violation = 0;
       for (Index k = 0; k < m; ++k) {
-        sweep_violation = std::max(sweep_violation, row_kkt_violation(penalty, G.row(k), V.row(k)));
+        sweep_violation = std::max(sweep_violation, penalty.row_kkt_violation(G.row(k), V.row(k)));
         if (step[k] == 0) continue;
         row = V.row(k).transpose() - static_cast<Scalar>(step[k]) * G.row(k).transpose();
-        prox_row(penalty, step[k], row);
+        penalty.prox_row(step[k], row);
         delta = row - V.row(k).transpose();
         if (delta.squaredNorm() == 0) continue;
         V.row(k) = row.transpose();
@@ -226,13 +226,13 @@ struct WorkingSetProblem {
 /// result.residual is the relative KKT residual ||dist(-G, d Omega(W))|| / ||G(0)||.
 template <typename Scalar, typename Design>
 void feature_bcd(const TaskBlocks<Scalar, Design>& data, const CouplingTerm<Scalar>& coupling,
-                 const SparsityPenalty& penalty, const SolverOptions& options, Matrix<Scalar>& W,
+                 const RowSparsePenalty& penalty, const SolverOptions& options, Matrix<Scalar>& W,
              SolverResult<Scalar>& result) {
   using namespace feature_bcd_detail;
   const Scalar alpha = coupling.alpha();
   const Index d = data.n_features(), T = data.n_tasks();
   const int n_threads = threads_for_work(4 * data.total_entries(), options.n_threads);
-  require(penalty.active() && penalty.row_separable(), "the row solver needs an l1 or l21 penalty (no trace norm)");
+  require(penalty.active(), "the feature solver needs an l1 or l21 penalty");
 
   // A shared design (every task's X the same matrix, the multi-output form) is
   // read once for all tasks.
@@ -335,13 +335,13 @@ void feature_bcd(const TaskBlocks<Scalar, Design>& data, const CouplingTerm<Scal
       dual_linear += s * state.residual_dot_y[t];
       dual_quadratic += s * state.residual_norm2[t];
     }
-    const double primal = data_term + alpha / 2 * coupling_term + penalty_value(penalty, W);
+    const double primal = data_term + alpha / 2 * coupling_term + penalty.value(W);
     double dual_scale = 1;
     std::vector<double> violation(d);
     double violation_squared = 0, max_violation = 0;
     for (Index j = 0; j < d; ++j) {
-      dual_scale = std::max(dual_scale, row_dual_norm(penalty, state.gradient.row(j)));
-      violation[j] = row_kkt_violation(penalty, state.gradient.row(j), W.row(j));
+      dual_scale = std::max(dual_scale, penalty.row_dual_norm(state.gradient.row(j)));
+      violation[j] = penalty.row_kkt_violation(state.gradient.row(j), W.row(j));
       violation_squared += violation[j] * violation[j];
       max_violation = std::max(max_violation, violation[j]);
     }
