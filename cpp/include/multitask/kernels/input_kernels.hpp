@@ -130,8 +130,12 @@ void kernel_block(const InputKernel& kernel, const Rows1& X1, const Rows2& X2, c
       break;
     }
     case KernelKind::rbf:
-      inner_products<Scalar>(X1, X2, out);
-      out *= Scalar(-2);
+      if constexpr (is_sparse_rows<Rows1>) {
+        inner_products<Scalar>(X1, X2, out);
+        out *= Scalar(-2);
+      } else {
+        out.noalias() = Scalar(-2) * X1 * X2.transpose();  // the -2 folded into the GEMM: no extra pass
+      }
       out.colwise() += sq1;
       out.rowwise() += sq2.transpose();
       out = (-gamma * out.array().max(Scalar(0))).exp();
