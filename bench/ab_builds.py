@@ -47,8 +47,7 @@ rng = np.random.default_rng(0)
 
 CASES = {
     "school": """
-data = mt.datasets.load_school()
-Xs, ys = data.X, data.y
+Xs, ys = mt.datasets.load_school()[:2]
 model = mt.KernelCoupledRegressor(coupling="mean_regularized", alpha=1e-3, n_jobs=1)
 fit = lambda: model.fit(Xs, ys)
 """,
