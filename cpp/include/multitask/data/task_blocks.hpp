@@ -72,4 +72,30 @@ struct TaskBlocks {
   }
 };
 
+/// The mean row X^T 1 / n (d) of a design, dense or sparse: what centring subtracts.
+template <typename Scalar, typename Design>
+Vector<Scalar> column_means(const Design& X) {
+  // As X^T 1 / n: a column-wise reduction of a row-major block is slower.
+  return X.transpose() * Vector<Scalar>::Ones(X.rows()) / Scalar(X.rows());
+}
+
+/// Per-task means used for centring: x_mean (d) and y_mean; zeros without intercept.
+template <typename Scalar>
+struct TaskMeans {
+  Vector<Scalar> x_mean;  // (d)
+  Scalar y_mean = 0;
+};
+
+template <typename Scalar, typename Design>
+TaskMeans<Scalar> task_means(const TaskBlocks<Scalar, Design>& data, Index t) {
+  TaskMeans<Scalar> means;
+  if (data.fit_intercept) {
+    means.x_mean = column_means<Scalar>(data.X[t]);
+    means.y_mean = data.y[t].mean();
+  } else {
+    means.x_mean = Vector<Scalar>::Zero(data.n_features());
+  }
+  return means;
+}
+
 }  // namespace multitask

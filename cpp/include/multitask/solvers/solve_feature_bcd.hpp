@@ -248,7 +248,7 @@ void feature_bcd(const TaskBlocks<Scalar, Design>& data, const CouplingTerm<Scal
   Matrix<Scalar> x_mean = Matrix<Scalar>::Zero(d, T);
   if (data.fit_intercept) {
     parallel_for(n_designs, n_threads, [&](Index t) {
-      x_mean.col(t) = data.X[t].transpose() * Vector<Scalar>::Ones(data.n_samples(t)) / Scalar(data.n_samples(t));
+      x_mean.col(t) = column_means<Scalar>(data.X[t]);
     });
     for (Index t = 1; t < T; ++t) x_mean.col(t) = x_mean.col(design_of(t));
   }
