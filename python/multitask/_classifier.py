@@ -247,13 +247,23 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
         tol = solver_tol(self.tol, dtype)
         solver = self._resolved_solver(on_data=True)
+        result = self._solve(blocks, signed, coupling, sample_weight, alpha=float(self.alpha), solver=solver,
+                             tol=tol, max_iter=int(self.max_iter), warm_coef=warm_coef,
+                             warm_intercept=warm_intercept)
+        self._store_result(result, blocks, coupling, tol, classes_=classes)
+        return self
+
+    def _solve(self, blocks: Any, targets: list, coupling: np.ndarray, sample_weight: np.ndarray, *,
+               alpha: float, solver: str, tol: float, max_iter: int, warm_coef: Any, warm_intercept: Any) -> dict:
+        """One call of the core: the kernel-coupled fit of the signed labels ``targets`` with coupling
+        ``alpha * coupling`` (the estimators that learn the coupling call it once per outer iteration)."""
         self._check_data_solver(solver)
-        result = core_function("fit_linear_model", dtype)(
+        return core_function("fit_linear_model", blocks.X[0].dtype)(
             X=core_blocks(blocks.X),
-            y=signed,
+            y=targets,
             sample_weight=sample_weight,
             coupling=coupling,
-            alpha=float(self.alpha),
+            alpha=alpha,
             fit_intercept=bool(self.fit_intercept),
             loss=self.loss,
             l1=float(self.l1),
@@ -261,13 +271,11 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             trace_norm=float(self.trace_norm),
             solver=solver,
             tol=tol,
-            max_iter=int(self.max_iter),
+            max_iter=max_iter,
             n_threads=effective_n_threads(self.n_jobs),
             warm_coef=warm_coef,
             warm_intercept=warm_intercept,
         )
-        self._store_result(result, blocks, coupling, tol, classes_=classes)
-        return self
 
     def _check_design(self, X: Any, name: str) -> Any:
         return check_design(X, name, common_float_dtype([X]), accept_sparse=True)

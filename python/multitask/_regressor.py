@@ -263,27 +263,39 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         sample_weight = per_sample_weights(self.task_weights, [block.shape[0] for block in blocks.X])
         dtype = blocks.X[0].dtype
         warm_coef = self._warm_start_coef(blocks, dtype)
-        on_data = self._fits_on_data(blocks)
-        solver = self._resolved_solver(on_data)
-        if on_data:
-            result = self._fit_on_data(blocks, coupling, sample_weight, warm_coef, solver)
-        else:
-            result = core_function("fit_least_squares", dtype)(
-                X=blocks.X,
-                y=blocks.y,
-                sample_weight=sample_weight,
-                coupling=coupling,
-                alpha=float(self.alpha),
-                fit_intercept=bool(self.fit_intercept),
-                shared_design=blocks.form in ("shared", "single"),
-                solver=solver,
-                tol=solver_tol(self.tol, dtype),
-                max_iter=int(self.max_iter),
-                n_threads=effective_n_threads(self.n_jobs),
-                warm_start=warm_coef,
-            )
-        self._store_result(result, blocks, coupling, solver_tol(self.tol, dtype))
+        warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
+        solver = self._resolved_solver(self._fits_on_data(blocks))
+        tol = solver_tol(self.tol, dtype)
+        result = self._solve(blocks, blocks.y, coupling, sample_weight, alpha=float(self.alpha), solver=solver,
+                             tol=tol, max_iter=int(self.max_iter), warm_coef=warm_coef,
+                             warm_intercept=warm_intercept)
+        self._store_result(result, blocks, coupling, tol)
         return self
+
+    def _solve(self, blocks: Any, targets: list, coupling: np.ndarray, sample_weight: np.ndarray, *,
+               alpha: float, solver: str, tol: float, max_iter: int, warm_coef: Any, warm_intercept: Any) -> dict:
+        """One call of the core: the kernel-coupled fit of ``targets`` with coupling ``alpha * coupling``.
+
+        On Gram statistics or on the data, by :meth:`_fits_on_data`; the
+        estimators that learn the coupling call it once per outer iteration.
+        """
+        if self._fits_on_data(blocks):
+            return self._fit_on_data(blocks, targets, coupling, sample_weight, alpha=alpha, solver=solver, tol=tol,
+                                     max_iter=max_iter, warm_coef=warm_coef, warm_intercept=warm_intercept)
+        return core_function("fit_least_squares", blocks.X[0].dtype)(
+            X=blocks.X,
+            y=targets,
+            sample_weight=sample_weight,
+            coupling=coupling,
+            alpha=alpha,
+            fit_intercept=bool(self.fit_intercept),
+            shared_design=blocks.form in ("shared", "single"),
+            solver=solver,
+            tol=tol,
+            max_iter=max_iter,
+            n_threads=effective_n_threads(self.n_jobs),
+            warm_start=warm_coef,
+        )
 
     def _fits_on_data(self, blocks: Any) -> bool:
         """Whether the fit runs on the data (not on Gram statistics): Huber, a penalty, sparse X or a data solver."""
@@ -294,8 +306,9 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             or any(is_sparse(block) for block in blocks.X)
         )
 
-    def _fit_on_data(self, blocks: Any, coupling: np.ndarray, sample_weight: np.ndarray, warm_coef: Any,
-                     solver: str) -> dict:
+    def _fit_on_data(self, blocks: Any, targets: list, coupling: np.ndarray, sample_weight: np.ndarray, *,
+                     alpha: float, solver: str, tol: float, max_iter: int, warm_coef: Any,
+                     warm_intercept: Any) -> dict:
         """The solvers that work on the data: the Huber loss, sparse X, a structure penalty, or a data solver."""
         if solver in GRAM_SOLVERS:
             if self.loss != "squared":
@@ -312,14 +325,12 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
                 f"{reason} use {alternatives}"
             )
         self._check_data_solver(solver)
-        dtype = blocks.X[0].dtype
-        warm_intercept = None if warm_coef is None else np.ascontiguousarray(self.intercept_, dtype=dtype)
-        return core_function("fit_linear_model", dtype)(
+        return core_function("fit_linear_model", blocks.X[0].dtype)(
             X=core_blocks(blocks.X),
-            y=blocks.y,
+            y=targets,
             sample_weight=sample_weight,
             coupling=coupling,
-            alpha=float(self.alpha),
+            alpha=alpha,
             fit_intercept=bool(self.fit_intercept),
             loss=self.loss,
             loss_parameter=float(self.epsilon),
@@ -327,8 +338,8 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             l21=float(self.l21),
             trace_norm=float(self.trace_norm),
             solver=solver,
-            tol=solver_tol(self.tol, dtype),
-            max_iter=int(self.max_iter),
+            tol=tol,
+            max_iter=max_iter,
             n_threads=effective_n_threads(self.n_jobs),
             warm_coef=warm_coef,
             warm_intercept=warm_intercept,
