@@ -20,4 +20,6 @@ MODULES = (
     "kernel_ridge_scale",       # K4
     "kernel_ridge_path",        # K5
     "sparse_svc",               # K6
+    "task_relations_school",    # R1
+    "cmtl_malsar",              # R2
 )
