@@ -94,7 +94,8 @@ def run(context: Context, output_folder: Path) -> Outcome:
         models = {key: run() for key, run in runs.items()}  # also the warm-up of the timing
         times = round_robin(runs, context.repeats, warm_up=False)
         profiles = {relation: fit_profile(relation_regressor(relation, threads, tol=TOL, **settings[relation]),
-                                          p.X_train, p.y_train, p.tasks_train) for relation in ("covariance", "clusters")}
+                                          p.X_train, p.y_train, p.tasks_train)
+                    for relation in ("covariance", "clusters")}
     reference = times["mean"]
     rows, figures = [], dict(T=T, n_train=p.y_train.size, n_test=p.y_test.size, threads=threads, tol=TOL,
                              reference_ms=reference * 1e3, seed=SEED)
