@@ -15,6 +15,8 @@ Objective (README, "The objective"), uniform task weights, W = coef^T (d, T):
 from __future__ import annotations
 
 import doctest
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -361,3 +363,25 @@ def test_unseen_tasks_is_validated_at_fit(estimator):
         estimator(unseen_tasks="zero").fit(X, y, tasks=tasks)
     assert estimator(unseen_tasks="mean").get_params()["unseen_tasks"] == "mean"
 
+
+# ------------------------------------------------------------------ README
+
+
+def test_readme_new_tasks_section_runs_and_shows_what_it_says():
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### New tasks: `unseen_tasks` and `unseen_task_models`\n"):]
+    section = section[: section.index("\n## ", 1)]
+    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(blocks) == 1
+    namespace = {}
+    exec(blocks[0], namespace)  # noqa: S102 - the README's own example
+    model, X, A, A_new = namespace["model"], namespace["X"], namespace["A"], namespace["A_new"]
+    np.testing.assert_allclose(namespace["mixed"], by_hand(model, X[:3], [0, 9, 9]), rtol=1e-12)
+    T = len(A)
+    B_all = mt.coupling.task_kernel(np.vstack((A, A_new)), gamma=1.0)
+    coef = B_all[T:, :T] @ model.coupling_ @ model.coef_
+    np.testing.assert_allclose(namespace["coef"], coef, rtol=1e-12)
+    b = model.intercept_
+    np.testing.assert_allclose(namespace["intercept"], b.mean() + B_all[T:, :T] @ model.coupling_ @ (b - b.mean()),
+                               rtol=1e-12)
+    assert namespace["coef"].shape == (2, X.shape[1]) and namespace["intercept"].shape == (2,)
