@@ -3,7 +3,8 @@
 Public API: every class and function in ``multitask.__all__``, the public methods that the
 package's classes define (not those inherited from scikit-learn, such as ``get_params``), and the
 classes and functions in the ``__all__`` of the public modules (``multitask.coupling``,
-``multitask.datasets``, and ``multitask.model_selection`` / ``multitask.metrics`` where present).
+``multitask.datasets``, and ``multitask.model_selection`` / ``multitask.metrics`` /
+``multitask.plotting`` where present).
 
 1. ``numpydoc.validate.validate`` on every public object, every check enforced except
    ``NOT_ENFORCED``: among others every signature parameter is documented and nothing else is
@@ -43,7 +44,9 @@ NOT_ENFORCED = {
 }
 ENFORCED = sorted(set(ERROR_MSGS) - set(NOT_ENFORCED))
 
-OPTIONAL_MODULES = ("multitask.model_selection", "multitask.metrics")
+# Public modules that ``import multitask`` does not import (multitask.plotting needs matplotlib,
+# which the "test" extra installs).
+OPTIONAL_MODULES = ("multitask.model_selection", "multitask.metrics", "multitask.plotting")
 
 
 def _public_modules() -> list[types.ModuleType]:
@@ -109,6 +112,7 @@ def test_public_api_is_found():
         "multitask.regularization_path",
         "multitask.coupling.graph_laplacian",
         "multitask.datasets.load_school",
+        "multitask.plotting.plot_task_relations",
     ):
         assert expected in names
     assert "multitask.KernelCoupledRegressor.get_params" not in names  # scikit-learn's

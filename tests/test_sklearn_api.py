@@ -137,7 +137,7 @@ def test_clone_of_fitted_model_is_unfitted_and_params_round_trip():
         model.set_params(no_such_parameter=1)
     assert set(model.get_params()) == {"coupling", "alpha", "l1", "l21", "trace_norm", "task_weights", "fit_intercept", "loss",
                                        "epsilon", "solver", "tol",
-                                       "max_iter", "n_jobs", "warm_start"}
+                                       "max_iter", "n_jobs", "warm_start", "unseen_tasks"}
 
 
 def test_score_forms_are_pooled_or_averaged_r2():

@@ -18,6 +18,7 @@ from ._path import penalty_max, regularization_path
 from ._regressor import KernelCoupledRegressor
 from ._subspace import SharedSubspaceRegressor
 from ._svc import MultiTaskSVC
+from ._task_relations import TaskRelationClassifier, TaskRelationRegressor
 from . import metrics, model_selection  # after the estimators they use
 
 __version__ = "0.1.0"
@@ -29,6 +30,8 @@ __all__ = [
     "MultiTaskSVC",
     "NumericalError",
     "SharedSubspaceRegressor",
+    "TaskRelationClassifier",
+    "TaskRelationRegressor",
     "coupling",
     "kernel_ridge_path",
     "penalty_max",

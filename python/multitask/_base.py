@@ -24,7 +24,7 @@ from ._input import (
     reject_empty_task_list,
     reject_malformed_task_list,
 )
-from .coupling import BUILDER_NAMES
+from .coupling import BUILDER_NAMES, _as_real_array
 
 __all__ = ["KernelCoupledLinearModel", "MultiTaskInputMixin", "MAX_C_INT"]
 
@@ -109,14 +109,29 @@ class MultiTaskInputMixin:
                 f"{self.n_features_in_} features as input"
             )
 
-    def _task_positions(self, tasks: np.ndarray) -> np.ndarray:
-        """Index into ``tasks_`` of every label; ValueError for labels not seen in fit."""
+    def _task_positions(self, tasks: np.ndarray, allow_unseen: bool = False) -> np.ndarray:
+        """Index into ``tasks_`` of every label.
+
+        Labels not seen in fit are -1 when ``allow_unseen``, otherwise a
+        ValueError. Labels of another type than ``tasks_`` (that do not compare
+        with them) are a ValueError either way; with ``allow_unseen`` so are
+        numbers for string labels and the reverse (numpy would compare them
+        as unequal, and every row would silently be an unseen task).
+        """
+        kinds = (_label_kind(tasks.dtype), _label_kind(self.tasks_.dtype))
+        if allow_unseen and kinds[0] != kinds[1] and "O" not in kinds:  # object labels: compared one by one below
+            raise ValueError(
+                f"tasks has labels of another type than those seen in fit: {tasks.dtype} labels, but tasks_ has "
+                f"dtype {self.tasks_.dtype}"
+            )
         try:
             positions = np.searchsorted(self.tasks_, tasks)
             known = positions < self.tasks_.size
             known[known] = self.tasks_[positions[known]] == tasks[known]
         except TypeError as error:
             raise ValueError(f"tasks has labels of another type than those seen in fit: {error}") from None
+        if allow_unseen:
+            return np.where(known, positions, -1)
         if not np.all(known):
             unseen = np.unique(tasks[~known])[:5]
             raise ValueError(
@@ -124,6 +139,15 @@ class MultiTaskInputMixin:
                 "every task (multitask.model_selection.TaskKFold) so that every task is in every training fold"
             )
         return positions
+
+
+def _label_kind(dtype: np.dtype) -> str:
+    """The kind of task labels: "number", "string", or numpy's kind character of other dtypes ("O": objects)."""
+    if dtype.kind in "biuf":
+        return "number"
+    if dtype.kind in "US":
+        return "string"
+    return dtype.kind
 
 
 def _describe_columns(names: Any) -> str:
@@ -153,6 +177,7 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
         "max_iter": [Interval(Integral, 1, MAX_C_INT, closed="both")],
         "n_jobs": [Integral, None],
         "warm_start": ["boolean"],
+        "unseen_tasks": [StrOptions({"error", "mean"})],
     }
 
     def _warm_start_coef(self, blocks: TaskBlocks, dtype: np.dtype) -> np.ndarray | None:
@@ -230,6 +255,99 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
         tags.input_tags.sparse = True
         return tags
 
+    def unseen_task_models(self, task_similarity: Any) -> tuple[np.ndarray, np.ndarray]:
+        r"""Compute the models of new tasks from their kernel similarity to the fitted tasks.
+
+        When the coupling is :math:`K = B^{-1}` for a task kernel B (see
+        :func:`multitask.coupling.from_task_kernel`), the coupling penalty
+        :math:`\tfrac\alpha2 \operatorname{tr}(W K W^\top)` is, up to a
+        constant, the negative log-density of the matrix-normal prior in which
+        every row of :math:`W = [w_1 \dots w_T]` (d, T) is drawn from
+        :math:`N(0, B / \alpha)`. Given the fitted W, the conditional mean of
+        the models of m new tasks with kernel values :math:`b^*` (m, T) to the
+        fitted tasks is :math:`W B^{-1} b^{*\top}`, so
+        ``coef = task_similarity @ coupling_ @ coef_`` (α cancels). It is also
+        what fitting the new tasks alongside the old ones would give them
+        without structure penalties: with the coupling :math:`B_{ext}^{-1}` of
+        the kernel over all T + m tasks and no data for the new ones, the T
+        fitted tasks are fitted as with ``coupling=from_task_kernel(B)`` (the
+        Schur complement) and the new tasks get these models, for any loss.
+        (For :class:`~multitask.SharedSubspaceRegressor` the prior is on the
+        heads A and W = U A: the same formula.)
+
+        The intercepts are not penalised, so the prior says nothing about them
+        and such a joint fit leaves a task without data any intercept. Here a
+        new task gets the mean intercept plus the same conditional mean applied
+        to the intercepts centred at their mean:
+        ``intercept_.mean() + task_similarity @ coupling_ @ (intercept_ - intercept_.mean())``.
+        A new task similar to none of the fitted tasks (a row of zeros) gets
+        the zero model and the mean intercept; a row equal to row t of B gives
+        task t's model and intercept exactly.
+
+        Parameters
+        ----------
+        task_similarity : array-like of shape (m, T)
+            Task kernel values :math:`k(a^*_j, a_t)` between the descriptors of
+            the m new tasks and those of the T fitted tasks, in the order of
+            ``tasks_``, with the kernel function that gave B, e.g.
+            ``task_kernel(np.vstack((A, A_new)))[T:, :T]`` for the descriptors
+            ``A`` of the fitted tasks (see :func:`multitask.coupling.task_kernel`).
+
+        Returns
+        -------
+        coef : ndarray of shape (m, n_features)
+            Row j is the model of new task j, in the dtype of ``coef_``.
+        intercept : ndarray of shape (m,)
+            The intercepts of the new tasks (zeros when ``fit_intercept=False``).
+
+        Raises
+        ------
+        ValueError
+            If ``task_similarity`` is not a finite real 2-D array with T
+            columns, or if ``coupling_`` is singular (its smallest eigenvalue
+            at most 1e-12 times its largest): no task kernel
+            :math:`B = K^{-1}` exists for it.
+
+        Examples
+        --------
+        >>> import numpy as np, multitask as mt
+        >>> rng = np.random.default_rng(0)
+        >>> A = np.array([[0.0], [1.0], [2.0]])  # a descriptor per fitted task
+        >>> B = mt.coupling.task_kernel(A, gamma=0.5)
+        >>> Xs = [rng.normal(size=(30, 2)) for _ in A]
+        >>> ys = [X @ [1.0, a] for X, a in zip(Xs, A[:, 0])]
+        >>> model = mt.KernelCoupledRegressor(mt.coupling.from_task_kernel(B), alpha=1e-3).fit(Xs, ys)
+        >>> A_new = np.array([[1.5]])  # a task not in the data
+        >>> similarity = mt.coupling.task_kernel(np.vstack((A, A_new)), gamma=0.5)[3:, :3]
+        >>> coef, intercept = model.unseen_task_models(similarity)
+        >>> coef.shape, intercept.shape
+        ((1, 2), (1,))
+        >>> bool(np.allclose(model.unseen_task_models(B[[1]])[0], model.coef_[[1]]))  # task 1 itself
+        True
+        """
+        check_is_fitted(self)
+        n_tasks = self.tasks_.size
+        similarity = _as_real_array(task_similarity, "task_similarity")
+        if similarity.ndim != 2 or similarity.shape[1] != n_tasks:
+            raise ValueError(
+                f"task_similarity must be a 2-D array of shape (n_new_tasks, {n_tasks}), the kernel between the new "
+                f"tasks and the {n_tasks} fitted tasks, got shape {similarity.shape}"
+            )
+        coupling = np.asarray(self.coupling_, dtype=np.float64)
+        eigenvalues = np.linalg.eigvalsh(coupling)
+        if not eigenvalues[0] > 1e-12 * eigenvalues[-1]:
+            raise ValueError(
+                f"coupling_ is singular (smallest eigenvalue {eigenvalues[0]:.6g}, largest {eigenvalues[-1]:.6g}): no "
+                "task kernel B = K^{-1} exists for it; fit with the coupling of a task kernel, "
+                "coupling=multitask.coupling.from_task_kernel(B)"
+            )
+        weights = similarity @ coupling  # b* B^{-1}, (m, T)
+        intercepts = np.asarray(self.intercept_, dtype=np.float64)
+        mean_intercept = intercepts.mean()
+        coef = weights @ np.asarray(self.coef_, dtype=np.float64)
+        intercept = mean_intercept + weights @ (intercepts - mean_intercept)
+        return coef.astype(self.coef_.dtype, copy=False), intercept.astype(self.intercept_.dtype, copy=False)
+
     def _uses_sparsity_penalty(self) -> bool:
         return self.l1 > 0 or self.l21 > 0 or self.trace_norm > 0
 
@@ -262,9 +380,17 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
         original, X = X, self._check_design(X, "X")
         self._check_n_features(X.shape[1], "X")
         self._check_feature_names(original, "X")
-        task_index = self._task_positions(check_tasks(tasks, X.shape[0]))
+        allow_unseen = getattr(self, "unseen_tasks", "error") == "mean"
+        task_index = self._task_positions(check_tasks(tasks, X.shape[0]), allow_unseen=allow_unseen)
+        coef, intercept = self.coef_, self.intercept_
+        unseen = task_index < 0
+        if unseen.any():
+            # unseen_tasks="mean": the rows of unseen labels get the mean model, as an extra task T.
+            coef = np.vstack((coef, coef.mean(axis=0)))
+            intercept = np.append(intercept, intercept.mean())
+            task_index = np.where(unseen, self.tasks_.size, task_index)
         predictions = np.empty(X.shape[0], dtype=np.result_type(X.dtype, self.coef_.dtype))
-        for t, rows in enumerate(group_rows(task_index, self.tasks_.size)):
+        for t, rows in enumerate(group_rows(task_index, coef.shape[0])):
             if rows.size:
-                predictions[rows] = np.asarray(X[rows] @ self.coef_[t]) + self.intercept_[t]
+                predictions[rows] = np.asarray(X[rows] @ coef[t]) + intercept[t]
         return finite_predictions(predictions)

@@ -131,6 +131,16 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         ``threadpoolctl.threadpool_limits``). Results do not depend on it beyond round-off.
     warm_start : bool, default=False
         Start from the previous ``coef_`` and ``intercept_`` when shapes agree.
+    unseen_tasks : {"error", "mean"}, default="error"
+        Predictions for rows of the long format whose task label is not in
+        ``tasks_`` (only the long format can name such tasks; lists and a
+        shared design are unaffected): "error" raises ValueError, "mean"
+        predicts them with the mean model, coef ``coef_.mean(axis=0)`` and
+        intercept ``intercept_.mean()`` (every task weighing the same). Under
+        the mean-regularised coupling the mean model is the shrinkage target
+        every task is pulled towards: with no data, a new task's best guess is
+        the average task. For new tasks described by a task kernel see
+        :meth:`unseen_task_models`.
 
     Attributes
     ----------
@@ -201,6 +211,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         max_iter: int = 1000,
         n_jobs: int | None = None,
         warm_start: bool = False,
+        unseen_tasks: str = "error",
     ) -> None:
         self.coupling = coupling
         self.alpha = alpha
@@ -215,6 +226,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         self.max_iter = max_iter
         self.n_jobs = n_jobs
         self.warm_start = warm_start
+        self.unseen_tasks = unseen_tasks
 
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -289,7 +301,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             Per-task matrices (one per fitted task, in order), rows labelled by
             ``tasks``, or rows to classify for every task.
         tasks : array-like of shape (n_samples,), default=None
-            Task label of every row; each must be one of ``tasks_``.
+            Task label of every row: one of ``tasks_``, or any label with
+            ``unseen_tasks="mean"``.
 
         Returns
         -------
@@ -309,7 +322,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             Per-task matrices (one per fitted task, in order), rows labelled by
             ``tasks``, or rows to classify for every task.
         tasks : array-like of shape (n_samples,), default=None
-            Task label of every row; each must be one of ``tasks_``.
+            Task label of every row: one of ``tasks_``, or any label with
+            ``unseen_tasks="mean"``.
 
         Returns
         -------
@@ -339,7 +353,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             Per-task matrices (one per fitted task, in order), rows labelled by
             ``tasks``, or rows to classify for every task.
         tasks : array-like of shape (n_samples,), default=None
-            Task label of every row; each must be one of ``tasks_``.
+            Task label of every row: one of ``tasks_``, or any label with
+            ``unseen_tasks="mean"``.
 
         Returns
         -------
@@ -362,7 +377,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
             Per-task matrices (one per fitted task, in order), rows labelled by
             ``tasks``, or rows to classify for every task.
         tasks : array-like of shape (n_samples,), default=None
-            Task label of every row; each must be one of ``tasks_``.
+            Task label of every row: one of ``tasks_``, or any label with
+            ``unseen_tasks="mean"``.
 
         Returns
         -------
