@@ -14,6 +14,8 @@ import time
 from contextlib import ExitStack, contextmanager
 from typing import Any, Callable, Iterator
 
+import numpy as np
+
 import multitask as mt
 
 from .optional import quiet
@@ -90,3 +92,48 @@ def fit_profile(model, X, y=None, tasks=None) -> dict:
     totals["rest"] = totals["total"] - sum(totals.get(key, 0.0) for key in ("model_steps", "relation_steps",
                                                                              "clusters"))
     return totals
+
+
+def core_step_run(model, Xs: list, ys: list, threads: int, max_iter: int = 1) -> Callable[[], object] | None:
+    """One model step of a fitted (no-intercept, uniform-weight) model as a direct core call with its learned
+    coupling, stopped after ``max_iter`` iterations: the fixed cost of a step (the per-task Grams, set-up).
+    None when the core's private signature has changed (the figure is then dropped)."""
+    from multitask._core import core
+
+    N = sum(len(y) for y in ys)
+    arrays = [np.ascontiguousarray(X, dtype=np.float64) for X in Xs]
+    targets = [np.ascontiguousarray(y, dtype=np.float64) for y in ys]
+    weights, coupling = np.full(len(Xs), 1.0 / N), np.ascontiguousarray(model.coupling_)
+
+    def run():
+        return core.fit_least_squares_f64(X=arrays, y=targets, sample_weight=weights, coupling=coupling, alpha=1.0,
+                                          fit_intercept=False, shared_design=False, solver=str(model.solver_),
+                                          tol=1e-30, max_iter=max_iter, n_threads=threads, warm_start=None)
+
+    try:
+        int(run()["n_iter"])
+    except Exception:  # noqa: BLE001 - a changed private API only drops a profiling figure
+        return None
+    return run
+
+
+def relation_step_runs(model, relation: str) -> dict[str, Callable[[], object]]:
+    """The relation step at a fitted model's coef_ ("step"), and for "clusters" its bisection for theta alone
+    ("weights") and the eigendecomposition of the T x T W^T W ("eigh"); {} when the names have changed."""
+    try:
+        steps = importlib.import_module("multitask._relation_steps")
+        coef = np.asarray(model.coef_, dtype=np.float64)
+        alpha, beta = float(model.alpha), float(model.beta)
+        runs: dict[str, Callable[[], object]] = {"eigh": lambda: np.linalg.eigh(coef @ coef.T)}
+        if relation == "covariance":
+            runs["step"] = lambda: steps.covariance_step(coef, alpha=alpha, beta=beta, eps=float(model.eps))
+        else:
+            k = int(model.n_clusters)
+            roots = np.sqrt(np.maximum(np.linalg.eigvalsh(coef @ coef.T), 0.0))
+            runs["step"] = lambda: steps.cluster_step(coef, alpha=alpha, beta=beta, n_clusters=k)
+            runs["weights"] = lambda: steps.cluster_weights(roots, beta / alpha, k)
+        for run in runs.values():
+            run()
+    except Exception:  # noqa: BLE001
+        return {}
+    return runs
