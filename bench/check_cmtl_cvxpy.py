@@ -60,8 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         problem.solve(solver="CLARABEL", tol_gap_abs=1e-10, tol_gap_rel=1e-10, tol_feas=1e-10, max_iter=500)
     seconds = time.perf_counter() - started
     value = cmtl.objective(Xs, ys, W.value, M.value, rho1, rho2)
-    print(f"{T} schools, k={k}, rho1=rho2={rho1:g}: cvxpy {problem.status} in {seconds:.1f} s, value {problem.value!r}, "
-          f"F(W, M) recomputed {value!r}, M infeasibility {max(cmtl.feasibility(M.value, k).values()):.1e}")
+    print(f"{T} schools, k={k}, rho1=rho2={rho1:g}: cvxpy {problem.status} in {seconds:.1f} s, "
+          f"value {problem.value!r}, F(W, M) recomputed {value!r}, M infeasibility {max(cmtl.feasibility(M.value, k).values()):.1e}")
     ours = fit(relation_regressor("clusters", 1, fit_intercept=False, alpha=rho1 / N, beta=rho2 / N, n_clusters=k,
                                   tol=1e-12), Xs, ys)
     ours_value = cmtl.objective(Xs, ys, ours.coef_.T, ours.cluster_matrix_, rho1, rho2)

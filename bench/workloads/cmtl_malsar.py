@@ -131,7 +131,8 @@ def measure(Xs: list, ys: list, k: int, repeats: int, threads: int) -> Part:
     # agreement of the solutions with the best one found (ours at TIGHT_TOL)
     best_W = tight.coef_.T
     coef_difference = {key: float(np.abs(W - best_W).max() / np.abs(best_W).max()) for key, (W, _) in pairs.items()}
-    figures = dict(k=k, ratio=ratio, status=status, target=TARGET, match_tol=match_tol, matched_ms=times["matched"] * 1e3,
+    figures = dict(k=k, ratio=ratio, status=status, target=TARGET, match_tol=match_tol,
+                   matched_ms=times["matched"] * 1e3,
                    tight_ours_ratio=tight_ours_ratio, tight_status=tight_status,
                    matched_gap=(values["matched"] - best) / best, best=best, ours_ms=times["ours"] * 1e3,
                    malsar_ms=reference * 1e3, malsar_tight_ms=times["malsar_tight"] * 1e3, bcd_ms=times["bcd"] * 1e3,
