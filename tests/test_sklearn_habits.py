@@ -45,8 +45,10 @@ ESTIMATORS = {
     "kernel_ridge": lambda: mt.MultiTaskKernelRidge(kernel="rbf", gamma=0.3, alpha=1e-3),
     "svc": lambda: mt.MultiTaskSVC(kernel="rbf", gamma=0.3, alpha=1e-2),
     "subspace": lambda: mt.SharedSubspaceRegressor(n_components=2, alpha=1e-2),
+    "relations": lambda: mt.TaskRelationRegressor(alpha=1e-2, beta=1e-2),
+    "relations_classifier": lambda: mt.TaskRelationClassifier(alpha=1e-2, beta=1e-2),
 }
-CLASSIFIERS = {"classifier", "svc"}
+CLASSIFIERS = {"classifier", "svc", "relations_classifier"}
 
 
 def task_lists(kind="regressor", seed=0, sizes=SIZES, n_features=3):

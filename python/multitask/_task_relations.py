@@ -58,12 +58,13 @@ _RELATION_PARAMETERS = {
     "task_weights": [StrOptions({"uniform", "balanced"}), "array-like"],
     "fit_intercept": ["boolean"],
     "tol": [Interval(Real, 0, None, closed="neither")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, MAX_C_INT, closed="both")],
     "solver_max_iter": [Interval(Integral, 1, MAX_C_INT, closed="both")],
     "n_jobs": [Integral, None],
     "warm_start": ["boolean"],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
+    "unseen_tasks": [StrOptions({"error", "mean"})],
 }
 
 
@@ -251,7 +252,12 @@ _COMMON_TAIL_DOC = r"""tol : float, default=1e-6
     random_state : int, RandomState instance or None, default=None
         Seeds the k-means that reads ``clusters_`` off M ("clusters").
     verbose : int, default=0
-        Print the objective after every outer iteration (to stderr)."""
+        Print the objective after every outer iteration (to stderr).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Predictions for long-format rows of tasks not seen in ``fit``: "error"
+        raises ValueError, "mean" uses the mean of the learned models (a new
+        task's relation to the others is unknown without descriptors, and the
+        task covariance's prior mean is zero)."""
 
 _ATTRIBUTES_DOC = r"""coef_ : ndarray of shape (T, n_features)
         Row t is the model :math:`w_t` of task t.
@@ -396,6 +402,7 @@ class TaskRelationRegressor(_RelationLearning, KernelCoupledRegressor):
         warm_start: bool = False,
         random_state: Any = None,
         verbose: int = 0,
+        unseen_tasks: str = "error",
     ) -> None:
         self.relation = relation
         self.alpha = alpha
@@ -414,6 +421,7 @@ class TaskRelationRegressor(_RelationLearning, KernelCoupledRegressor):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.unseen_tasks = unseen_tasks
 
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -503,6 +511,7 @@ class TaskRelationClassifier(_RelationLearning, KernelCoupledClassifier):
         warm_start: bool = False,
         random_state: Any = None,
         verbose: int = 0,
+        unseen_tasks: str = "error",
     ) -> None:
         self.relation = relation
         self.alpha = alpha
@@ -520,6 +529,7 @@ class TaskRelationClassifier(_RelationLearning, KernelCoupledClassifier):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.unseen_tasks = unseen_tasks
 
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
