@@ -226,7 +226,7 @@ _PARAMETERS_DOC = r"""relation : {"covariance", "clusters"}, default="covariance
         "covariance": :math:`\lambda_2 \ge 0`, the weight of the relation
         penalty. "clusters": :math:`\rho_2 > 0`; :math:`\eta = \rho_2 / \rho_1`
         weighs the tasks' own variance against the between-cluster variance.
-    eps : float, default=1e-6
+    eps : float, default=1e-4
         "covariance": :math:`\epsilon > 0` of the covariance step, in the units
         of the squared coefficients: it keeps Omega invertible when W^T W is
         singular (more tasks than features). Ignored by "clusters".
@@ -388,7 +388,7 @@ class TaskRelationRegressor(_RelationLearning, KernelCoupledRegressor):
         *,
         alpha: float = 1.0,
         beta: float = 1.0,
-        eps: float = 1e-6,
+        eps: float = 1e-4,
         n_clusters: int = 2,
         task_weights: Any = "uniform",
         fit_intercept: bool = True,
@@ -498,7 +498,7 @@ class TaskRelationClassifier(_RelationLearning, KernelCoupledClassifier):
         *,
         alpha: float = 1.0,
         beta: float = 1.0,
-        eps: float = 1e-6,
+        eps: float = 1e-4,
         n_clusters: int = 2,
         task_weights: Any = "uniform",
         fit_intercept: bool = True,
