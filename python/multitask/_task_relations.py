@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from numbers import Integral, Real
 from typing import Any
 
@@ -165,8 +166,6 @@ class _RelationLearning:
             previous_coef = coef
         self._store_relations(result, blocks, relation, history, decrease, converged, inner_iterations, extra)
         if not bool(result["converged"]):
-            import warnings
-
             warnings.warn(
                 f"{type(self).__name__}: the last model step (solver '{result['solver']}') stopped after "
                 f"{int(result['n_iter'])} iterations short of its tolerance {inner_tol:.1e}; increase "
