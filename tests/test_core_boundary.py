@@ -27,6 +27,8 @@ ESTIMATORS = [
     mt.MultiTaskKernelRidge,
     mt.MultiTaskSVC,
     mt.SharedSubspaceRegressor,
+    mt.TaskRelationRegressor,
+    mt.TaskRelationClassifier,
 ]
 
 

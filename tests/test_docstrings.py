@@ -171,6 +171,16 @@ FITS = {
         ({"alpha": 0.1}, "regression"),
         ({"alpha": 0.1}, "regression_frame"),
     ],
+    "TaskRelationRegressor": [
+        ({"alpha": 0.1, "beta": 0.1}, "regression"),
+        ({"relation": "clusters", "alpha": 0.1, "beta": 0.1}, "regression"),
+        ({"alpha": 0.1, "beta": 0.1}, "regression_frame"),
+    ],
+    "TaskRelationClassifier": [
+        ({"alpha": 0.1, "beta": 0.1}, "classification"),
+        ({"relation": "clusters", "alpha": 0.1, "beta": 0.1}, "classification"),
+        ({"alpha": 0.1, "beta": 0.1}, "classification_frame"),
+    ],
     # The searches of multitask.model_selection: a regressor, and a classifier for ``classes_``.
     "GridSearchCV": [
         ({"estimator": mt.KernelCoupledRegressor(alpha=0.1), "param_grid": {"alpha": [0.1, 1.0]}, "cv": 2},

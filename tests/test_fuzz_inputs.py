@@ -31,9 +31,11 @@ ESTIMATORS = {
     "kernel_ridge": lambda: mt.MultiTaskKernelRidge(alpha=0.1, max_iter=200),
     "svc": lambda: mt.MultiTaskSVC(alpha=0.1, max_iter=2000),
     "subspace": lambda: mt.SharedSubspaceRegressor(n_components=1, alpha=0.1, max_iter=20),
+    "relations": lambda: mt.TaskRelationRegressor(alpha=0.1, beta=0.1, max_iter=20),
+    "relations_classifier": lambda: mt.TaskRelationClassifier("clusters", alpha=0.1, beta=0.1, max_iter=20),
 }
-CLASSIFIERS = {"classifier", "svc"}
-SPARSE_OK = {"regressor", "regressor_l21", "classifier", "subspace"}
+CLASSIFIERS = {"classifier", "svc", "relations_classifier"}
+SPARSE_OK = {"regressor", "regressor_l21", "classifier", "subspace", "relations", "relations_classifier"}
 
 DTYPES = ["float64", "float32", "int64", "bool", "complex128", "str", "object"]
 

@@ -8,7 +8,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import matplotlib
 
@@ -22,6 +21,7 @@ from sklearn.metrics import accuracy_score, mean_squared_error, r2_score  # noqa
 
 import multitask as mt  # noqa: E402
 import multitask.plotting as mtp  # noqa: E402
+from readme_blocks import readme_blocks  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -346,10 +346,7 @@ def test_score_errors():
 
 
 def test_readme_plotting_section_runs_and_draws_what_it_says():
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Pictures: `multitask.plotting`\n"):]
-    section = section[: section.index("\n## ", 1)]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    blocks = readme_blocks("## Pictures: `multitask.plotting`")
     assert len(blocks) == 1
     namespace = {}
     exec(blocks[0], namespace)  # noqa: S102 - the README's own example

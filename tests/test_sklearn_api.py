@@ -11,7 +11,8 @@ import multitask as mt
 
 
 @parametrize_with_checks([mt.KernelCoupledRegressor(), mt.KernelCoupledClassifier(), mt.SharedSubspaceRegressor(),
-                          mt.MultiTaskKernelRidge(), mt.MultiTaskSVC()])
+                          mt.MultiTaskKernelRidge(), mt.MultiTaskSVC(),
+                          mt.TaskRelationRegressor(), mt.TaskRelationClassifier()])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 

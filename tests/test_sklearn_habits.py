@@ -23,6 +23,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import multitask as mt
+from readme_blocks import readme_blocks
 from multitask.metrics import make_task_scorer
 from multitask.model_selection import (
     GridSearchCV,
@@ -45,8 +46,10 @@ ESTIMATORS = {
     "kernel_ridge": lambda: mt.MultiTaskKernelRidge(kernel="rbf", gamma=0.3, alpha=1e-3),
     "svc": lambda: mt.MultiTaskSVC(kernel="rbf", gamma=0.3, alpha=1e-2),
     "subspace": lambda: mt.SharedSubspaceRegressor(n_components=2, alpha=1e-2),
+    "relations": lambda: mt.TaskRelationRegressor(alpha=1e-2, beta=1e-2),
+    "relations_classifier": lambda: mt.TaskRelationClassifier(alpha=1e-2, beta=1e-2),
 }
-CLASSIFIERS = {"classifier", "svc"}
+CLASSIFIERS = {"classifier", "svc", "relations_classifier"}
 
 
 def task_lists(kind="regressor", seed=0, sizes=SIZES, n_features=3):
@@ -629,13 +632,7 @@ def test_one_dimensional_task_inputs_are_refused_with_the_fix(kind):
 
 
 def test_readme_cross_validation_section_runs_and_shows_what_it_says():
-    from pathlib import Path
-    import re
-
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Cross-validation\n"):]
-    section = section[: section.index("\n## ", 1)]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    blocks = readme_blocks("## Cross-validation")
     assert len(blocks) == 3
     namespace = {}
     snapshots = []

@@ -315,3 +315,35 @@ def test_verbose_reports_every_outer_iteration(capsys):
     Xs, ys = random_tasks(12)
     model = mt.TaskRelationRegressor(alpha=0.05, beta=0.05, verbose=1).fit(Xs, ys)
     assert capsys.readouterr().err.count("outer iteration") == model.n_iter_
+
+
+def test_readme_section_runs_and_shows_what_it_says():
+    from readme_blocks import readme_blocks
+
+    blocks = readme_blocks("## Learned task relations: `TaskRelationRegressor`, `TaskRelationClassifier`")
+    assert len(blocks) == 1
+    namespace = {}
+    exec(blocks[0], namespace)  # noqa: S102 - the README's own example
+    np.testing.assert_array_equal(namespace["cmtl"].clusters_, namespace["truth"])
+    C, truth = namespace["mtrl"].task_correlation_, namespace["truth"]
+    same = truth[:, None] == truth[None, :]
+    assert C[same].min() > C[~same].max() + 0.1
+
+
+def test_plotting_draws_the_learned_relations_in_cluster_order():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    import multitask.plotting as mtp
+
+    Xs, ys, truth = clustered_tasks(1, k=3, per_cluster=3)
+    model = mt.TaskRelationRegressor("clusters", alpha=1e-2, beta=1e-3, n_clusters=3, random_state=0).fit(Xs, ys)
+    order = mtp.task_order(model)
+    assert np.all(np.diff(model.clusters_[order]) >= 0)  # grouped by cluster
+    ax = mtp.plot_task_relations(model)
+    np.testing.assert_allclose(ax.images[0].get_array(), model.task_correlation_[np.ix_(order, order)])
+    ax = mtp.plot_objective_history(model, relative=False)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), model.objective_history_)
+    plt.close("all")

@@ -15,8 +15,6 @@ Objective (README, "The objective"), uniform task weights, W = coef^T (d, T):
 from __future__ import annotations
 
 import doctest
-import re
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,6 +24,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.metrics import r2_score
 
 import multitask as mt
+from readme_blocks import readme_blocks
 
 N_FITTED, N_NEW, N_FEATURES = 3, 2, 4
 
@@ -368,10 +367,7 @@ def test_unseen_tasks_is_validated_at_fit(estimator):
 
 
 def test_readme_new_tasks_section_runs_and_shows_what_it_says():
-    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### New tasks: `unseen_tasks` and `unseen_task_models`\n"):]
-    section = section[: section.index("\n## ", 1)]
-    blocks = re.findall(r"```python\n(.*?)```", section, re.S)
+    blocks = readme_blocks("### New tasks: `unseen_tasks` and `unseen_task_models`")
     assert len(blocks) == 1
     namespace = {}
     exec(blocks[0], namespace)  # noqa: S102 - the README's own example

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from numbers import Integral, Real
 from typing import Any
 
@@ -58,12 +59,13 @@ _RELATION_PARAMETERS = {
     "task_weights": [StrOptions({"uniform", "balanced"}), "array-like"],
     "fit_intercept": ["boolean"],
     "tol": [Interval(Real, 0, None, closed="neither")],
-    "max_iter": [Interval(Integral, 1, None, closed="left")],
+    "max_iter": [Interval(Integral, 1, MAX_C_INT, closed="both")],
     "solver_max_iter": [Interval(Integral, 1, MAX_C_INT, closed="both")],
     "n_jobs": [Integral, None],
     "warm_start": ["boolean"],
     "random_state": ["random_state"],
     "verbose": ["verbose"],
+    "unseen_tasks": [StrOptions({"error", "mean"})],
 }
 
 
@@ -164,8 +166,6 @@ class _RelationLearning:
             previous_coef = coef
         self._store_relations(result, blocks, relation, history, decrease, converged, inner_iterations, extra)
         if not bool(result["converged"]):
-            import warnings
-
             warnings.warn(
                 f"{type(self).__name__}: the last model step (solver '{result['solver']}') stopped after "
                 f"{int(result['n_iter'])} iterations short of its tolerance {inner_tol:.1e}; increase "
@@ -225,7 +225,7 @@ _PARAMETERS_DOC = r"""relation : {"covariance", "clusters"}, default="covariance
         "covariance": :math:`\lambda_2 \ge 0`, the weight of the relation
         penalty. "clusters": :math:`\rho_2 > 0`; :math:`\eta = \rho_2 / \rho_1`
         weighs the tasks' own variance against the between-cluster variance.
-    eps : float, default=1e-6
+    eps : float, default=1e-4
         "covariance": :math:`\epsilon > 0` of the covariance step, in the units
         of the squared coefficients: it keeps Omega invertible when W^T W is
         singular (more tasks than features). Ignored by "clusters".
@@ -251,7 +251,12 @@ _COMMON_TAIL_DOC = r"""tol : float, default=1e-6
     random_state : int, RandomState instance or None, default=None
         Seeds the k-means that reads ``clusters_`` off M ("clusters").
     verbose : int, default=0
-        Print the objective after every outer iteration (to stderr)."""
+        Print the objective after every outer iteration (to stderr).
+    unseen_tasks : {"error", "mean"}, default="error"
+        Predictions for long-format rows of tasks not seen in ``fit``: "error"
+        raises ValueError, "mean" uses the mean of the learned models (a new
+        task's relation to the others is unknown without descriptors, and the
+        task covariance's prior mean is zero)."""
 
 _ATTRIBUTES_DOC = r"""coef_ : ndarray of shape (T, n_features)
         Row t is the model :math:`w_t` of task t.
@@ -382,7 +387,7 @@ class TaskRelationRegressor(_RelationLearning, KernelCoupledRegressor):
         *,
         alpha: float = 1.0,
         beta: float = 1.0,
-        eps: float = 1e-6,
+        eps: float = 1e-4,
         n_clusters: int = 2,
         task_weights: Any = "uniform",
         fit_intercept: bool = True,
@@ -396,6 +401,7 @@ class TaskRelationRegressor(_RelationLearning, KernelCoupledRegressor):
         warm_start: bool = False,
         random_state: Any = None,
         verbose: int = 0,
+        unseen_tasks: str = "error",
     ) -> None:
         self.relation = relation
         self.alpha = alpha
@@ -414,6 +420,7 @@ class TaskRelationRegressor(_RelationLearning, KernelCoupledRegressor):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.unseen_tasks = unseen_tasks
 
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
@@ -490,7 +497,7 @@ class TaskRelationClassifier(_RelationLearning, KernelCoupledClassifier):
         *,
         alpha: float = 1.0,
         beta: float = 1.0,
-        eps: float = 1e-6,
+        eps: float = 1e-4,
         n_clusters: int = 2,
         task_weights: Any = "uniform",
         fit_intercept: bool = True,
@@ -503,6 +510,7 @@ class TaskRelationClassifier(_RelationLearning, KernelCoupledClassifier):
         warm_start: bool = False,
         random_state: Any = None,
         verbose: int = 0,
+        unseen_tasks: str = "error",
     ) -> None:
         self.relation = relation
         self.alpha = alpha
@@ -520,6 +528,7 @@ class TaskRelationClassifier(_RelationLearning, KernelCoupledClassifier):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.unseen_tasks = unseen_tasks
 
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)

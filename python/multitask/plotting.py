@@ -25,6 +25,7 @@ except ImportError as error:
         'multitask.plotting needs matplotlib, an optional dependency: pip install "multitask[plot]"'
     ) from error
 
+from ._relation_steps import correlation
 from ._input import as_task_list, check_tasks, group_rows
 from .coupling import _as_square_matrix, _check_symmetric, _symmetrised, from_task_kernel
 from .model_selection import _task_targets
@@ -57,17 +58,6 @@ SCORINGS: dict[str, Callable[[Any, Any], float]] = {
 # --------------------------------------------------------------------------------------------
 
 
-def _correlation(covariance: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The correlation matrix of a symmetric matrix (unit diagonal; 0 where a diagonal entry is not positive)."""
-    scale = np.sqrt(np.clip(np.diag(covariance), 0.0, None))
-    safe = np.where(scale > 0, scale, 1.0)
-    result = covariance / np.outer(safe, safe)
-    result[scale == 0, :] = 0.0
-    result[:, scale == 0] = 0.0
-    np.fill_diagonal(result, 1.0)
-    return _symmetrised(result)
-
-
 def _is_estimator(relations: Any) -> bool:
     return any(hasattr(relations, name) for name in ("fit", "task_correlation_", "coupling_"))
 
@@ -91,7 +81,7 @@ def _relation_matrix(relations: Any) -> tuple[NDArray[np.float64], bool]:
                 f"relations: its task covariance B = K^-1 needs an invertible coupling_ K ({error}); pass a task "
                 "correlation matrix instead"
             ) from None
-        return _correlation(covariance), True
+        return correlation(covariance), True
     check_is_fitted(relations)  # NotFittedError (a ValueError) for an estimator not fitted yet
     raise ValueError(
         f"relations: {type(relations).__name__} has neither task_correlation_ nor coupling_; pass a fitted "
@@ -131,7 +121,7 @@ def _hierarchical_order(correlation: NDArray[np.float64]) -> NDArray[np.intp]:
 def _order(matrix: NDArray[np.float64], clusters: NDArray[np.intp] | None) -> NDArray[np.intp]:
     if clusters is not None:
         return np.argsort(clusters, kind="stable")
-    return _hierarchical_order(_correlation(matrix))
+    return _hierarchical_order(correlation(matrix))
 
 
 def task_order(relations: Any, clusters: ArrayLike | None = None) -> NDArray[np.intp]:
