@@ -13,8 +13,8 @@ eigendecomposition of the T x T matrix W^T W (``coef @ coef.T`` with scikit-lear
   ``M = U diag(g) U^T`` in the eigenbasis ``W^T W = U diag(s) U^T``, where g
   minimises ``sum_i s_i / (eta + g_i)`` over ``0 <= g_i <= 1, sum_i g_i = k``.
   Its KKT conditions give ``g_i = clip(theta sqrt(s_i) - eta, 0, 1)``, with the
-  one theta >= 0 at which the g sum to k (found by bisection: the sum is
-  continuous and non-decreasing in theta).
+  one theta >= 0 at which the g sum to k (the sum is continuous, piecewise
+  linear and non-decreasing in theta: found exactly from its breakpoints).
 
 Each step returns the relation in its eigenbasis, from which the coupling of the
 next model step (``K = U diag(kappa) U^T``) and the penalty's value follow exactly.
@@ -28,9 +28,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["Relation", "covariance_step", "cluster_step", "initial_relation", "spectral_clusters"]
-
-_BISECTION_STEPS = 200
-"""Halvings of the bracket of theta: far beyond double precision's 53 bits."""
 
 
 @dataclass(frozen=True)
@@ -101,8 +98,8 @@ def covariance_relation(vectors: NDArray, roots: NDArray, *, alpha: float, beta:
 def cluster_weights(singular_values: NDArray, eta: float, n_clusters: float) -> NDArray[np.float64]:
     """g minimising sum_i s_i / (eta + g_i) over 0 <= g <= 1, sum g = k (``singular_values`` = sqrt(s)).
 
-    ``g_i = clip(theta r_i - eta, 0, 1)`` with theta chosen by bisection so that
-    the g sum to k. When fewer than k of the r_i are positive, those get
+    ``g_i = clip(theta r_i - eta, 0, 1)`` with theta chosen (exactly, see
+    :func:`_exact_theta`) so that the g sum to k. When fewer than k of the r_i are positive, those get
     g_i = 1 and the rest of the budget is spread evenly over the others (their
     terms are 0 whatever their g).
     """
@@ -114,22 +111,40 @@ def cluster_weights(singular_values: NDArray, eta: float, n_clusters: float) -> 
         if n_positive < r.size:
             g[~positive] = (n_clusters - n_positive) / (r.size - n_positive)
         return g
-    # At theta = (1 + eta) / min positive r every positive r_i has g_i = 1: the sum is n_positive > k.
-    low, high = 0.0, (1.0 + eta) / r[positive].min()
-    for _ in range(_BISECTION_STEPS):
-        theta = 0.5 * (low + high)
-        if np.clip(theta * r - eta, 0.0, 1.0).sum() < n_clusters:
-            low = theta
-        else:
-            high = theta
-        if high - low <= 4 * np.finfo(float).eps * high:
-            break
-    g = np.clip(0.5 * (low + high) * r - eta, 0.0, 1.0)
-    # The bisection leaves the sum within round-off of k; put the remainder on the free entries.
+    theta = _exact_theta(r[positive], eta, n_clusters)
+    g = np.clip(theta * r - eta, 0.0, 1.0)
+    # theta is exact up to round-off; put the remainder of the sum on the free entries.
     free = (g > 0) & (g < 1)
     if free.any():
         g[free] += (n_clusters - g.sum()) / free.sum()
     return np.clip(g, 0.0, 1.0)
+
+
+def _exact_theta(r: NDArray[np.float64], eta: float, n_clusters: float) -> float:
+    """The theta with sum_i clip(theta r_i - eta, 0, 1) = k, for r_i > 0 and k < len(r).
+
+    The sum S(theta) is continuous, piecewise linear and non-decreasing: entry i
+    starts rising at theta = eta / r_i and saturates at (1 + eta) / r_i. Between
+    consecutive breakpoints S = theta A - eta B + C (A: sum of the rising r_i,
+    B: their count, C: the saturated count), so sorting the 2T breakpoints and
+    accumulating A, B, C gives S at every breakpoint, and theta on the crossing
+    segment in closed form: O(T log T), exact.
+    """
+    points = np.concatenate((eta / r, (1.0 + eta) / r))
+    rising = np.concatenate((r, -r))  # change of A at each breakpoint
+    counting = np.concatenate((np.ones_like(r), -np.ones_like(r)))  # change of B
+    saturating = np.concatenate((np.zeros_like(r), np.ones_like(r)))  # change of C
+    order = np.argsort(points, kind="stable")
+    points = points[order]
+    # A, B, C just before each breakpoint (after the ones before it).
+    A = np.concatenate(([0.0], np.cumsum(rising[order])[:-1]))
+    B = np.concatenate(([0.0], np.cumsum(counting[order])[:-1]))
+    C = np.concatenate(([0.0], np.cumsum(saturating[order])[:-1]))
+    sums = points * A - eta * B + C  # S at every breakpoint (S is continuous)
+    j = int(np.searchsorted(sums, n_clusters, side="left"))  # first breakpoint with S >= k (exists: S(end) = T > k)
+    if A[j] <= 0:  # S reaches k exactly at this breakpoint (round-off can leave no rising entry before it)
+        return float(points[j])
+    return float((n_clusters - C[j] + eta * B[j]) / A[j])
 
 
 def cluster_step(coef: NDArray, *, alpha: float, beta: float, n_clusters: int) -> Relation:
