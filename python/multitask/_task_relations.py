@@ -324,7 +324,7 @@ _OBJECTIVE_DOC = r"""With the data term :math:`D(W, b) = \frac{1}{N} \sum_t \ome
     closed-form relation step: :math:`\Omega = (W^\top W + \epsilon I)^{1/2} /
     \operatorname{tr}(\cdot)`; :math:`M = U \operatorname{diag}(g) U^\top` with
     :math:`W^\top W = U \operatorname{diag}(s) U^\top` and
-    :math:`g_i = \min(1, \max(0, \theta \sqrt{s_i} - \eta))`, θ set by bisection so
+    :math:`g_i = \min(1, \max(0, \theta \sqrt{s_i} - \eta))`, θ computed exactly so
     that :math:`\sum_i g_i = k`. The first model step uses :math:`\Omega = I / T`
     or :math:`M = (k / T) I`."""
 
