@@ -137,6 +137,12 @@ CASES = {
         lambda: _regression(4, 300, 400),
         lambda: _regression(3, 30, 4, seed=1),
     ),
+    "shared_subspace": (  # d r = 2400: the U steps by conjugate gradient, then Newton on Hessian products
+        mt.SharedSubspaceRegressor(n_components=8),
+        dict(alpha=1e-6, tol=0.0, max_iter=100000),
+        lambda: _regression(4, 400, 300),
+        lambda: _regression(3, 30, 10, seed=1),
+    ),
     "classifier_newton": (
         mt.KernelCoupledClassifier(solver="newton", n_jobs=1),
         dict(alpha=1e-8, tol=1e-300, max_iter=30),
