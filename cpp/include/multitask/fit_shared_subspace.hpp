@@ -22,10 +22,43 @@
 
 namespace multitask {
 
-/// The statistics of every task with its Gram: dense designs (a shared design's Gram formed once).
+/// The statistics of every task with its Gram, for dense designs. A shared
+/// design forms its one Gram (gram.hpp). Otherwise each task's Gram is formed
+/// by centred_gram (a BLAS rank update) when the task is large, and by rank-one
+/// updates in Eigen when it is small: School's tasks have about 70 rows of 28
+/// features, where a BLAS call costs more in overhead than its arithmetic.
 template <typename Scalar>
 std::vector<TaskStatistics<Scalar>> subspace_statistics(const TaskData<Scalar>& data, int n_threads) {
-  return task_statistics(data, n_threads, std::vector<char>(data.n_tasks(), 1));
+  const Index T = data.n_tasks(), d = data.n_features();
+  if (data.shared_design) return task_statistics(data, n_threads, std::vector<char>(T, 1));
+  constexpr double kSmallTaskWork = 1e6;  // n_t d^2 below which a task's Gram is formed row by row
+  std::vector<TaskStatistics<Scalar>> stats(T);
+  double work = 0;
+  for (Index t = 0; t < T; ++t) work += static_cast<double>(data.n_samples(t)) * static_cast<double>(d * d);
+  parallel_for_interruptible(T, threads_for_work(work, n_threads), work / static_cast<double>(T), [&](Index t) {
+    TaskStatistics<Scalar>& s = stats[t];
+    const auto& X = data.X[t];
+    const TaskMeans<Scalar> means = task_means(data, t);
+    s.x_mean = means.x_mean;
+    s.y_mean = means.y_mean;
+    s.weight = data.sample_weight[t];
+    const Vector<Scalar> y_centred = data.y[t].array() - means.y_mean;
+    s.c = s.weight * centred_transpose_product(X, s.x_mean, y_centred);
+    s.q = s.weight / 2 * y_centred.squaredNorm();
+    if (static_cast<double>(X.rows()) * static_cast<double>(d * d) >= kSmallTaskWork) {
+      s.gram = std::make_shared<const Matrix<Scalar>>(centred_gram(X, s.x_mean, data.fit_intercept));
+      return;
+    }
+    Matrix<Scalar> gram = Matrix<Scalar>::Zero(d, d);
+    Vector<Scalar> row(d);
+    for (Index i = 0; i < X.rows(); ++i) {
+      row = X.row(i).transpose() - s.x_mean;  // x_mean is zero without intercept
+      gram.template selfadjointView<Eigen::Lower>().rankUpdate(row);
+    }
+    gram.template triangularView<Eigen::StrictlyUpper>() = gram.transpose();
+    s.gram = std::make_shared<const Matrix<Scalar>>(std::move(gram));
+  });
+  return stats;
 }
 
 /// The same for CSR designs.
@@ -41,9 +74,14 @@ std::vector<TaskStatistics<Scalar>> subspace_statistics(const TaskBlocks<Scalar,
 /// data term's gradient at W = 0 is -C. (With L L^T = K, C L^-T has the singular values of C K^-1/2.)
 template <typename Scalar>
 bool zero_is_optimal(const Matrix<Scalar>& C, const Matrix<Scalar>& K, Scalar alpha, Scalar alpha_u) {
-  Eigen::LLT<Matrix<Scalar>> factor(K);
-  require(factor.info() == Eigen::Success, "coupling must be positive definite");
-  const Matrix<Scalar> S = factor.matrixL().solve(C.transpose());  // (T, d) = (C L^-T)^T
+  Matrix<Scalar> S;  // (T, d) = (C L^-T)^T
+  if ((K - Matrix<Scalar>(K.diagonal().asDiagonal())).cwiseAbs().maxCoeff() == 0) {
+    S = K.diagonal().cwiseSqrt().cwiseInverse().asDiagonal() * C.transpose();
+  } else {
+    Eigen::LLT<Matrix<Scalar>> factor(K);
+    require(factor.info() == Eigen::Success, "coupling must be positive definite");
+    S = factor.matrixL().solve(C.transpose());
+  }
   const Matrix<Scalar> gram = S.rows() <= S.cols() ? Matrix<Scalar>(S * S.transpose())
                                                     : Matrix<Scalar>(S.transpose() * S);
   const Scalar largest = Eigen::SelfAdjointEigenSolver<Matrix<Scalar>>(gram, Eigen::EigenvaluesOnly)
@@ -55,21 +93,20 @@ bool zero_is_optimal(const Matrix<Scalar>& C, const Matrix<Scalar>& K, Scalar al
 /// U_0 = (alpha / alpha_U)^(1/4) P_r Sigma_r^(1/2) from the SVD W_0 = P Sigma Q^T of the independent ridge
 /// solutions (G_t + alpha I) w_t = c_t; columns beyond the rank of W_0 are zero.
 template <typename Scalar>
-Matrix<Scalar> ridge_start(const GramStack<Scalar>& grams, const Matrix<Scalar>& C, Scalar alpha, Scalar alpha_u,
-                           Index r) {
-  const Index d = grams.n_features(), T = grams.n_tasks();
+Matrix<Scalar> ridge_start(const std::vector<TaskStatistics<Scalar>>& stats, const Matrix<Scalar>& C, Scalar alpha,
+                           Scalar alpha_u, Index r, bool shared) {
+  const Index d = C.rows(), T = C.cols();
   Matrix<Scalar> W0(d, T);
-  if (grams.shared()) {  // one eigendecomposition G = V diag(lambda) V^T for every task
-    const Eigen::SelfAdjointEigenSolver<Matrix<Scalar>> eigen(grams.gram(0));
+  if (shared) {  // one eigendecomposition X~^T X~ = V diag(lambda) V^T for every task
+    const Eigen::SelfAdjointEigenSolver<Matrix<Scalar>> eigen(*stats[0].gram);
     const Matrix<Scalar> projected = eigen.eigenvectors().transpose() * C;
     Matrix<Scalar> scaled(d, T);
     for (Index t = 0; t < T; ++t)
-      scaled.col(t) = projected.col(t).cwiseQuotient((grams.weight(t) * eigen.eigenvalues()).array().matrix() +
-                                                     Vector<Scalar>::Constant(d, alpha));
+      scaled.col(t) = projected.col(t).array() / (stats[t].weight * eigen.eigenvalues().array() + alpha);
     W0.noalias() = eigen.eigenvectors() * scaled;
   } else {
     for (Index t = 0; t < T; ++t) {
-      Matrix<Scalar> system = grams.weight(t) * grams.gram(t);
+      Matrix<Scalar> system = stats[t].weight * *stats[t].gram;
       system.diagonal().array() += alpha;
       W0.col(t) = system.llt().solve(C.col(t));
       poll_interrupt(static_cast<double>(d * d * d) / 3);
@@ -121,7 +158,7 @@ SubspaceResult<Scalar> fit_shared_subspace(const std::vector<TaskStatistics<Scal
     result.zero_solution = true;
   } else {
     const Matrix<Scalar> U0 =
-        initial_components ? *initial_components : ridge_start(grams, C, alpha, alpha_u, r);
+        initial_components ? *initial_components : ridge_start(stats, C, alpha, alpha_u, r, grams.shared());
     result = solve_shared_subspace(objective, U0, options);
   }
   result.intercept.resize(T);

@@ -29,8 +29,11 @@
 
 namespace multitask {
 
-/// The scaled Grams G_t = s_t X~_t^T X~_t of every task, stored once per
-/// distinct Gram: a shared design keeps one (d, d) matrix and the weights s_t.
+/// The scaled Grams G_t = s_t X~_t^T X~_t of every task: side by side in one
+/// (d, d T) matrix [G_1 ... G_T], so that the products with all of them are one
+/// matrix product each (per-task products of a few dozen rows cost more in call
+/// overhead than in arithmetic); a shared design keeps its one (d, d) Gram and
+/// the weights s_t.
 template <typename Scalar>
 class GramStack {
  public:
@@ -46,47 +49,62 @@ class GramStack {
       shared_ = shared_ && stats[t].gram == stats[0].gram;
     }
     if (shared_) {
-      grams_.push_back(stats[0].gram);
-    } else {
-      for (const auto& s : stats) grams_.push_back(s.gram);
+      shared_gram_ = stats[0].gram;
+      return;
     }
+    stacked_.resize(d_, d_ * T);
+    for (Index t = 0; t < T; ++t) stacked_.middleCols(t * d_, d_) = weights_[t] * *stats[t].gram;
   }
 
   Index n_features() const { return d_; }
   Index n_tasks() const { return weights_.size(); }
   bool shared() const { return shared_; }
 
-  /// The unscaled Gram of task t (X~_t^T X~_t); G_t = weight(t) * gram(t).
-  const Matrix<Scalar>& gram(Index t) const { return *grams_[shared_ ? 0 : t]; }
-  Scalar weight(Index t) const { return weights_[t]; }
-
   /// out_t = G_t v_t for every column t of V (d, T).
   Matrix<Scalar> apply(const Matrix<Scalar>& V) const {
-    if (shared_) return gram(0) * (V * weights_.asDiagonal());
+    if (shared_) return *shared_gram_ * (V * weights_.asDiagonal());
     Matrix<Scalar> out(d_, n_tasks());
-    for (Index t = 0; t < n_tasks(); ++t) out.col(t).noalias() = weights_[t] * (gram(t) * V.col(t));
+    for (Index t = 0; t < n_tasks(); ++t) out.col(t).noalias() = stacked_.middleCols(t * d_, d_) * V.col(t);
     return out;
   }
 
-  /// G_t U (d, r) for every task.
-  std::vector<Matrix<Scalar>> times(const Matrix<Scalar>& U) const {
-    std::vector<Matrix<Scalar>> out(n_tasks());
+  /// [(G_1 U)^T ... (G_T U)^T] = U^T [G_1 ... G_T]   (r, d T), the Grams being symmetric.
+  Matrix<Scalar> transposed_times(const Matrix<Scalar>& U) const {
+    if (!shared_) return U.transpose() * stacked_;
+    const Matrix<Scalar> GU_t = U.transpose() * *shared_gram_;
+    Matrix<Scalar> out(U.cols(), d_ * n_tasks());
+    for (Index t = 0; t < n_tasks(); ++t) out.middleCols(t * d_, d_) = weights_[t] * GU_t;
+    return out;
+  }
+
+  /// sum_t P(t, j) G_t for every column j of P (T, m), side by side: (d, d m).
+  Matrix<Scalar> weighted_sums(const Matrix<Scalar>& P) const {
+    const Index m = P.cols();
+    Matrix<Scalar> out(d_, d_ * m);
     if (shared_) {
-      const Matrix<Scalar> GU = gram(0) * U;
-      for (Index t = 0; t < n_tasks(); ++t) out[t] = weights_[t] * GU;
+      const Vector<Scalar> totals = P.transpose() * weights_;
+      for (Index j = 0; j < m; ++j) out.middleCols(j * d_, d_) = totals[j] * *shared_gram_;
       return out;
     }
-    for (Index t = 0; t < n_tasks(); ++t) {
-      out[t].noalias() = weights_[t] * (gram(t) * U);
-      poll_interrupt(2.0 * static_cast<double>(d_ * d_ * U.cols()));
-    }
+    Eigen::Map<Matrix<Scalar>>(out.data(), d_ * d_, m).noalias() =
+        Eigen::Map<const Matrix<Scalar>>(stacked_.data(), d_ * d_, n_tasks()) * P;
+    return out;
+  }
+
+  /// diag(G_t) for every task   (d, T)
+  Matrix<Scalar> diagonals() const {
+    Matrix<Scalar> out(d_, n_tasks());
+    for (Index t = 0; t < n_tasks(); ++t)
+      out.col(t) = shared_ ? Vector<Scalar>(weights_[t] * shared_gram_->diagonal())
+                           : Vector<Scalar>(stacked_.middleCols(t * d_, d_).diagonal());
     return out;
   }
 
  private:
   Index d_ = 0;
   bool shared_ = false;
-  std::vector<std::shared_ptr<const Matrix<Scalar>>> grams_;
+  std::shared_ptr<const Matrix<Scalar>> shared_gram_;  // shared design: X~^T X~, unscaled
+  Matrix<Scalar> stacked_;                              // otherwise [G_1 ... G_T]   (d, d T)
   Vector<Scalar> weights_;
 };
 
@@ -96,7 +114,7 @@ template <typename Scalar>
 struct SubspacePoint {
   Matrix<Scalar> U;                          // (d, r)
   Matrix<Scalar> A;                          // (r, T) the optimal heads for U
-  std::vector<Matrix<Scalar>> GU;            // T x (d, r): G_t U
+  Matrix<Scalar> GU_t;                       // (r, d T): block t is (G_t U)^T
   std::vector<Matrix<Scalar>> M;             // T x (r, r): U^T G_t U
   std::vector<Eigen::LLT<Matrix<Scalar>>> blocks;  // T x Cholesky of M_t + alpha K_tt I
   Matrix<Scalar> residual_gradient;          // (d, T): G_t w_t - c_t, the data term's gradient in W
@@ -128,12 +146,12 @@ class SubspaceObjective {
     const Index T = n_tasks(), r = U.cols();
     SubspacePoint<Scalar> p;
     p.U = U;
-    p.GU = grams_.times(U);
+    p.GU_t = grams_.transposed_times(U);
     p.M.resize(T);
     p.blocks.resize(T);
     const Matrix<Scalar> E = U.transpose() * C_;  // (r, T): e_t = U^T c_t
     for (Index t = 0; t < T; ++t) {
-      p.M[t].noalias() = U.transpose() * p.GU[t];
+      p.M[t].noalias() = task_block(p, t).lazyProduct(U);  // small: no BLAS call
       p.blocks[t].compute(p.M[t] + alpha_ * K_(t, t) * Matrix<Scalar>::Identity(r, r));
       if (p.blocks[t].info() != Eigen::Success)
         throw NumericalError("the heads system of SharedSubspaceRegressor is not positive definite: " +
@@ -145,7 +163,7 @@ class SubspaceObjective {
     p.residual_gradient.resize(n_features(), T);
     double data = 0;
     for (Index t = 0; t < T; ++t) {
-      p.residual_gradient.col(t).noalias() = p.GU[t] * p.A.col(t) - C_.col(t);
+      p.residual_gradient.col(t).noalias() = task_block(p, t).transpose() * p.A.col(t) - C_.col(t);
       // 1/2 a^T M a - e^T a, with M a = U^T (G U a)
       data += 0.5 * static_cast<double>(p.A.col(t).dot(p.M[t] * p.A.col(t))) -
               static_cast<double>(E.col(t).dot(p.A.col(t)));
@@ -168,10 +186,10 @@ class SubspaceObjective {
     const Index T = n_tasks();
     const Matrix<Scalar> VA = V * p.A;  // (d, T): V a_t
     Matrix<Scalar> R = V.transpose() * p.residual_gradient;  // (r, T)
-    for (Index t = 0; t < T; ++t) R.col(t).noalias() += p.GU[t].transpose() * VA.col(t);
+    for (Index t = 0; t < T; ++t) R.col(t).noalias() += task_block(p, t) * VA.col(t);
     const Matrix<Scalar> A_dot = solve_heads(p, -R, nullptr);
     Matrix<Scalar> moved = grams_.apply(VA);  // G_t V a_t
-    for (Index t = 0; t < T; ++t) moved.col(t).noalias() += p.GU[t] * A_dot.col(t);
+    for (Index t = 0; t < T; ++t) moved.col(t).noalias() += task_block(p, t).transpose() * A_dot.col(t);
     Matrix<Scalar> out = moved * p.A.transpose();
     out.noalias() += p.residual_gradient * A_dot.transpose();
     out.noalias() += alpha_u_ * V;
@@ -188,23 +206,18 @@ class SubspaceObjective {
     const Index d = n_features(), r = p.U.cols(), T = n_tasks();
     const Matrix<Scalar> rhs = C_ * p.A.transpose();
     if (d * r <= kDenseComponents) {
-      Matrix<Scalar> H = Matrix<Scalar>::Zero(d * r, d * r);
-      // Block (k, l) of H is sum_t a_tk a_tl G_t: for a shared design (A S A^T)_kl G.
-      auto add_blocks = [&](const Matrix<Scalar>& G, const Matrix<Scalar>& outer) {
-        for (Index l = 0; l < r; ++l)
-          for (Index k = l; k < r; ++k)
-            if (outer(k, l) != 0) H.block(k * d, l * d, d, d).noalias() += outer(k, l) * G;
-      };
-      if (grams_.shared()) {
-        add_blocks(grams_.gram(0), p.A * grams_weights_diagonal() * p.A.transpose());
-      } else {
-        for (Index t = 0; t < T; ++t) {
-          add_blocks(grams_.gram(t), grams_.weight(t) * p.A.col(t) * p.A.col(t).transpose());
-          poll_interrupt(static_cast<double>(d * d * r * (r + 1) / 2));
-        }
-      }
+      // Block (k, l) of H is sum_t a_tk a_tl G_t: all the blocks k >= l from one product.
+      const Index pairs = r * (r + 1) / 2;
+      Matrix<Scalar> P(T, pairs);
+      for (Index l = 0, j = 0; l < r; ++l)
+        for (Index k = l; k < r; ++k, ++j) P.col(j) = p.A.row(k).transpose().cwiseProduct(p.A.row(l).transpose());
+      const Matrix<Scalar> sums = grams_.weighted_sums(P);
+      Matrix<Scalar> H(d * r, d * r);
+      for (Index l = 0, j = 0; l < r; ++l)
+        for (Index k = l; k < r; ++k, ++j) H.block(k * d, l * d, d, d) = sums.middleCols(j * d, d);
       H.diagonal().array() += alpha_u_;
-      Eigen::LLT<Matrix<Scalar>> factor(H.template selfadjointView<Eigen::Lower>());
+      poll_interrupt(static_cast<double>(d * d) * static_cast<double>(T * pairs + d * r * r * r / 3));
+      Eigen::LLT<Matrix<Scalar>> factor(H);  // reads the lower triangle
       if (factor.info() != Eigen::Success)
         throw NumericalError("the components system of SharedSubspaceRegressor is not positive definite: " +
                              std::string(overflow_advice()));
@@ -213,13 +226,8 @@ class SubspaceObjective {
     }
     // Matrix-free: products V -> [G_t V a_t] A^T + alpha_U V; Jacobi preconditioner
     // diag = sum_t a_tk^2 diag(G_t) + alpha_U.
-    Matrix<Scalar> diagonal(d, r);
-    {
-      Matrix<Scalar> gram_diagonals(d, T);
-      for (Index t = 0; t < T; ++t) gram_diagonals.col(t) = grams_.weight(t) * grams_.gram(t).diagonal();
-      diagonal = gram_diagonals * p.A.cwiseAbs2().transpose();
-      diagonal.array() += alpha_u_;
-    }
+    Matrix<Scalar> diagonal = grams_.diagonals() * p.A.cwiseAbs2().transpose();
+    diagonal.array() += alpha_u_;
     auto apply = [&](const Matrix<Scalar>& V) {
       Matrix<Scalar> out = grams_.apply(V * p.A) * p.A.transpose();
       out.noalias() += alpha_u_ * V;
@@ -246,10 +254,10 @@ class SubspaceObjective {
   }
 
  private:
-  Matrix<Scalar> grams_weights_diagonal() const {
-    Vector<Scalar> s(n_tasks());
-    for (Index t = 0; t < n_tasks(); ++t) s[t] = grams_.weight(t);
-    return s.asDiagonal();
+  /// (G_t U)^T   (r, d)
+  static auto task_block(const SubspacePoint<Scalar>& p, Index t) {
+    const Index d = p.U.rows();
+    return p.GU_t.middleCols(t * d, d);
   }
 
   /// Solves (M_t x_t + alpha (X K)_t) = B_t for every t with the factors of p:

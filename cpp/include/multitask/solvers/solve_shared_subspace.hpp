@@ -128,18 +128,25 @@ SubspaceResult<Scalar> solve_shared_subspace(const SubspaceObjective<Scalar>& ob
       const double predicted = -(inner(g, step) + 0.5 * inner(step, Hs));
       SubspacePoint<Scalar> trial = objective.at(point.U + step, &point.A);
       const double actual = point.value - trial.value;
-      const double ratio = predicted > 0 ? actual / predicted : -1.0;
       const double step_norm = step.norm();
-      if (ratio < 0.25) {
-        radius = 0.25 * step_norm;
-      } else if (ratio > 0.75 && step_norm >= 0.99 * radius) {
-        radius = std::min(2 * radius, max_radius);
+      // Decreases below the round-off of F cannot be measured: near the solution
+      // the step is judged by the gradient it leads to instead.
+      const double noise = 64 * std::numeric_limits<double>::epsilon() * std::abs(point.value);
+      bool accept = false;
+      if (predicted <= noise) {
+        accept = actual >= -noise && objective.gradient(trial).norm() < g.norm();
+        if (!accept) radius = 0.25 * step_norm;
+      } else {
+        const double ratio = actual / predicted;
+        if (ratio < 0.25) {
+          radius = 0.25 * step_norm;
+        } else if (ratio > 0.75 && step_norm >= 0.99 * radius) {
+          radius = std::min(2 * radius, max_radius);
+        }
+        accept = ratio > 1e-4 && actual > 0;
       }
-      if (ratio > 1e-4 && actual > 0) point = std::move(trial);
-      // Nothing left to gain in floating point: the model's decrease is at the
-      // round-off of F (the step cannot be resolved); stop, converged or not.
-      if (!(predicted > 64 * std::numeric_limits<double>::epsilon() * std::abs(point.value)) ||
-          radius <= std::numeric_limits<double>::epsilon() * point.U.norm()) {
+      if (accept) point = std::move(trial);
+      if (radius <= std::numeric_limits<double>::epsilon() * point.U.norm()) {  // no step can be resolved
         g = objective.gradient(point);
         result.residual = relative_gradient(point, g);
         result.objective_history.push_back(point.value);
