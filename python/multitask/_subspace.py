@@ -260,7 +260,10 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
             )
         self.n_features_in_ = n_features
         coupling = resolve_coupling(self.coupling, n_tasks)
-        smallest, largest = np.linalg.eigvalsh(coupling)[[0, -1]]
+        if np.count_nonzero(coupling - np.diag(np.diag(coupling))) == 0:  # diagonal: its eigenvalues
+            smallest, largest = np.min(np.diag(coupling)), np.max(np.diag(coupling))
+        else:
+            smallest, largest = np.linalg.eigvalsh(coupling)[[0, -1]]
         if smallest <= SINGULAR_COUPLING_TOL * largest:
             raise ValueError(
                 f"coupling must be positive definite for {type(self).__name__}: its smallest eigenvalue is "
