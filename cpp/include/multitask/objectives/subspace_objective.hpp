@@ -116,7 +116,7 @@ struct SubspacePoint {
   Matrix<Scalar> A;                          // (r, T) the optimal heads for U
   Matrix<Scalar> GU_t;                       // (r, d T): block t is (G_t U)^T
   std::vector<Matrix<Scalar>> M;             // T x (r, r): U^T G_t U
-  std::vector<Eigen::LLT<Matrix<Scalar>>> blocks;  // T x Cholesky of M_t + alpha K_tt I
+  Matrix<Scalar> block_inverses;             // (r, r T): block t is (M_t + alpha K_tt I)^-1
   Matrix<Scalar> residual_gradient;          // (d, T): G_t w_t - c_t, the data term's gradient in W
   double value = 0;                          // F(U, A(U))
 };
@@ -148,12 +148,16 @@ class SubspaceObjective {
     p.U = U;
     p.GU_t = grams_.transposed_times(U);
     p.M.resize(T);
-    p.blocks.resize(T);
+    p.block_inverses.resize(r, r * T);
+    Eigen::LLT<Matrix<Scalar>> factor(r);
     const Matrix<Scalar> E = U.transpose() * C_;  // (r, T): e_t = U^T c_t
     for (Index t = 0; t < T; ++t) {
       p.M[t].noalias() = task_block(p, t).lazyProduct(U);  // small: no BLAS call
-      p.blocks[t].compute(p.M[t] + alpha_ * K_(t, t) * Matrix<Scalar>::Identity(r, r));
-      if (p.blocks[t].info() != Eigen::Success)
+      factor.compute(p.M[t] + alpha_ * K_(t, t) * Matrix<Scalar>::Identity(r, r));
+      // Explicit r x r inverses: every later solve is one small product (solves are per task and per
+      // Hessian product, where two triangular solves cost more in overhead than the product).
+      p.block_inverses.middleCols(t * r, r) = factor.solve(Matrix<Scalar>::Identity(r, r));
+      if (factor.info() != Eigen::Success)
         throw NumericalError("the heads system of SharedSubspaceRegressor is not positive definite: " +
                              std::string(overflow_advice()));
     }
@@ -269,7 +273,8 @@ class SubspaceObjective {
     Matrix<Scalar> X(B.rows(), T);
     auto precondition = [&](const Matrix<Scalar>& R) {
       Matrix<Scalar> Z(R.rows(), T);
-      for (Index t = 0; t < T; ++t) Z.col(t) = p.blocks[t].solve(R.col(t));
+      const Index r = R.rows();
+      for (Index t = 0; t < T; ++t) Z.col(t).noalias() = p.block_inverses.middleCols(t * r, r) * R.col(t);
       return Z;
     };
     if (diagonal_coupling_) return precondition(B);
