@@ -137,10 +137,10 @@ CASES = {
         lambda: _regression(4, 300, 400),
         lambda: _regression(3, 30, 4, seed=1),
     ),
-    "shared_subspace": (  # d r = 2400: the U steps by conjugate gradient, then Newton on Hessian products
+    "shared_subspace": (  # d r = 2400: the U steps by conjugate gradient, then Newton on Hessian products (~40 s)
         mt.SharedSubspaceRegressor(n_components=8),
-        dict(alpha=1e-6, tol=0.0, max_iter=100000),
-        lambda: _regression(4, 400, 300),
+        dict(alpha=1e-3, tol=0.0, max_iter=100000),
+        lambda: _regression(40, 300, 300),
         lambda: _regression(3, 30, 10, seed=1),
     ),
     "classifier_newton": (

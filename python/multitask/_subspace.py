@@ -159,11 +159,12 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
         The :math:`\alpha_U` used.
     objective_history_ : ndarray of shape (n_iter_ + 1,)
         F at the initial point (U_0 with its optimal heads), then after every
-        iteration (one entry, F at W = 0, when that is certified optimal).
+        iteration (F at W = 0 twice when that is certified optimal).
     objective_ : float
         F at the returned parameters.
     n_iter_ : int
-        Number of iterations run (0 when W = 0 is certified optimal).
+        Number of iterations run (1 when W = 0 is certified optimal; 0 for a
+        warm start that already meets ``tol``).
     solver_ : str
         ``"alternating_newton"``: alternating sweeps, then trust-region Newton.
     n_features_in_ : int

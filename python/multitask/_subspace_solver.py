@@ -36,9 +36,11 @@ class SubspaceSolution:
     intercept : ndarray of shape (T,)
         b.
     history : ndarray
-        F at the start (U_0 with its optimal heads), then after every iteration.
+        F at the start (U_0 with its optimal heads), then after every iteration
+        (F at W = 0 twice when that is certified optimal).
     n_iter : int
-        Iterations run: alternating sweeps, then trust-region Newton iterations.
+        Iterations run: alternating sweeps, then trust-region Newton iterations
+        (1 when W = 0 is certified optimal).
     converged : bool
         Whether the relative gradient reached ``tol``.
     relative_gradient : float
@@ -123,12 +125,16 @@ def fit_subspace(
         n_threads=int(n_threads),
         initial_components=start,
     )
+    history, n_iter = np.asarray(result["objective_history"]), int(result["n_iter"])
+    if result["zero_solution"]:
+        # The certificate counts as the one iteration (scikit-learn expects n_iter_ >= 1 of a fit): F(0) twice.
+        history, n_iter = np.repeat(history, 2), 1
     return SubspaceSolution(
         components=result["components"],
         heads=result["heads"],
         intercept=result["intercept"],
-        history=np.asarray(result["objective_history"]),
-        n_iter=int(result["n_iter"]),
+        history=history,
+        n_iter=n_iter,
         converged=bool(result["converged"]),
         relative_gradient=float(result["residual"]),
         alternating_sweeps=int(result["alternating_sweeps"]),
