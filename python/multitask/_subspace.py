@@ -79,7 +79,8 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
     1. If :math:`\|C K^{-1/2}\|_2 \le \sqrt{\alpha \alpha_U}` (C = [c_1 ... c_T])
        W = 0 is the global minimum (the penalties amount to the convex
        :math:`\sqrt{\alpha\alpha_U}\|W K^{1/2}\|_*`, whose subdifferential at 0
-       then holds the data term's gradient) and is returned without iterating.
+       then holds the data term's gradient) and is returned without iterating
+       (``n_iter_ = 1``: the certificate).
     2. Otherwise U starts from the independent ridge solutions
        :math:`W_0 = P \Sigma Q^\top` (:math:`(G_t + \alpha I) w_t = c_t`) as the
        balanced factor :math:`U_0 = (\alpha/\alpha_U)^{1/4} P_r \Sigma_r^{1/2}`
@@ -95,7 +96,9 @@ class SharedSubspaceRegressor(RegressorMixin, TransformerMixin, KernelCoupledLin
        small ``alpha`` it needs hundreds to thousands of sweeps; the Newton
        iterations converge quadratically near a minimiser.
 
-    No iteration increases F, so ``objective_history_`` is non-increasing. The
+    No iteration increases F beyond its round-off (near the solution, where a
+    decrease can no longer be resolved, a step is accepted when it lowers the
+    gradient), so ``objective_history_`` is non-increasing. The
     iterations stop when the relative gradient
     :math:`\|\nabla_U F\|_F / (\alpha_U \|U\|_F)` is at most ``tol`` (the
     heads are exact at every iterate; at a stationary point the data part of

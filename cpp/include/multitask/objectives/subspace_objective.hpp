@@ -109,7 +109,7 @@ class GramStack {
 };
 
 /// A point U of the reduced function with everything its derivatives reuse:
-/// the optimal heads A(U), G_t U, the factors of M_t + alpha K_tt I and F.
+/// the optimal heads A(U), G_t U, the inverses of M_t + alpha K_tt I and F.
 template <typename Scalar>
 struct SubspacePoint {
   Matrix<Scalar> U;                          // (d, r)
@@ -163,7 +163,6 @@ class SubspaceObjective {
     }
     const bool warm = heads_start && heads_start->rows() == r && heads_start->cols() == T;
     p.A = solve_heads(p, E, warm ? heads_start : nullptr);
-    Matrix<Scalar> W = U * p.A;
     p.residual_gradient.resize(n_features(), T);
     double data = 0;
     for (Index t = 0; t < T; ++t) {
