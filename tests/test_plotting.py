@@ -623,10 +623,29 @@ def test_the_examples_in_the_docstrings_run():
 
 def test_readme_plotting_section_runs_and_draws_what_it_says():
     blocks = readme_blocks("## Pictures: `multitask.plotting`")
-    assert len(blocks) == 1
+    assert len(blocks) == 2
     namespace = {}
     exec(blocks[0], namespace)  # noqa: S102 - the README's own example
     coupled, axes, gains = namespace["coupled"], namespace["axes"], namespace["gains"]
     assert mtp.task_order(coupled).tolist() in (list(range(12)), list(range(11, -1, -1)))  # the chain
     np.testing.assert_array_equal(axes[1].lines[0].get_xdata(), np.arange(coupled.objective_history_.size))
     check_bars(axes[2], gains)
+
+
+def test_readme_model_selection_example_draws_the_search_and_the_path():
+    namespace = {}
+    exec(readme_blocks("## Pictures: `multitask.plotting`")[1], namespace)  # noqa: S102 - the README's example
+    search, path, l21_search, axes = (namespace[name] for name in ("search", "path", "l21_search", "axes"))
+    results = search.cv_results_
+    mean, _ = fold_statistics(results)
+    assert len(curves(axes[0])) == 2 and axes[0].get_xscale() == "log"
+    for line, l21 in zip(curves(axes[0]), [0.0, 0.05]):
+        np.testing.assert_allclose(line.get_ydata(), mean[candidates(results, l21=l21)], rtol=1e-12)
+    np.testing.assert_array_equal(mark(axes[0], "best-value")[0], [search.best_params_["alpha"]] * 2)
+    norms = np.linalg.norm(path.coef, axis=1)
+    drawn = [line for line in axes[1].lines if line.get_gid() is None]
+    np.testing.assert_allclose(np.column_stack([line.get_ydata() for line in drawn]), norms, rtol=1e-12)
+    np.testing.assert_array_equal(mark(axes[1], "mark")[0], [l21_search.best_params_["l21"]] * 2)
+    # The 4 features with signal leave zero before the 6 without, as the penalty decreases.
+    entry = [int(np.argmax(norms[:, j] > 0)) if np.any(norms[:, j] > 0) else norms.shape[0] for j in range(10)]
+    assert max(entry[:4]) < min(entry[4:])

@@ -406,7 +406,7 @@ def plot_regularization_path(
         if task is not None:
             raise ValueError("task is used only with kind='coefficients' (kind='features' draws norms across tasks)")
         lines = np.linalg.norm(coef, axis=1)  # (n_values, d): ||W_j.||_2 of every feature j at every value
-        ylabel = "||W_j||_2 across tasks (a line per feature j)"
+        ylabel = r"$\Vert W_{j\cdot}\Vert_2$ across tasks (a line per feature j)"
     else:
         if task is None or not isinstance(task, Integral) or isinstance(task, bool) or not 0 <= task < n_tasks:
             raise ValueError(f"task must be an integer in 0..{n_tasks - 1} with kind='coefficients', got {task!r}")
