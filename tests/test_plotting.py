@@ -518,7 +518,7 @@ def test_cv_curve_errors():
         mtp.plot_cv_curve(mt.KernelCoupledRegressor().fit(Xs, ys))
     with pytest.raises(ValueError, match=r"search has no 'params'"):
         mtp.plot_cv_curve({"mean_test_score": [1.0]})
-    with pytest.raises(ValueError, match=r"param 'mu' is not a parameter of the search \(parameters: \['alpha', 'l21'\]"):
+    with pytest.raises(ValueError, match=r"param 'mu' is not a parameter of the search \(parameters: \['alpha', 'l21'"):
         mtp.plot_cv_curve(search, "mu")
     with pytest.raises(ValueError, match=r"fixed: 'mu' is not a parameter of the search"):
         mtp.plot_cv_curve(search, fixed={"mu": 1.0})
@@ -528,6 +528,8 @@ def test_cv_curve_errors():
         mtp.plot_cv_curve(search, "alpha", fixed={"alpha": 1.0})
     with pytest.raises(ValueError, match=r"log_scale=True needs positive values of 'l21'"):
         mtp.plot_cv_curve(search, "l21", log_scale=True)
+    with pytest.raises(ValueError, match=r"fixed: the other parameters \['alpha'\] take 11 combinations"):
+        mtp.plot_cv_curve(task_search({"alpha": np.logspace(-3, 1, 11), "l21": [0.0, 0.1]}, cv=2), "l21")
     strings = task_search({"coupling": ["identity", "chain"]}, cv=2)
     with pytest.raises(ValueError, match=r"param: the search has no numeric parameter .*\['coupling'\]"):
         mtp.plot_cv_curve(strings)

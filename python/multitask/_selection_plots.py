@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 LOG_SPAN = 100.0  # automatic log axis when the largest positive value exceeds the smallest by more than 2 decades
 PATH_KINDS = ("features", "coefficients")
+MAX_CURVES = 10  # more curves than this are unreadable (e.g. a randomized search over two continuous parameters)
 
 
 # --------------------------------------------------------------------------------------------
@@ -236,7 +237,8 @@ def plot_cv_curve(
         Naming the argument: ``search`` without ``cv_results_``
         (NotFittedError, a ValueError, for an estimator not fitted yet), an
         unknown or non-numeric ``param`` (or NaN/infinite values of it), an
-        unknown name or unmatched value in ``fixed``, an unknown ``metric``,
+        unknown name or unmatched value in ``fixed``, more than 10 curves
+        (the other parameters not fixed enough), an unknown ``metric``,
         ``log_scale=True`` with values <= 0.
 
     Examples
@@ -273,6 +275,11 @@ def plot_cv_curve(
     ]
     combinations = [tuple(values[name][i] for name in others) for i in rows]
     groups = _distinct(combinations)
+    if len(groups) > MAX_CURVES:
+        raise ValueError(
+            f"fixed: the other parameters {others} take {len(groups)} combinations of values among the candidates, "
+            f"more than {MAX_CURVES} curves; fix some of them with fixed={{name: value}}"
+        )
 
     ax = new_axes() if ax is None else ax
     chosen = _chosen_index(search, results, metric)
