@@ -132,8 +132,8 @@ def test_classifier_cv_equals_grid_search(penalty, scoring):
 def test_core_path_equals_single_fits(shared, solver):
     if shared:
         X, Y = _shared_data(seed=5)
-        blocks, targets = [X], [np.ascontiguousarray(Y[:, t]) for t in range(Y.shape[1])]
         T = Y.shape[1]
+        blocks, targets = [X] * T, [np.ascontiguousarray(Y[:, t]) for t in range(T)]
     else:
         blocks, targets = _tasks_data(seed=5)
         T = len(blocks)
@@ -305,3 +305,22 @@ def test_kernel_ridge_cv_without_gammas_keeps_gamma():
     assert model.alphas_.shape == (6,) and model.alphas_[0] == 10.0
     with pytest.raises(ValueError, match="gammas"):
         mt.MultiTaskKernelRidgeCV(gammas=[0.0, 1.0]).fit(X, Y)
+
+
+def test_readme_model_selection_section_runs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from readme_blocks import readme_blocks
+
+    (block,) = readme_blocks(
+        "## Built-in model selection: `KernelCoupledRegressorCV`, `KernelCoupledClassifierCV`, `MultiTaskKernelRidgeCV`")
+    namespace: dict = {}
+    exec(block, namespace)  # noqa: S102 - the README's own example
+    model, sparse_model = namespace["model"], namespace["sparse"]
+    means = model.cv_results_["mean_test_score"]
+    assert model.alphas_.size == 30 and model.alpha_ == model.alphas_[int(np.argmax(means))]
+    assert model.best_score_ == means.max()
+    assert 0 < model.best_index_ < 29  # the default grid brackets School's choice
+    assert list(sparse_model.best_params_) == ["l21"] and sparse_model.alphas_.size == 8
+    assert np.all(sparse_model.coef_[:, np.all(sparse_model.coef_ == 0, axis=0)] == 0)
