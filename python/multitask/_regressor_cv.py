@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -293,11 +294,13 @@ def _coupling_path(estimator: KernelCoupledRegressor, blocks: Any, train: CVData
         max_iter=int(estimator.max_iter),
         n_threads=effective_n_threads(estimator.n_jobs),
     )
+    template = clone(estimator)
+    template._validate_feature_names(train.X, train.tasks)
+    template.n_features_in_ = blocks.X[0].shape[1]
     models = []
     for value, result in zip(values, path):
-        model = clone(estimator).set_params(alpha=float(value))
-        model._validate_feature_names(train.X, train.tasks)
-        model.n_features_in_ = blocks.X[0].shape[1]
+        model = copy.copy(template)  # the parameters and feature names shared; clone() per value costs more
+        model.alpha = float(value)
         model._store_result(result, blocks, coupling, tol)
         models.append(model)
     return models
