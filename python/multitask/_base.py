@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
 from ._fit_result import SolverOutcome, finite_predictions, store_fit
-from ._solver_names import BLOCK_NEWTON, DESCRIPTIONS, FEATURE_BCD, bcd_meaning, resolve_alias
+from ._solver_names import BLOCK_NEWTON, DESCRIPTIONS, FEATURE_BCD, GRAM_GRADIENT, bcd_meaning, resolve_alias
 from ._cv_guard import check_long_format_fit, long_format_needs_tasks, refuse_split_task_list
 from ._input import (
     TaskBlocks,
@@ -210,7 +210,12 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
                 f"penalty (no trace norm); here use {instead}"
             )
         if solver in (BLOCK_NEWTON, "newton") and self._uses_sparsity_penalty():
-            alternatives = f"'{FEATURE_BCD}', 'gradient'" if squared and self.trace_norm == 0 else "'gradient'"
+            if squared and self.trace_norm == 0:
+                alternatives = f"'{FEATURE_BCD}', 'gradient'"
+            elif squared:  # the trace norm: also on Gram statistics (dense X)
+                alternatives = f"'{GRAM_GRADIENT}', 'gradient'"
+            else:
+                alternatives = "'gradient'"
             raise ValueError(
                 f"solver={solver!r} takes no structure penalty (l1, l21, trace_norm); with one use solver="
                 f"{alternatives} or 'auto'"
