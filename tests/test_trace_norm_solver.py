@@ -299,3 +299,17 @@ def test_overflow_raises_numerical_error():
     with pytest.raises(mt.NumericalError, match=r"solver 'gram_gradient'.*inf or NaN"):
         model.fit([X * 1e150 for X in Xs], ys)
     assert not hasattr(model, "coef_")
+
+
+def test_threads_and_float32_give_the_same_model():
+    """Products parallel over tasks (n_jobs=2) change round-off only; float32 data run in float64 and come back float32."""
+    Xs, ys, K = _per_task_problem(12)
+    params = dict(coupling=K, alpha=0.05, trace_norm=0.1)
+    one = _fit(Xs, ys, n_jobs=1, **params)
+    two = _fit(Xs, ys, n_jobs=2, **params)
+    np.testing.assert_allclose(two.coef_, one.coef_, rtol=0, atol=1e-11)
+    single = mt.KernelCoupledRegressor(**params).fit([X.astype(np.float32) for X in Xs],
+                                                       [y.astype(np.float32) for y in ys])
+    assert single.coef_.dtype == np.float32 and single.solver_ == "gram_gradient"
+    assert single.kkt_residual_ <= 1e-5  # float32's tol floor (FLOAT32_TOL_FLOOR)
+    np.testing.assert_allclose(single.coef_, one.coef_, rtol=0, atol=1e-3)
