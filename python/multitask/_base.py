@@ -24,6 +24,7 @@ from ._input import (
     reject_empty_task_list,
     reject_malformed_task_list,
 )
+from ._sparse_input import is_sparse
 from .coupling import BUILDER_NAMES, _as_real_array
 
 __all__ = ["KernelCoupledLinearModel", "MultiTaskInputMixin", "MAX_C_INT"]
@@ -394,7 +395,11 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             coef = np.vstack((coef, coef.mean(axis=0)))
             intercept = np.append(intercept, intercept.mean())
             task_index = np.where(unseen, self.tasks_.size, task_index)
-        predictions = np.empty(X.shape[0], dtype=np.result_type(X.dtype, self.coef_.dtype))
+        dtype = np.result_type(X.dtype, self.coef_.dtype)
+        if not is_sparse(X):  # every row against its task's model at once: <x_i, w_t(i)> + b_t(i)
+            products = np.einsum("ij,ij->i", X.astype(dtype, copy=False), coef[task_index].astype(dtype, copy=False))
+            return finite_predictions((products + intercept[task_index]).astype(dtype, copy=False))
+        predictions = np.empty(X.shape[0], dtype=dtype)
         for t, rows in enumerate(group_rows(task_index, coef.shape[0])):
             if rows.size:
                 predictions[rows] = np.asarray(X[rows] @ coef[t]) + intercept[t]
