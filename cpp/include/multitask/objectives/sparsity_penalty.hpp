@@ -178,7 +178,15 @@ struct TraceNormPenalty {
   template <typename Derived>
   ThinSvd threshold(Eigen::MatrixBase<Derived>& W, double tau) const {
     using Scalar = typename Derived::Scalar;
-    ThinSvd svd = thin_svd(Matrix<double>(W.template cast<double>()), true);
+    ThinSvd svd;
+    if (W.rows() < W.cols()) {  // the SVD of W^T, transposed back: LAPACK's tall path (QR first) is faster
+      ThinSvd transposed = thin_svd(Matrix<double>(W.transpose().template cast<double>()), true);
+      svd.U = transposed.Vt.transpose();
+      svd.singular = std::move(transposed.singular);
+      svd.Vt = transposed.U.transpose();
+    } else {
+      svd = thin_svd(Matrix<double>(W.template cast<double>()), true);
+    }
     svd.singular = (svd.singular.array() - tau * weight).cwiseMax(0.0).matrix();
     W = (svd.U * svd.singular.asDiagonal() * svd.Vt).template cast<Scalar>();
     return svd;
