@@ -17,10 +17,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
+from sklearn.linear_model import Ridge  # noqa: E402
 from sklearn.metrics import accuracy_score, mean_squared_error, r2_score  # noqa: E402
+from sklearn.model_selection import GridSearchCV as SkGridSearchCV  # noqa: E402
 
 import multitask as mt  # noqa: E402
 import multitask.plotting as mtp  # noqa: E402
+from multitask.model_selection import GridSearchCV, TaskKFold, to_long_format  # noqa: E402
 from readme_blocks import readme_blocks  # noqa: E402
 
 
@@ -342,15 +345,309 @@ def test_score_errors():
         mtp.task_scores(shared, np.eye(10, 4), np.ones((10, 2)))
 
 
+# ------------------------------------------------------------------ cross-validation curve
+
+
+def long_regression(seed=0):
+    """Five tasks in the long format, for searches that split within every task."""
+    return to_long_format(*regression_lists(seed=seed))
+
+
+def task_search(grid, cv=3, **kwargs):
+    X, y, tasks = long_regression()
+    search = GridSearchCV(mt.KernelCoupledRegressor(coupling="chain"), grid, cv=TaskKFold(cv), **kwargs)
+    return search.fit(X, y, tasks=tasks)
+
+
+def fold_statistics(results, metric="score"):
+    """Mean and (population) standard deviation of the split columns, computed here from the folds."""
+    splits = sorted((key for key in results if re.fullmatch(rf"split\d+_test_{metric}", key)),
+                    key=lambda key: int(re.search(r"\d+", key).group()))
+    scores = np.column_stack([results[key] for key in splits])
+    return scores.mean(axis=1), np.sqrt(((scores - scores.mean(axis=1, keepdims=True)) ** 2).mean(axis=1))
+
+
+def curves(ax):
+    """The mean lines (not the marks) of a CV curve."""
+    return [line for line in ax.lines if line.get_gid() is None]
+
+
+def mark(ax, gid):
+    (line,) = [line for line in ax.lines if line.get_gid() == gid]
+    return line.get_xdata(), line.get_ydata()
+
+
+def band(collection, x):
+    """Lower and upper edge of a fill_between band at every x (its polygon's vertices there)."""
+    vertices = np.vstack([path.vertices for path in collection.get_paths()])
+    lower = np.array([vertices[vertices[:, 0] == value, 1].min() for value in x])
+    upper = np.array([vertices[vertices[:, 0] == value, 1].max() for value in x])
+    return lower, upper
+
+
+def candidates(results, **values):
+    """Indices of the candidates with the given parameter values."""
+    return np.array([i for i, params in enumerate(results["params"])
+                     if all(params.get(name) == value for name, value in values.items())])
+
+
+def test_cv_curve_draws_the_fold_mean_and_band_and_marks_the_chosen_alpha():
+    grid = [1.0, 1e-4, 10.0, 1e-2, 1e-3, 0.1]  # not sorted: the curve is
+    search = task_search({"alpha": grid})
+    results = search.cv_results_
+    mean, std = fold_statistics(results)
+    order = np.argsort(results["param_alpha"].astype(float))
+    ax = mtp.plot_cv_curve(search)
+
+    (line,) = curves(ax)
+    np.testing.assert_array_equal(line.get_xdata(), np.sort(grid))
+    np.testing.assert_allclose(line.get_ydata(), mean[order], rtol=1e-12)
+    lower, upper = band(ax.collections[0], np.sort(grid))
+    np.testing.assert_allclose(lower, (mean - std)[order], rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(upper, (mean + std)[order], rtol=1e-12, atol=1e-14)
+
+    best = search.best_index_
+    assert best == np.argmax(mean)  # the search chose the best fold mean
+    np.testing.assert_array_equal(mark(ax, "best-value")[0], [grid[best]] * 2)
+    np.testing.assert_allclose(np.column_stack(mark(ax, "best-point")), [[grid[best], mean[best]]], rtol=1e-12)
+    assert ax.get_xscale() == "log"  # five decades
+    assert ax.get_xlabel() == "alpha"
+    assert "score" in ax.get_ylabel() and "3 folds" in ax.get_ylabel()
+
+
+@pytest.mark.parametrize(
+    ("grid", "log_scale", "expected"),
+    [
+        ({"alpha": [0.1, 0.5, 1.0, 5.0]}, None, "linear"),  # a factor 50: less than two decades
+        ({"alpha": [0.01, 0.1, 2.0]}, None, "log"),         # a factor 200
+        ({"l21": [0.0, 0.01, 10.0]}, None, "linear"),       # zero cannot go on a log axis
+        ({"alpha": [0.1, 0.5, 1.0, 5.0]}, True, "log"),
+        ({"alpha": [0.01, 0.1, 2.0]}, False, "linear"),
+    ],
+)
+def test_cv_curve_log_scale_rules(grid, log_scale, expected):
+    ax = mtp.plot_cv_curve(task_search(grid, cv=2), log_scale=log_scale)
+    assert ax.get_xscale() == expected
+
+
+def test_cv_curve_of_a_two_parameter_grid_draws_one_curve_per_other_value():
+    alphas, l21s = [1e-3, 1e-1, 10.0], [0.0, 0.05]
+    search = task_search({"alpha": alphas, "l21": l21s})
+    results = search.cv_results_
+    mean, _ = fold_statistics(results)
+    best = results["params"][search.best_index_]
+
+    ax = mtp.plot_cv_curve(search)  # alpha: the first parameter (alphabetically) that varies
+    assert ax.get_xlabel() == "alpha"
+    assert len(curves(ax)) == 2 and len(ax.collections) == 2
+    for line, l21 in zip(curves(ax), l21s):
+        rows = candidates(results, l21=l21)
+        assert line.get_label() == f"l21={l21:.3g}"
+        np.testing.assert_array_equal(line.get_xdata(), alphas)
+        np.testing.assert_allclose(line.get_ydata(), mean[rows], rtol=1e-12)
+    star = np.column_stack(mark(ax, "best-point"))
+    np.testing.assert_allclose(star, [[best["alpha"], mean[search.best_index_]]], rtol=1e-12)
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend[:2] == ["l21=0", "l21=0.05"] and legend[2].startswith("chosen: alpha=")
+
+    ax = mtp.plot_cv_curve(search, "l21")  # the other way round: one curve per alpha, 0 on a linear axis
+    assert len(curves(ax)) == 3 and ax.get_xscale() == "linear"
+    for line, alpha in zip(curves(ax), alphas):
+        np.testing.assert_allclose(line.get_ydata(), mean[candidates(results, alpha=alpha)], rtol=1e-12)
+
+    other = l21s[1 - l21s.index(best["l21"])]
+    for l21, marked in ((best["l21"], True), (other, False)):
+        ax = mtp.plot_cv_curve(search, fixed={"l21": l21})
+        (line,) = curves(ax)
+        np.testing.assert_allclose(line.get_ydata(), mean[candidates(results, l21=l21)], rtol=1e-12)
+        assert any(line.get_gid() == "best-point" for line in ax.lines) == marked  # marked only where drawn
+
+
+def test_cv_curve_labels_curves_by_a_non_numeric_parameter_and_a_list_of_grids():
+    search = task_search({"alpha": [1e-3, 1.0], "coupling": ["identity", "chain"]}, cv=2)
+    ax = mtp.plot_cv_curve(search)
+    assert ax.get_xlabel() == "alpha"
+    assert [line.get_label() for line in curves(ax)] == ["coupling='identity'", "coupling='chain'"]  # grid order
+    with pytest.raises(ValueError, match=r"param 'coupling' has non-numeric values \('identity'\)"):
+        mtp.plot_cv_curve(search, "coupling")
+
+    # A list of grids: the candidates of the second grid have no l21 of their own.
+    search = task_search([{"alpha": [1e-3, 1.0], "l21": [0.05]}, {"alpha": [1e-2, 0.1, 10.0]}], cv=2)
+    mean, _ = fold_statistics(search.cv_results_)
+    ax = mtp.plot_cv_curve(search)
+    first, second = curves(ax)
+    assert (first.get_label(), second.get_label()) == ("l21=0.05", "l21=unset")
+    np.testing.assert_allclose(second.get_ydata(), mean[2:], rtol=1e-12)
+
+
+def test_cv_curve_of_a_multi_metric_scikit_learn_search_and_of_a_results_dict():
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(60, 5))
+    y = X @ rng.normal(size=5) + rng.normal(size=60)
+    scoring = {"r2": "r2", "mse": "neg_mean_squared_error"}
+    search = SkGridSearchCV(Ridge(), {"alpha": np.logspace(-2, 3, 6)}, scoring=scoring, refit="r2", cv=4)
+    search.fit(X, y)
+    results = search.cv_results_
+
+    ax = mtp.plot_cv_curve(search)  # the refit metric
+    np.testing.assert_allclose(curves(ax)[0].get_ydata(), fold_statistics(results, "r2")[0], rtol=1e-12)
+    assert mark(ax, "best-value")[0][0] == results["param_alpha"][search.best_index_]
+    assert "CV r2" in ax.get_ylabel() and "4 folds" in ax.get_ylabel()
+
+    ax = mtp.plot_cv_curve(search, metric="mse")  # another metric: its own rank-1 candidate is marked
+    mse_mean = fold_statistics(results, "mse")[0]
+    np.testing.assert_allclose(curves(ax)[0].get_ydata(), mse_mean, rtol=1e-12)
+    assert mark(ax, "best-value")[0][0] == results["param_alpha"][np.argmax(mse_mean)]
+
+    ax = mtp.plot_cv_curve(task_search({"alpha": [1e-3, 1.0, 10.0]}, cv=2).cv_results_)  # the dict alone
+    assert mark(ax, "best-value")[0][0] == [1e-3, 1.0, 10.0][int(np.argmax(curves(ax)[0].get_ydata()))]
+
+    with pytest.raises(ValueError, match=r"metric must be one of \['r2', 'mse'\], got 'mae'"):
+        mtp.plot_cv_curve(search, metric="mae")
+    search.set_params(refit=False).fit(X, y)
+    with pytest.raises(ValueError, match=r"metric: the search scored several metrics"):
+        mtp.plot_cv_curve(search)
+
+
+def test_cv_curve_errors():
+    search = task_search({"alpha": [1e-3, 1.0], "l21": [0.0, 0.1]}, cv=2)
+    with pytest.raises(NotFittedError):
+        mtp.plot_cv_curve(GridSearchCV(mt.KernelCoupledRegressor(), {"alpha": [1.0]}))
+    Xs, ys = regression_lists()
+    with pytest.raises(ValueError, match=r"search: KernelCoupledRegressor has no cv_results_"):
+        mtp.plot_cv_curve(mt.KernelCoupledRegressor().fit(Xs, ys))
+    with pytest.raises(ValueError, match=r"search has no 'params'"):
+        mtp.plot_cv_curve({"mean_test_score": [1.0]})
+    with pytest.raises(ValueError, match=r"param 'mu' is not a parameter of the search \(parameters: \['alpha', 'l21'"):
+        mtp.plot_cv_curve(search, "mu")
+    with pytest.raises(ValueError, match=r"fixed: 'mu' is not a parameter of the search"):
+        mtp.plot_cv_curve(search, fixed={"mu": 1.0})
+    with pytest.raises(ValueError, match=r"fixed: no candidate has l21=0.5; its values are \['0', '0.1'\]"):
+        mtp.plot_cv_curve(search, fixed={"l21": 0.5})
+    with pytest.raises(ValueError, match=r"fixed must not hold param 'alpha'"):
+        mtp.plot_cv_curve(search, "alpha", fixed={"alpha": 1.0})
+    with pytest.raises(ValueError, match=r"log_scale=True needs positive values of 'l21'"):
+        mtp.plot_cv_curve(search, "l21", log_scale=True)
+    with pytest.raises(ValueError, match=r"fixed: the other parameters \['alpha'\] take 11 combinations"):
+        mtp.plot_cv_curve(task_search({"alpha": np.logspace(-3, 1, 11), "l21": [0.0, 0.1]}, cv=2), "l21")
+    strings = task_search({"coupling": ["identity", "chain"]}, cv=2)
+    with pytest.raises(ValueError, match=r"param: the search has no numeric parameter .*\['coupling'\]"):
+        mtp.plot_cv_curve(strings)
+
+
+# ------------------------------------------------------------------ regularisation path
+
+
+def l21_path(n_values=12):
+    """An l21 path on a shared design where 2 of 6 features carry the signal."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(80, 6))
+    Y = X[:, :2] @ rng.normal(size=(2, 3)) + 0.2 * rng.normal(size=(80, 3))
+    return mt.regularization_path(mt.KernelCoupledRegressor(alpha=1e-3, tol=1e-10), X, Y, n_values=n_values)
+
+
+def test_path_of_feature_norms_is_the_row_norm_of_coef_on_an_inverted_log_axis():
+    path = l21_path()
+    ax = mtp.plot_regularization_path(path)
+    n_values, n_tasks, n_features = path.coef.shape
+    assert len(ax.lines) == n_features
+    for j, line in enumerate(ax.lines):
+        by_hand = [np.sqrt(sum(path.coef[k, t, j] ** 2 for t in range(n_tasks))) for k in range(n_values)]
+        np.testing.assert_allclose(line.get_ydata(), by_hand, rtol=1e-12, atol=1e-300)
+        np.testing.assert_array_equal(line.get_xdata(), path.penalty_values)
+    assert all(line.get_ydata()[0] == 0 for line in ax.lines)  # penalty_max: W = 0
+    assert ax.get_xscale() == "log" and ax.xaxis_inverted()  # largest penalty on the left
+    assert ax.get_legend() is None
+
+
+def test_path_of_one_task_and_a_marked_value():
+    path = l21_path()
+    chosen = float(path.penalty_values[7])
+    names = [f"x{j}" for j in range(6)]
+    ax = mtp.plot_regularization_path(path, kind="coefficients", task=1, mark=chosen, feature_names=names)
+    drawn = [line for line in ax.lines if line.get_gid() is None]
+    np.testing.assert_array_equal(np.column_stack([line.get_ydata() for line in drawn]), path.coef[:, 1, :])
+    np.testing.assert_array_equal(mark(ax, "zero")[1], [0.0, 0.0])
+    np.testing.assert_array_equal(mark(ax, "mark")[0], [chosen, chosen])
+    assert [text.get_text() for text in ax.get_legend().get_texts()] == names + [f"marked: {chosen:.3g}"]
+    assert "task 1" in ax.get_ylabel()
+
+
+def test_path_with_a_zero_penalty_needs_a_linear_axis():
+    rng = np.random.default_rng(6)
+    X, Y = rng.normal(size=(30, 3)), rng.normal(size=(30, 2))
+    path = mt.regularization_path(mt.KernelCoupledRegressor(alpha=1e-2), X, Y, values=[0.1, 0.01, 0.0])
+    with pytest.raises(ValueError, match=r"penalty_values has values <= 0.*log_scale=False"):
+        mtp.plot_regularization_path(path)
+    ax = mtp.plot_regularization_path(path, log_scale=False)
+    assert ax.get_xscale() == "linear" and ax.xaxis_inverted()
+    np.testing.assert_allclose(ax.lines[2].get_ydata(), np.linalg.norm(path.coef[:, :, 2], axis=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"kind": "norms"}, r"kind must be one of \('features', 'coefficients'\)"),
+        ({"task": 0}, r"task is used only with kind='coefficients'"),
+        ({"kind": "coefficients"}, r"task must be an integer in 0..2 with kind='coefficients', got None"),
+        ({"kind": "coefficients", "task": 3}, r"task must be an integer in 0..2"),
+        ({"mark": -1.0}, r"mark must be a finite positive penalty value"),
+        ({"mark": np.nan, "log_scale": False}, r"mark must be a finite penalty value"),
+        ({"feature_names": ["a"]}, r"feature_names must hold one name per feature \(6\)"),
+    ],
+)
+def test_path_argument_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        mtp.plot_regularization_path(l21_path(n_values=3), **kwargs)
+
+
+def test_path_shape_errors():
+    path = l21_path(n_values=3)
+    with pytest.raises(ValueError, match=r"path has no 'coef'"):
+        mtp.plot_regularization_path({"penalty_values": path.penalty_values})
+    with pytest.raises(ValueError, match=r"path.coef must have shape \(n_values=3, T, d\), got \(2, 3, 6\)"):
+        mtp.plot_regularization_path({"penalty_values": path.penalty_values, "coef": path.coef[:2]})
+    with pytest.raises(ValueError, match=r"path.coef contains NaN"):
+        mtp.plot_regularization_path({"penalty_values": path.penalty_values, "coef": path.coef * np.nan})
+
+
+def test_the_examples_in_the_docstrings_run():
+    import doctest
+
+    import multitask._selection_plots as module
+
+    failures, attempted = doctest.testmod(module)[:2]
+    assert attempted > 0 and failures == 0
+
+
 # ------------------------------------------------------------------ README
 
 
 def test_readme_plotting_section_runs_and_draws_what_it_says():
     blocks = readme_blocks("## Pictures: `multitask.plotting`")
-    assert len(blocks) == 1
+    assert len(blocks) == 2
     namespace = {}
     exec(blocks[0], namespace)  # noqa: S102 - the README's own example
     coupled, axes, gains = namespace["coupled"], namespace["axes"], namespace["gains"]
     assert mtp.task_order(coupled).tolist() in (list(range(12)), list(range(11, -1, -1)))  # the chain
     np.testing.assert_array_equal(axes[1].lines[0].get_xdata(), np.arange(coupled.objective_history_.size))
     check_bars(axes[2], gains)
+
+
+def test_readme_model_selection_example_draws_the_search_and_the_path():
+    namespace = {}
+    exec(readme_blocks("## Pictures: `multitask.plotting`")[1], namespace)  # noqa: S102 - the README's example
+    search, path, l21_search, axes = (namespace[name] for name in ("search", "path", "l21_search", "axes"))
+    results = search.cv_results_
+    mean, _ = fold_statistics(results)
+    assert len(curves(axes[0])) == 2 and axes[0].get_xscale() == "log"
+    for line, l21 in zip(curves(axes[0]), [0.0, 0.05]):
+        np.testing.assert_allclose(line.get_ydata(), mean[candidates(results, l21=l21)], rtol=1e-12)
+    np.testing.assert_array_equal(mark(axes[0], "best-value")[0], [search.best_params_["alpha"]] * 2)
+    norms = np.linalg.norm(path.coef, axis=1)
+    drawn = [line for line in axes[1].lines if line.get_gid() is None]
+    np.testing.assert_allclose(np.column_stack([line.get_ydata() for line in drawn]), norms, rtol=1e-12)
+    np.testing.assert_array_equal(mark(axes[1], "mark")[0], [l21_search.best_params_["l21"]] * 2)
+    # The 4 features with signal leave zero before the 6 without, as the penalty decreases.
+    entry = [int(np.argmax(norms[:, j] > 0)) if np.any(norms[:, j] > 0) else norms.shape[0] for j in range(10)]
+    assert max(entry[:4]) < min(entry[4:])

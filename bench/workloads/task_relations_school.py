@@ -19,7 +19,6 @@ import numpy as np
 
 import multitask as mt
 from multitask.demos import school as demo
-from multitask.demos._common import N_FOLDS, fold_ids
 
 from ..adapters.ours_relations import MAX_ITER, fit, fit_profile, relation_regressor
 from ..harness.threads import limit
@@ -49,15 +48,14 @@ def problem(quick: bool) -> demo.DemoProblem:
     return p
 
 
-def cross_validate(relation: str, p: demo.DemoProblem, folds: np.ndarray, threads: int) -> tuple[dict, list]:
+def cross_validate(relation: str, p: demo.DemoProblem, folds: list, threads: int) -> tuple[dict, list]:
     """The grid setting with the smallest 3-fold squared error (the demo's folds); and every setting's error."""
     grid = GRIDS[relation]
     scores = []
     for alpha, beta, k in itertools.product(grid["alpha"], grid["beta"], grid["n_clusters"]):
         settings = dict(alpha=alpha, beta=beta, n_clusters=k)
         error = 0.0
-        for fold in range(N_FOLDS):
-            rows, held_out = folds != fold, folds == fold
+        for rows, held_out in folds:
             model = fit(relation_regressor(relation, threads, tol=TOL, **settings), p.X_train[rows], p.y_train[rows],
                         p.tasks_train[rows])
             prediction = model.predict(p.X_train[held_out], tasks=p.tasks_train[held_out])
@@ -70,7 +68,7 @@ def run(context: Context, output_folder: Path) -> Outcome:
     """Measure R1."""
     p, threads = problem(context.quick), context.threads
     T = p.n_tasks
-    folds = fold_ids(p.tasks_train, N_FOLDS, np.random.default_rng(SEED + 1))
+    folds = demo.cv_folds(p, SEED)
     candidates = {
         "independent": demo.Candidate("independent ridge", False, lambda mu: "identity", [None]),
         "pooled": demo.Candidate("pooled ridge", True, lambda mu: "identity", [None]),

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <multitask/fit_least_squares.hpp>
+#include <multitask/fit_least_squares_path.hpp>
 #include <multitask/fit_linear_model.hpp>
 #include <multitask/kernels/kernel_ridge.hpp>
 #include <multitask/kernels/kernel_ridge_path.hpp>
@@ -25,6 +26,9 @@
 #define MULTITASK_INSTANTIATE_FIT_LEAST_SQUARES(prefix, Scalar)                                                    \
   prefix template SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>&, const Matrix<Scalar>&, Scalar, \
                                                          std::string, const SolverOptions&, const Matrix<Scalar>*);
+#define MULTITASK_INSTANTIATE_FIT_LEAST_SQUARES_PATH(prefix, Scalar)                                       \
+  prefix template std::vector<SolverResult<Scalar>> fit_least_squares_path(                                  \
+      const TaskData<Scalar>&, const Matrix<Scalar>&, const std::vector<double>&, std::string, const SolverOptions&);
 #define MULTITASK_INSTANTIATE_FIT_KERNEL_RIDGE(prefix, Scalar) \
   prefix template KernelRidgeResult<Scalar> fit_kernel_ridge(const KernelRidgeProblem<Scalar>&, const KernelRidgeOptions&);
 #define MULTITASK_INSTANTIATE_KERNEL_RIDGE_FLOAT64_PARTS(prefix)                                                       \
@@ -38,6 +42,7 @@ namespace multitask {
 MULTITASK_INSTANTIATE_FIT_LINEAR_MODEL(extern, double, DenseDesign)
 MULTITASK_INSTANTIATE_FIT_LINEAR_MODEL(extern, double, SparseDesign)
 MULTITASK_INSTANTIATE_FIT_LEAST_SQUARES(extern, double)
+MULTITASK_INSTANTIATE_FIT_LEAST_SQUARES_PATH(extern, double)
 MULTITASK_INSTANTIATE_FIT_KERNEL_RIDGE(extern, double)
 MULTITASK_INSTANTIATE_FIT_KERNEL_RIDGE(extern, float)
 MULTITASK_INSTANTIATE_KERNEL_RIDGE_FLOAT64_PARTS(extern)

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from . import coupling, datasets
 from ._classifier import KernelCoupledClassifier
+from ._classifier_cv import KernelCoupledClassifierCV
 from ._errors import NumericalError
 from ._kernel_ridge import MultiTaskKernelRidge
+from ._kernel_ridge_cv import MultiTaskKernelRidgeCV
 from ._kernel_ridge_path import kernel_ridge_path
 from ._path import penalty_max, regularization_path
 from ._regressor import KernelCoupledRegressor
+from ._regressor_cv import KernelCoupledRegressorCV
 from ._subspace import SharedSubspaceRegressor
 from ._svc import MultiTaskSVC
 from ._task_relations import TaskRelationClassifier, TaskRelationRegressor
@@ -25,8 +28,11 @@ __version__ = "0.1.0"
 
 __all__ = [
     "KernelCoupledClassifier",
+    "KernelCoupledClassifierCV",
     "KernelCoupledRegressor",
+    "KernelCoupledRegressorCV",
     "MultiTaskKernelRidge",
+    "MultiTaskKernelRidgeCV",
     "MultiTaskSVC",
     "NumericalError",
     "SharedSubspaceRegressor",

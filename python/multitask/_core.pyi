@@ -62,6 +62,11 @@ class CoreModule(Protocol):
         coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, shared_design: bool, solver: str, tol: float,
         max_iter: int, n_threads: int, warm_start: NDArray[np.float64] | None,
     ) -> LinearFitResult: ...
+    def fit_least_squares_path_f64(
+        self, *, X: Sequence[NDArray[np.float64]], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
+        coupling: NDArray[np.float64], alphas: Sequence[float], fit_intercept: bool, shared_design: bool, solver: str,
+        tol: float, max_iter: int, n_threads: int,
+    ) -> list[LinearFitResult]: ...
     def fit_shared_subspace_f64(
         self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
         coupling: NDArray[np.float64], alpha: float, alpha_u: float, n_components: int, fit_intercept: bool,

@@ -1,9 +1,11 @@
-"""Pictures of fitted multi-task models: task relations, objective history, per-task scores.
+"""Pictures of fitted multi-task models: task relations, objective history, per-task scores, model selection.
 
 Needs matplotlib, an optional dependency (``pip install "multitask[plot]"``);
 ``import multitask`` does not import it, ``import multitask.plotting`` does.
 Every ``plot_*`` function draws on the given ``ax`` (or on a new figure's axes)
-and returns the axes; :func:`task_order`, :func:`task_scores` and
+and returns the axes (:func:`plot_cv_curve` and :func:`plot_regularization_path`,
+the pictures of model selection, are defined in ``multitask._selection_plots``);
+:func:`task_order`, :func:`task_scores` and
 :func:`task_score_differences` compute what the pictures show, without matplotlib.
 """
 
@@ -25,7 +27,10 @@ except ImportError as error:
         'multitask.plotting needs matplotlib, an optional dependency: pip install "multitask[plot]"'
     ) from error
 
+from ._plot_common import new_axes as _new_axes
+from ._plot_common import require as _require
 from ._relation_steps import correlation
+from ._selection_plots import plot_cv_curve, plot_regularization_path
 from ._input import as_task_list, check_tasks, group_rows
 from .coupling import _as_square_matrix, _check_symmetric, _symmetrised, from_task_kernel
 from .model_selection import _task_targets
@@ -34,7 +39,9 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
 __all__ = [
+    "plot_cv_curve",
     "plot_objective_history",
+    "plot_regularization_path",
     "plot_task_relations",
     "plot_task_score_differences",
     "task_order",
@@ -160,21 +167,6 @@ def task_order(relations: Any, clusters: ArrayLike | None = None) -> NDArray[np.
     """
     matrix, _ = _relation_matrix(relations)
     return _order(matrix, _cluster_labels(relations, clusters, matrix.shape[0]))
-
-
-def _require(model: Any, attribute: str, name: str) -> None:
-    """ValueError naming ``name`` when ``model`` lacks the fitted ``attribute`` (NotFittedError before fit)."""
-    if hasattr(model, attribute):
-        return
-    if hasattr(model, "fit"):
-        check_is_fitted(model)
-    raise ValueError(f"{name}: {type(model).__name__} has no {attribute}")
-
-
-def _new_axes() -> Axes:
-    import matplotlib.pyplot as plt
-
-    return plt.subplots()[1]
 
 
 def _task_labels(relations: Any, labels: ArrayLike | None, n_tasks: int) -> NDArray[Any]:

@@ -23,6 +23,49 @@ std::string choose_solver(const TaskData<Scalar>& data) {
   return "cg";
 }
 
+/// The checks every squared-loss entry point makes on its arguments (alpha apart).
+template <typename Scalar>
+void check_least_squares_arguments(const TaskData<Scalar>& data, const Matrix<Scalar>& coupling,
+                                   const SolverOptions& options) {
+  data.validate();
+  const Index T = data.n_tasks();
+  require(coupling.rows() == T && coupling.cols() == T, "coupling must have shape (n_tasks, n_tasks)");
+  require(options.tol >= 0, "tol must be non-negative");
+  require(options.max_iter >= 0, "max_iter must be non-negative");
+  require(options.n_threads >= 1, "n_threads must be at least 1");
+}
+
+/// Solves the Gram-space system with solver "exact", "cg" or "task_bcd",
+/// starting from result.coef, and completes `result` (residual, objective
+/// history, intercepts). `sylvester`: the shared design's exact solver, when
+/// the caller keeps one at the system's alpha (a path); otherwise one is made.
+template <typename Scalar>
+void solve_gram_system(const CoupledSystem<Scalar>& system, const std::string& solver, const SolverOptions& options,
+                       SolverResult<Scalar>& result, const SylvesterSolver<Scalar>* sylvester = nullptr) {
+  const Index d = system.n_features(), T = system.n_tasks();
+  if (solver == "exact") {
+    if (!system.data().shared_design)
+      result.coef = solve_dense_cholesky(system);
+    else
+      result.coef = sylvester ? sylvester->solve(system.rhs()) : sylvester_solver(system).solve(system.rhs());
+    result.n_iter = 1;
+    result.converged = true;
+    Matrix<Scalar> HW(d, T);
+    system.apply(result.coef, HW);
+    const double rhs_norm = system.rhs().norm();
+    result.residual = rhs_norm > 0 ? (HW - system.rhs()).norm() / rhs_norm : 0.0;
+    result.objective_history.push_back(static_cast<double>(system.objective_from_product(result.coef, HW)));
+  } else if (solver == "cg") {
+    solve_cg(system, options, result);
+  } else {
+    solve_task_bcd(system, options, result);
+  }
+  if (result.objective_history.empty())  // stopped before any iteration (e.g. a warm start at the optimum)
+    result.objective_history.push_back(static_cast<double>(system.objective(result.coef)));
+  result.data_passes = 1;  // the statistics read the data once
+  result.intercept = system.intercepts(result.coef);
+}
+
 /// Minimises the kernel-coupled least-squares objective
 ///     F(W, b) = sum_t s_t/2 ||y_t - X_t w_t - b_t 1||^2 + alpha/2 tr(W K W^T)
 /// with solver one of "auto", "exact", "cg", "task_bcd", "gradient".
@@ -31,13 +74,9 @@ template <typename Scalar>
 SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>& data, const Matrix<Scalar>& coupling, Scalar alpha,
                                        std::string solver, const SolverOptions& options,
                                        const Matrix<Scalar>* warm_start) {
-  data.validate();
+  check_least_squares_arguments(data, coupling, options);
   const Index d = data.n_features(), T = data.n_tasks();
-  require(coupling.rows() == T && coupling.cols() == T, "coupling must have shape (n_tasks, n_tasks)");
   require(alpha >= 0 && std::isfinite(static_cast<double>(alpha)), "alpha must be finite and non-negative");
-  require(options.tol >= 0, "tol must be non-negative");
-  require(options.max_iter >= 0, "max_iter must be non-negative");
-  require(options.n_threads >= 1, "n_threads must be at least 1");
   require(!warm_start || (warm_start->rows() == d && warm_start->cols() == T),
           "warm start coefficients must have shape (n_features, n_tasks)");
   if (solver == "auto") solver = choose_solver(data);
@@ -62,24 +101,7 @@ SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>& data, const Matri
 
   const bool dense_exact = solver == "exact" && !data.shared_design;
   CoupledSystem<Scalar> system(data, coupling, alpha, options.n_threads, dense_exact);
-  if (solver == "exact") {
-    result.coef = data.shared_design ? solve_sylvester(system) : solve_dense_cholesky(system);
-    result.n_iter = 1;
-    result.converged = true;
-    Matrix<Scalar> HW(d, T);
-    system.apply(result.coef, HW);
-    const double rhs_norm = system.rhs().norm();
-    result.residual = rhs_norm > 0 ? (HW - system.rhs()).norm() / rhs_norm : 0.0;
-    result.objective_history.push_back(static_cast<double>(system.objective_from_product(result.coef, HW)));
-  } else if (solver == "cg") {
-    solve_cg(system, options, result);
-  } else {
-    solve_task_bcd(system, options, result);
-  }
-  if (result.objective_history.empty())  // stopped before any iteration (e.g. a warm start at the optimum)
-    result.objective_history.push_back(static_cast<double>(system.objective(result.coef)));
-  result.data_passes = 1;  // the statistics read the data once
-  result.intercept = system.intercepts(result.coef);
+  solve_gram_system(system, solver, options, result);
   return result;
 }
 

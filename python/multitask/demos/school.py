@@ -7,7 +7,10 @@ All fitted with :class:`multitask.KernelCoupledRegressor`:
 * mean-regularised: K = I - 11^T/T + mu I, every task pulled towards the mean model;
 * graph-coupled: K = L + mu I with L the Laplacian of a graph between the tasks.
 
-Hyper-parameters are chosen by cross-validation on the training part only, each
+Built from the package's public pieces: the split is
+:func:`multitask.model_selection.train_test_split_tasks`, the folds
+:class:`multitask.model_selection.TaskKFold`, and alpha (and mu) are chosen by
+:class:`multitask.KernelCoupledRegressorCV` on the training part only; each
 model is refitted on the whole training part and scored on the held-out part.
 """
 
@@ -21,10 +24,12 @@ import numpy as np
 
 from .. import coupling as coupling_builders
 from .._regressor import KernelCoupledRegressor
+from .._regressor_cv import KernelCoupledRegressorCV
 from ..datasets import load_school
-from ._common import N_FOLDS, fold_ids, print_table, progress, split_within_groups
+from ..model_selection import TaskKFold, train_test_split_tasks
+from ._common import N_FOLDS, print_table, progress
 
-__all__ = ["DEMO_PROBLEMS", "knn_adjacency", "run_demo"]
+__all__ = ["DEMO_PROBLEMS", "cv_folds", "knn_adjacency", "run_demo"]
 
 ALPHAS = np.logspace(-5, 0, 6)  # 1e-5 ... 1: Ridge(alpha=alpha * N) per task, N ~ 11,500 training pupils
 MUS = (1e-3, 1e-2, 1e-1)  # diagonal ridge of the coupled models' K
@@ -56,8 +61,12 @@ class DemoProblem:
 
 def _school_problem(seed: int) -> DemoProblem:
     X, y, tasks = load_school(form="long")
-    is_test = split_within_groups(tasks, TEST_FRACTION, np.random.default_rng(seed))
-    train, test = ~is_test, is_test
+    rows = np.arange(y.size)
+    _, test_rows = train_test_split_tasks(rows[:, None], None, tasks, test_size=TEST_FRACTION,
+                                          random_state=seed)[:2]
+    test = np.zeros(y.size, dtype=bool)
+    test[test_rows[:, 0]] = True
+    train = ~test
 
     # Column 27 is a constant 1; the per-task intercepts replace it. The other columns
     # are standardised with the mean and standard deviation of the training rows:
@@ -144,29 +153,26 @@ def _predict(candidate: Candidate, model: KernelCoupledRegressor, X, tasks) -> n
     return model.predict(X) if candidate.pooled else model.predict(X, tasks=tasks)
 
 
+def cv_folds(problem: DemoProblem, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The cross-validation folds of the training part: :class:`TaskKFold` within every task."""
+    splitter = TaskKFold(N_FOLDS, shuffle=True, random_state=seed + 1)
+    return list(splitter.split(problem.X_train, groups=problem.tasks_train))
+
+
 def _cross_validate(
-    candidate: Candidate, problem: DemoProblem, folds: np.ndarray, n_jobs: int | None
+    candidate: Candidate, problem: DemoProblem, folds: list, n_jobs: int | None
 ) -> tuple[float, float | None]:
-    """(alpha, mu) with the smallest cross-validated squared error, pooled over folds and tasks."""
+    """(alpha, mu) with the smallest mean cross-validated squared error (one KernelCoupledRegressorCV per mu)."""
     best: tuple[float, float, float | None] | None = None
     for mu in candidate.mus:
-        for alpha in ALPHAS:
-            squared_error = 0.0
-            for fold in range(N_FOLDS):
-                fit_rows, held_out = folds != fold, folds == fold
-                model = _fit(
-                    candidate,
-                    alpha,
-                    mu,
-                    problem.X_train[fit_rows],
-                    problem.y_train[fit_rows],
-                    problem.tasks_train[fit_rows],
-                    n_jobs,
-                )
-                prediction = _predict(candidate, model, problem.X_train[held_out], problem.tasks_train[held_out])
-                squared_error += float(np.sum((problem.y_train[held_out] - prediction) ** 2))
-            if best is None or squared_error < best[0]:
-                best = (squared_error, float(alpha), mu)
+        search = KernelCoupledRegressorCV(coupling=candidate.make_coupling(mu), alphas=ALPHAS, cv=folds,
+                                          scoring="neg_mean_squared_error", n_jobs=n_jobs)
+        if candidate.pooled:
+            search.fit(problem.X_train, problem.y_train)
+        else:
+            search.fit(problem.X_train, problem.y_train, tasks=problem.tasks_train)
+        if best is None or search.best_score_ > best[0]:
+            best = (search.best_score_, search.alpha_, mu)
     assert best is not None
     return best[1], best[2]
 
@@ -194,7 +200,7 @@ def run_demo(dataset: str, seed: int, n_jobs: int | None) -> int:
         Candidate("mean-regularised", False, lambda mu: coupling_builders.mean_regularized(n_tasks, mu=mu), MUS),
         Candidate("graph-coupled", False, lambda mu: coupling_builders.graph_laplacian(adjacency, ridge=mu), MUS),
     ]
-    folds = fold_ids(problem.tasks_train, N_FOLDS, np.random.default_rng(seed + 1))
+    folds = cv_folds(problem, seed)
 
     header = ["model", "alpha", "mu", "EV pooled", "EV task-avg", "test RMSE", "fit ms", "solver"]
     rows = []

@@ -35,6 +35,14 @@ class CoupledSystem {
     }
   }
 
+  /// The same statistics with another alpha (a regularisation path). Which
+  /// tasks hold a Gram depends only on whether alpha K_tt > 0, so along a path
+  /// of positive alphas the statistics stay valid.
+  void set_alpha(Scalar alpha) {
+    require(alpha > 0 || coupling_.alpha() == 0, "set_alpha needs alpha > 0 on a system built with alpha > 0");
+    coupling_ = CouplingTerm<Scalar>(Matrix<Scalar>(coupling_.matrix()), alpha);
+  }
+
   Index n_tasks() const { return data_.n_tasks(); }
   Index n_features() const { return data_.n_features(); }
   Scalar alpha() const { return coupling_.alpha(); }

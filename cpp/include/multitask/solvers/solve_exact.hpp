@@ -67,14 +67,13 @@ class SylvesterSolver {
     if (!G.allFinite() || !K.allFinite())  // O(d^2 + T^2), next to the O(d^3) reduction
       throw NumericalError(std::string("solver 'exact': the Gram matrix or the coupling has inf or NaN entries: ") +
                            overflow_advice());
-    const Work alpha = alpha_in;
-    const Index d = G.rows(), T = K.rows();
+    const Index d = G.rows();
     const Matrix<Work> K_scaled =
         inv_sqrt_weight_.asDiagonal() * K.template cast<Work>() * inv_sqrt_weight_.asDiagonal();
     Eigen::SelfAdjointEigenSolver<Matrix<Work>> coupling_eigen(K_scaled);
     if (coupling_eigen.info() != Eigen::Success) throw NumericalError("eigendecomposition of the coupling failed");
     U_ = coupling_eigen.eigenvectors();
-    const Vector<Work> alpha_kappa = alpha * coupling_eigen.eigenvalues();
+    kappa_ = coupling_eigen.eigenvalues();
     // The blocked reduction (interruptible between columns; Eigen's
     // Tridiagonalization is neither blocked nor interruptible), then P formed
     // explicitly, so that every solve is matrix products, a block of columns
@@ -87,22 +86,30 @@ class SylvesterSolver {
       P_.middleCols(first, count) = tridiagonal.from_basis(Matrix<Work>::Identity(d, d).middleCols(first, count));
       poll_interrupt(static_cast<double>(d) * static_cast<double>(d) * static_cast<double>(count));
     }
+    main_ = tridiagonal.main;
     off_ = tridiagonal.off;
-    const Vector<Work> main = tridiagonal.main;
+    gram_scale_ = G.diagonal().cwiseAbs().maxCoeff();
+    set_alpha(alpha_in);
+  }
 
+  /// Re-shifts the solver to another alpha: O(dT), the set-up above is independent of alpha.
+  void set_alpha(Scalar alpha_in) {
+    const Work alpha = alpha_in;
+    const Index d = main_.size(), T = kappa_.size();
+    const Vector<Work> alpha_kappa = alpha * kappa_;
     // Sturm count: the LDL^T pivots of R + (mu - floor) I are all positive iff every
     // eigenvalue of R + mu I exceeds floor (Sylvester's law of inertia). It suffices
     // to check the smallest shift mu; below floor the system is singular to
     // working precision.
-    const Work scale = G.diagonal().cwiseAbs().maxCoeff() + alpha_kappa.cwiseAbs().maxCoeff();
+    const Work scale = gram_scale_ + alpha_kappa.cwiseAbs().maxCoeff();
     const Work floor = singular_pivot_floor(scale, d + T);
     Vector<Work> pivots(d);
-    well_posed_ = tridiagonal_pivots(main, off_, alpha_kappa.minCoeff() - floor, pivots);
+    well_posed_ = tridiagonal_pivots(main_, off_, alpha_kappa.minCoeff() - floor, pivots);
     if (!well_posed_) return;
     // LDL^T of every shifted tridiagonal R + alpha kappa_k I, stored as inverse pivots.
     inverse_pivots_.resize(d, T);
     for (Index k = 0; k < T; ++k) {
-      tridiagonal_pivots(main, off_, alpha_kappa[k], pivots);
+      tridiagonal_pivots(main_, off_, alpha_kappa[k], pivots);
       inverse_pivots_.col(k) = pivots.cwiseInverse();
     }
   }
@@ -131,19 +138,21 @@ class SylvesterSolver {
   using Work = ExactScalar;
   Vector<Work> inv_sqrt_weight_;  // (T) s^{-1/2}
   Matrix<Work> U_;                // (T, T) eigenvectors of K'
+  Vector<Work> kappa_;            // (T) eigenvalues of K'
   Matrix<Work> P_;                // (d, d) orthogonal, G = P R P^T
+  Vector<Work> main_;             // (d) diagonal of the tridiagonal R
   Vector<Work> off_;              // (d - 1) off-diagonal of the tridiagonal R
+  Work gram_scale_ = 0;           // max |G_jj|, the scale of the singularity test
   Matrix<Work> inverse_pivots_;   // (d, T) 1 / LDL^T pivots of R + alpha kappa_k I
   bool well_posed_ = false;
 };
 
-/// Shared design (A_t = s_t G): the Sylvester equation G W S + alpha W K = C.
+/// Shared design (A_t = s_t G): the solver of the Sylvester equation G W S + alpha W K = C.
 template <typename Scalar>
-Matrix<Scalar> solve_sylvester(const CoupledSystem<Scalar>& system) {
+SylvesterSolver<Scalar> sylvester_solver(const CoupledSystem<Scalar>& system) {
   Vector<Scalar> weights(system.n_tasks());
   for (Index t = 0; t < system.n_tasks(); ++t) weights[t] = system.stats(t).weight;
-  return SylvesterSolver<Scalar>(*system.stats(0).gram, system.coupling(), weights, system.alpha())
-      .solve(system.rhs());
+  return SylvesterSolver<Scalar>(*system.stats(0).gram, system.coupling(), weights, system.alpha());
 }
 
 }  // namespace multitask
