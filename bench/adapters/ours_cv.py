@@ -88,6 +88,8 @@ def _timed(owner: Any, name: str, totals: dict, label: str,
 def search_profile(model, X, y, tasks=None) -> dict:
     """Seconds of one fit of a *CV estimator by category: total, core, scoring, refit, refit_core, rest.
 
+    ``core_calls``: how often each core function was called (e.g. ``fit_least_squares_path``).
+
     ``core``: every call of the C++ core (the folds' fits and paths and the refit); ``refit``: the
     choice and refit on all the data (``store_search``), of which ``refit_core`` in the core;
     ``scoring``: the scores of the held-out rows; ``rest``: total - core - scoring - (refit - refit_core).
@@ -106,6 +108,7 @@ def search_profile(model, X, y, tasks=None) -> dict:
         return wrap
 
     refit_core: list[float] = []
+    calls: dict[str, int] = {}
 
     def store_search_wrapper(original: Callable) -> Callable:
         def call(*args, **kwargs):
@@ -121,7 +124,14 @@ def search_profile(model, X, y, tasks=None) -> dict:
         for module in ("multitask._regressor", "multitask._fit_result"):
             owner = importlib.import_module(module)
             if hasattr(owner, "core_function"):
-                stack.enter_context(_timed(owner, "core_function", {}, "lookup", wrap_result=timed_function("core")))
+                original_lookup = owner.core_function
+
+                def lookup(name, *args, original_lookup=original_lookup, **kwargs):
+                    calls[name] = calls.get(name, 0) + 1
+                    return timed_function("core")(original_lookup(name, *args, **kwargs))
+
+                owner.core_function = lookup
+                stack.callback(setattr, owner, "core_function", original_lookup)
         for module in ("multitask._linear_cv",):
             owner = importlib.import_module(module)
             if hasattr(owner, "fold_scorer"):
@@ -134,5 +144,6 @@ def search_profile(model, X, y, tasks=None) -> dict:
         fit(model, X, y, tasks)
         totals["total"] = time.perf_counter() - started
     totals["refit_core"] = sum(refit_core)
+    totals["core_calls"] = calls
     totals["rest"] = totals["total"] - totals["core"] - totals["scoring"] - (totals["refit"] - totals["refit_core"])
     return totals
