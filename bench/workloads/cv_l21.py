@@ -75,7 +75,8 @@ def run(context: Context, output_folder: Path) -> Outcome:
     Xc, Yc = X - X.mean(axis=0), Y - Y.mean(axis=0)
     Xcs, ycs = [Xc] * T, [np.ascontiguousarray(Yc[:, t]) for t in range(T)]
     a_max = float(np.max(np.linalg.norm(Xc.T @ Yc, axis=1))) / n
-    values_a = a_max * np.logspace(0, -2, N_VALUES)
+    n_values = 10 if context.quick else N_VALUES
+    values_a = a_max * np.logspace(0, -2, n_values)
     values_l21 = values_a / T
     rows, figures, statuses, measured = [], {}, [], []
     with limit(threads):
@@ -105,7 +106,7 @@ def run(context: Context, output_folder: Path) -> Outcome:
                          f"{ms(profile['rest'], 0)}"])
             figures[f"ratio_{tol:g}"] = ratio
     figures.update(n=n, d=d, T=T, active=l21.active_features(d), correlation=l21.AR_CORRELATION, a_max=a_max,
-                   n_values=N_VALUES, threads=threads, ratio_target=RATIO_TARGET,
+                   n_values=n_values, threads=threads, ratio_target=RATIO_TARGET,
                    objective_tolerance=OBJECTIVE_TOLERANCE, max_iter=MAX_ITER, measured="; ".join(measured),
                    status="pass" if all(s == "PASS" for s in statuses) else
                    ", ".join(f"{s.lower()} (tol {t:.0e})" for s, t in zip(statuses, SKLEARN_TOLS)))

@@ -38,7 +38,7 @@ PROCESS_JOBS = 2
 
 def grid(quick: bool) -> np.ndarray:
     """The alphas (the same on both sides)."""
-    return np.logspace(-6, 1, 10 if quick else 30)
+    return np.logspace(-6, 1, 6 if quick else 30)
 
 
 def splitter() -> TaskKFold:
@@ -76,7 +76,7 @@ def check(ours_model, search_model, tolerance: float | None, label: str) -> floa
 
 def run(context: Context, output_folder: Path) -> Outcome:
     """Measure M1."""
-    X, y, tasks = school_long(12 if context.quick else None)
+    X, y, tasks = school_long(6 if context.quick else None)
     alphas, threads = grid(context.quick), context.threads
     figures = dict(T=int(tasks.max()) + 1, N=y.size, d=X.shape[1], n_alphas=alphas.size, first=alphas[0],
                    last=alphas[-1], threads=threads, ratio_target=RATIO_TARGET, score_tolerance=SCORE_TOLERANCE,
