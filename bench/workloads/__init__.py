@@ -22,4 +22,7 @@ MODULES = (
     "sparse_svc",               # K6
     "task_relations_school",    # R1
     "cmtl_malsar",              # R2
+    "cv_school",                # M1
+    "cv_l21",                   # M2
+    "cv_kernel_ridge",          # M3
 )
