@@ -49,6 +49,55 @@ namespace feature_bcd_detail {
 constexpr Index kInitialWorkingSet = 10;
 constexpr double kInnerFraction = 0.1;  // inner tolerance: this fraction of the outer violation
 
+/// c (T) with diag(c) - alpha K positive semidefinite: alpha K_tt for a diagonal K (exact), else
+/// alpha lambda_max(K) for every task.
+template <typename Scalar>
+Vector<double> coupling_majoriser_diagonal(const CouplingTerm<Scalar>& coupling) {
+  const Matrix<Scalar>& K = coupling.matrix();
+  const Index T = K.rows();
+  const double alpha = static_cast<double>(coupling.alpha());
+  if (alpha == 0) return Vector<double>::Zero(T);
+  const bool diagonal = (K - Matrix<Scalar>(K.diagonal().asDiagonal())).isZero(0);
+  if (diagonal) return alpha * K.diagonal().template cast<double>();
+  return Vector<double>::Constant(T, coupling.curvature_bound());
+}
+
+/// alpha K delta for a row change delta (T): O(T) when K = diag(a) + c 11^T (the identity,
+/// mean-regularised and every diagonal coupling; checked exactly), O(T^2) otherwise. The
+/// cyclic row updates need it once per row update, where the data part costs O(m T).
+template <typename Scalar>
+class CouplingRowChange {
+ public:
+  explicit CouplingRowChange(const CouplingTerm<Scalar>& coupling) : coupling_(coupling) {
+    const Matrix<Scalar>& K = coupling.matrix();
+    const Index T = K.rows();
+    off_diagonal_ = T > 1 ? K(1, 0) : Scalar(0);
+    structured_ = true;
+    for (Index s = 0; s < T && structured_; ++s)
+      for (Index t = 0; t < T; ++t)
+        if (s != t && K(t, s) != off_diagonal_) {
+          structured_ = false;
+          break;
+        }
+    if (structured_) diagonal_ = K.diagonal().array() - off_diagonal_;
+  }
+
+  template <typename Row>
+  Vector<Scalar> operator()(const Row& delta) const {
+    if (!structured_) return coupling_.row_change(delta);
+    const Scalar alpha = coupling_.alpha();
+    Vector<Scalar> out = alpha * diagonal_.cwiseProduct(delta);
+    if (off_diagonal_ != 0) out.array() += alpha * off_diagonal_ * delta.sum();
+    return out;
+  }
+
+ private:
+  const CouplingTerm<Scalar>& coupling_;
+  bool structured_ = false;
+  Scalar off_diagonal_ = 0;
+  Vector<Scalar> diagonal_;  // K_tt - c
+};
+
 /// Residuals and the smooth gradient at W, and what the gap needs.
 template <typename Scalar>
 struct OuterState {
@@ -131,6 +180,7 @@ struct WorkingSetProblem {
   const RowSparsePenalty& penalty;
   const Matrix<Scalar> start;     // (m, T) V0
   const Matrix<Scalar> gradient0; // (m, T) g0
+  const CouplingRowChange<Scalar>& row_change;
 
   static constexpr int kAndersonMemory = 20;
 
@@ -154,14 +204,23 @@ struct WorkingSetProblem {
   }
 
   /// Sweeps until a sweep sees every row's violation <= tol, or max_sweeps; returns the sweeps done.
-  int solve(double tol, int max_sweeps, double coupling_curvature, Matrix<Scalar>& V, Matrix<Scalar>& G) const {
+  /// coupling_diagonal (T): c_t with diag(c) >= alpha K, the coupling's share of a row's majoriser.
+  int solve(double tol, int max_sweeps, const Vector<double>& coupling_diagonal, Matrix<Scalar>& V,
+            Matrix<Scalar>& G) const {
     const Index m = V.rows(), T = V.cols();
-    std::vector<double> step(m);
+    // Row k's Hessian is diag_t(s_t G_t[k, k]) + alpha K; its diagonal majoriser
+    // L_kt = s_t G_t[k, k] + c_t gives every task its own step 1 / L_kt (tasks
+    // with few samples have small curvature: one step for all, 1 / max_t L_kt,
+    // would move them that much more slowly). Equal steps (a shared design with
+    // equal weights and a scalar majoriser) use the closed-form prox.
+    Matrix<Scalar> step(m, T);
+    std::vector<char> equal_steps(m, 1);
     for (Index k = 0; k < m; ++k) {
-      double curvature = 0;  // a majoriser of the row's Hessian diag_t(s_t G_t[k, k]) + alpha K
-      for (Index t = 0; t < T; ++t) curvature = std::max(curvature, static_cast<double>(weight[t] * gram(t)(k, k)));
-      curvature += coupling_curvature;  // alpha lambda_max(K)
-      step[k] = curvature > 0 ? 1 / curvature : 0;
+      for (Index t = 0; t < T; ++t) {
+        const double curvature = static_cast<double>(weight[t] * gram(t)(k, k)) + coupling_diagonal[t];
+        step(k, t) = curvature > 0 ? static_cast<Scalar>(1 / curvature) : Scalar(0);
+      }
+      equal_steps[k] = step.row(k).maxCoeff() == step.row(k).minCoeff();
     }
     std::vector<Matrix<Scalar>> history{V};
     Vector<Scalar> row(T), delta(T);
@@ -171,9 +230,13 @@ struct WorkingSetProblem {
       double sweep_violation = 0;
       for (Index k = 0; k < m; ++k) {
         sweep_violation = std::max(sweep_violation, penalty.row_kkt_violation(G.row(k), V.row(k)));
-        if (step[k] == 0) continue;
-        row = V.row(k).transpose() - static_cast<Scalar>(step[k]) * G.row(k).transpose();
-        penalty.prox_row(step[k], row);
+        if (step(k, 0) == 0 && equal_steps[k]) continue;  // no curvature: the row stays (at zero)
+        row = V.row(k).transpose() - step.row(k).transpose().cwiseProduct(G.row(k).transpose());
+        if (equal_steps[k]) {
+          penalty.prox_row(static_cast<double>(step(k, 0)), row);
+        } else {
+          penalty.prox_row_scaled(step.row(k), row);
+        }
         delta = row - V.row(k).transpose();
         if (delta.squaredNorm() == 0) continue;
         V.row(k) = row.transpose();
@@ -183,7 +246,7 @@ struct WorkingSetProblem {
         } else {
           for (Index t = 0; t < T; ++t) G.col(t) += (weight[t] * delta[t]) * grams[t].col(k);
         }
-        if (coupling.alpha() != 0) G.row(k) += coupling.row_change(delta).transpose();
+        if (coupling.alpha() != 0) G.row(k) += row_change(delta).transpose();
       }
       ++sweeps;
       check_finite(sweep_violation, "bcd", "the optimality violation", sweeps);
@@ -291,7 +354,9 @@ void feature_bcd(const TaskBlocks<Scalar, Design>& data, const CouplingTerm<Scal
     passes += 2;
   };
 
-  const double coupling_curvature = coupling.curvature_bound();
+  // diag(c) >= alpha K for the rows' majorisers: alpha K_tt when K is diagonal, else alpha lambda_max(K).
+  const Vector<double> coupling_diagonal = coupling_majoriser_diagonal(coupling);
+  const CouplingRowChange<Scalar> coupling_row_change(coupling);
 
   // Column norms of the centred designs, for screening (alpha = 0 only).
   const bool screening = alpha == 0;
@@ -422,8 +487,8 @@ void feature_bcd(const TaskBlocks<Scalar, Design>& data, const CouplingTerm<Scal
       Wws.row(k) = W.row(working_set[k]);
       Gws.row(k) = state.gradient.row(working_set[k]);
     }
-    WorkingSetProblem<Scalar> problem{grams, data.sample_weight, coupling, penalty, Wws, Gws};
-    result.n_iter += problem.solve(kInnerFraction * max_violation, options.max_iter - result.n_iter, coupling_curvature, Wws, Gws);
+    WorkingSetProblem<Scalar> problem{grams, data.sample_weight, coupling, penalty, Wws, Gws, coupling_row_change};
+    result.n_iter += problem.solve(kInnerFraction * max_violation, options.max_iter - result.n_iter, coupling_diagonal, Wws, Gws);
     for (Index k = 0; k < m; ++k) W.row(working_set[k]) = Wws.row(k);
   }
   result.intercept.resize(T);
