@@ -14,8 +14,11 @@ Run with one thread, e.g.::
     OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONPATH=python \\
         python bench/cv_convergence_school.py --estimator trace_norm --splits 10
         python bench/cv_convergence_school.py --estimator subspace --splits 10
+        python bench/cv_convergence_school.py --estimator l21 --splits 10 --n-values 15 [--alpha 1e-6]
 
-One function per estimator builds its search; add others to ``SEARCHES``.
+One function per estimator builds its search; add others to ``SEARCHES``. ``--alpha`` replaces the
+default coupling strength (1.0) of the l1/l21 searches (e.g. 1e-6: almost no coupling, the
+ill-conditioned case for the feature solver).
 """
 
 from __future__ import annotations
@@ -53,7 +56,36 @@ def subspace_search(X: np.ndarray, y: np.ndarray, tasks: np.ndarray, seed: int, 
                         n_jobs=1)
 
 
-SEARCHES: dict[str, Callable[..., GridSearchCV]] = {"trace_norm": trace_norm_search, "subspace": subspace_search}
+ALPHA: dict = {}  # {"alpha": value} from --alpha for the l1/l21 searches, else the estimator's default
+
+
+def _row_penalty_search(penalty: str, X: np.ndarray, y: np.ndarray, tasks: np.ndarray, seed: int, n_values: int,
+                        fixed: dict | None = None) -> GridSearchCV:
+    """KernelCoupledRegressor(penalty=ρ) at its defaults (the "feature_bcd" solver), ρ from ρ_max to 1e-3 ρ_max."""
+    estimator = mt.KernelCoupledRegressor(**ALPHA, **(fixed or {}))
+    rho_max = mt.penalty_max(estimator, X, y, tasks=tasks, penalty=penalty)
+    grid = {penalty: list(np.geomspace(rho_max, 1e-3 * rho_max, n_values))}
+    return GridSearchCV(estimator, grid, cv=TaskKFold(5, shuffle=True, random_state=seed), n_jobs=1)
+
+
+def l21_search(X: np.ndarray, y: np.ndarray, tasks: np.ndarray, seed: int, n_values: int) -> GridSearchCV:
+    """l21 over its grid, everything else at the defaults."""
+    return _row_penalty_search("l21", X, y, tasks, seed, n_values)
+
+
+def l1_search(X: np.ndarray, y: np.ndarray, tasks: np.ndarray, seed: int, n_values: int) -> GridSearchCV:
+    """l1 over its grid, everything else at the defaults."""
+    return _row_penalty_search("l1", X, y, tasks, seed, n_values)
+
+
+def l1_l21_search(X: np.ndarray, y: np.ndarray, tasks: np.ndarray, seed: int, n_values: int) -> GridSearchCV:
+    """l21 over its grid with l1 fixed at 1e-2 of l1's penalty_max (the sparse-group lasso)."""
+    l1 = 1e-2 * mt.penalty_max(mt.KernelCoupledRegressor(**ALPHA), X, y, tasks=tasks, penalty="l1")
+    return _row_penalty_search("l21", X, y, tasks, seed, n_values, fixed={"l1": l1})
+
+
+SEARCHES: dict[str, Callable[..., GridSearchCV]] = {"trace_norm": trace_norm_search, "subspace": subspace_search,
+                                                    "l21": l21_search, "l1": l1_search, "l1_l21": l1_l21_search}
 
 
 def run_split(name: str, seed: int, n_values: int) -> dict[str, Any]:
@@ -79,7 +111,11 @@ def main() -> None:
     parser.add_argument("--estimator", choices=sorted(SEARCHES), default="trace_norm")
     parser.add_argument("--splits", type=int, default=10, help="number of train/test splits (seeds 0..splits-1)")
     parser.add_argument("--n-values", type=int, default=10, help="penalty values in the grid")
+    parser.add_argument("--alpha", type=float, default=None, help="coupling strength of the l1/l21 searches")
     args = parser.parse_args()
+    ALPHA.clear()
+    if args.alpha is not None:
+        ALPHA["alpha"] = args.alpha
     rows = []
     for seed in range(args.splits):
         row = run_split(args.estimator, seed, args.n_values)

@@ -44,6 +44,18 @@ void bind_penalties(py::module_& m) {
       py::arg("coef"), py::kw_only(), py::arg("tau"), py::arg("l1"), py::arg("l21"), py::arg("trace_norm"),
       "prox_{tau Omega}(coef) for coef (T, d) (trace norm alone, or l1 and l21).");
   m.def(
+      "penalty_prox_row_scaled",
+      [](const py::object& row, const py::object& step, double l1, double l21) {
+        Vector<double> v = vector_view(checked_vector<double>(row, "row"));
+        const Vector<double> h = vector_view(checked_vector<double>(step, "step"));
+        require(h.size() == v.size(), "step and row must have the same length");
+        require((h.array() >= 0).all(), "step must be non-negative");
+        make_penalty(l1, l21, 0).rows.prox_row_scaled(h, v);
+        return vector_array<double>(v);
+      },
+      py::arg("row"), py::arg("step"), py::kw_only(), py::arg("l1"), py::arg("l21"),
+      "argmin_v sum_t (v_t - row_t)^2 / (2 step_t) + Omega(v) for one feature row (T entries).");
+  m.def(
       "row_kkt_violation",
       [](const py::object& gradient, const py::object& coef, double l1, double l21) {
         const Vector<double> g = vector_view(checked_vector<double>(gradient, "gradient"));

@@ -98,6 +98,9 @@ class CoreModule(Protocol):
     def penalty_prox(
         self, coef: NDArray[np.float64], *, tau: float, l1: float, l21: float, trace_norm: float
     ) -> NDArray[np.float64]: ...
+    def penalty_prox_row_scaled(
+        self, row: NDArray[np.float64], step: NDArray[np.float64], *, l1: float, l21: float
+    ) -> NDArray[np.float64]: ...
     def row_kkt_violation(
         self, gradient: NDArray[np.float64], coef: NDArray[np.float64], *, l1: float, l21: float
     ) -> float: ...

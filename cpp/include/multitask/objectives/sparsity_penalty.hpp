@@ -90,6 +90,66 @@ struct RowSparsePenalty {
     }
   }
 
+  /// row <- argmin_v sum_t (v_t - row_t)^2 / (2 step_t) + Omega(v), in place: the prox of
+  /// Omega in the metric diag(1 / step), for coordinate steps of a row whose tasks have
+  /// different curvatures L_t = 1 / step_t (step_t = 0: no curvature, the entry is set to 0,
+  /// where Omega alone is smallest). With u = S_{rho_1 step}(row) (entrywise soft-thresholding
+  /// at rho_1 step_t), the optimality condition L_t (v_t - row_t) + rho_1 sign(v_t) +
+  /// rho_21 v_t / ||v|| = 0 gives v = 0 when ||u / step|| <= rho_21, and otherwise
+  ///   v_t = u_t tau / (tau + rho_21 step_t),  tau = ||v|| > 0 the root of
+  ///   q(tau) = sum_t u_t^2 / (tau + rho_21 step_t)^2 = 1
+  /// (q decreases from q(0) > 1 to 0), found by safeguarded Newton on q^{-1/2} - 1, which is
+  /// linear in tau when the steps are equal (one Newton step, the closed form of prox_row).
+  template <typename Row, typename Steps>
+  void prox_row_scaled(const Steps& step, Row&& row) const {
+    using Scalar = typename std::decay_t<Row>::Scalar;
+    const Index T = row.size();
+    double u_norm2 = 0, c_norm2 = 0, beta_min = std::numeric_limits<double>::infinity(), beta_max = 0;
+    for (Index t = 0; t < T; ++t) {
+      const double h = static_cast<double>(step[t]);
+      double u = h > 0 ? static_cast<double>(row[t]) : 0.0;
+      if (l1 > 0) u = std::copysign(std::max(0.0, std::abs(u) - l1 * h), u);
+      row[t] = static_cast<Scalar>(u);
+      if (u == 0) continue;
+      u_norm2 += u * u;
+      c_norm2 += (u / h) * (u / h);
+      beta_min = std::min(beta_min, l21 * h);
+      beta_max = std::max(beta_max, l21 * h);
+    }
+    if (l21 == 0 || u_norm2 == 0) return;
+    if (c_norm2 <= l21 * l21) {
+      row.setZero();
+      return;
+    }
+    // tau in [||u|| - beta_max, ||u|| - beta_min]: q is at least 1 at the left end, at most 1 at the right.
+    const double u_norm = std::sqrt(u_norm2);
+    double low = std::max(0.0, u_norm - beta_max), high = std::max(0.0, u_norm - beta_min);
+    double tau = low;
+    for (int iteration = 0; iteration < 100 && high > low; ++iteration) {
+      double q = 0, dq = 0;  // q(tau) and -q'(tau) / 2
+      for (Index t = 0; t < T; ++t) {
+        const double u = static_cast<double>(row[t]);
+        if (u == 0) continue;
+        const double inverse = 1 / (tau + l21 * static_cast<double>(step[t]));
+        const double term = u * u * inverse * inverse;
+        q += term;
+        dq += term * inverse;
+      }
+      if (q == 1) break;
+      (q > 1 ? low : high) = tau;
+      // Newton on h = q^{-1/2} - 1, h' = q^{-3/2} dq: tau + (q^{3/2} - q) / dq.
+      double next = tau + (std::sqrt(q) - 1) * q / dq;
+      if (!(next > low && next < high)) next = (low + high) / 2;
+      if (std::abs(next - tau) <= 1e-15 * std::max(tau, next)) {
+        tau = next;
+        break;
+      }
+      tau = next;
+    }
+    for (Index t = 0; t < T; ++t)
+      if (row[t] != 0) row[t] = static_cast<Scalar>(static_cast<double>(row[t]) * tau / (tau + l21 * static_cast<double>(step[t])));
+  }
+
   /// W <- prox_{tau Omega}(W) for W (d, T), row by row.
   template <typename Derived>
   void prox(double tau, Eigen::MatrixBase<Derived>& W) const {

@@ -18,9 +18,15 @@
 //   4. the problem restricted to the working set, exactly (rows outside it are
 //      zero): the centred Gram of the working-set columns per task (one shared
 //      Gram for a shared design) and cyclic row updates, each a prox step on
-//      the row's quadratic majoriser with curvature max_t s_t ||x~_tj||^2 +
-//      alpha lambda_max(K), until every row's violation is below a fraction of
-//      the outer one.
+//      the row's diagonal quadratic majoriser, task t's curvature
+//      s_t ||x~_tj||^2 + c_t (c_t = alpha K_tt for a diagonal K, else
+//      alpha lambda_max(K)), until every row's violation is below a fraction of
+//      the outer one; every 20 sweeps Anderson extrapolation and an
+//      orthant-wise Newton step on the non-zero rows (preconditioned conjugate
+//      gradients), each kept when it lowers the objective. Per-task steps and
+//      the Newton step are what make ill-conditioned tasks converge (singular
+//      centred Grams, tasks of very different sizes: School with a small alpha
+//      took thousands of sweeps without them; tests/test_feature_bcd_convergence.py).
 //
 // Duality gap (Fenchel dual of sum_t phi_t(X~_t w_t) + psi(W) + Omega(W), with
 // phi_t(z) = s_t/2 ||y~_t - z||^2 and psi(W) = alpha/2 tr(W K W^T)): the dual
@@ -32,6 +38,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -48,6 +55,67 @@ namespace feature_bcd_detail {
 
 constexpr Index kInitialWorkingSet = 10;
 constexpr double kInnerFraction = 0.1;  // inner tolerance: this fraction of the outer violation
+
+/// c (T) with diag(c) - alpha K positive semidefinite: alpha K_tt for a diagonal K (exact), else
+/// alpha lambda_max(K) for every task.
+template <typename Scalar>
+Vector<double> coupling_majoriser_diagonal(const CouplingTerm<Scalar>& coupling) {
+  const Matrix<Scalar>& K = coupling.matrix();
+  const Index T = K.rows();
+  const double alpha = static_cast<double>(coupling.alpha());
+  if (alpha == 0) return Vector<double>::Zero(T);
+  const bool diagonal = (K - Matrix<Scalar>(K.diagonal().asDiagonal())).isZero(0);
+  if (diagonal) return alpha * K.diagonal().template cast<double>();
+  return Vector<double>::Constant(T, coupling.curvature_bound());
+}
+
+/// alpha K delta for a row change delta (T): O(T) when K = diag(a) + c 11^T (the identity,
+/// mean-regularised and every diagonal coupling; checked exactly), O(T^2) otherwise. The
+/// cyclic row updates need it once per row update, where the data part costs O(m T).
+template <typename Scalar>
+class CouplingRowChange {
+ public:
+  explicit CouplingRowChange(const CouplingTerm<Scalar>& coupling) : coupling_(coupling) {
+    const Matrix<Scalar>& K = coupling.matrix();
+    const Index T = K.rows();
+    off_diagonal_ = T > 1 ? K(1, 0) : Scalar(0);
+    structured_ = true;
+    for (Index s = 0; s < T && structured_; ++s)
+      for (Index t = 0; t < T; ++t)
+        if (s != t && K(t, s) != off_diagonal_) {
+          structured_ = false;
+          break;
+        }
+    if (structured_) diagonal_ = K.diagonal().array() - off_diagonal_;
+  }
+
+  /// out += alpha D K for D (m, T).
+  void add_apply(const Matrix<Scalar>& D, Matrix<Scalar>& out) const {
+    const Scalar alpha = coupling_.alpha();
+    if (alpha == 0) return;
+    if (!structured_) {
+      coupling_.add_apply(D, out);
+      return;
+    }
+    out.noalias() += alpha * D * diagonal_.asDiagonal();
+    if (off_diagonal_ != 0) out.colwise() += (alpha * off_diagonal_) * D.rowwise().sum();
+  }
+
+  template <typename Row>
+  Vector<Scalar> operator()(const Row& delta) const {
+    if (!structured_) return coupling_.row_change(delta);
+    const Scalar alpha = coupling_.alpha();
+    Vector<Scalar> out = alpha * diagonal_.cwiseProduct(delta);
+    if (off_diagonal_ != 0) out.array() += alpha * off_diagonal_ * delta.sum();
+    return out;
+  }
+
+ private:
+  const CouplingTerm<Scalar>& coupling_;
+  bool structured_ = false;
+  Scalar off_diagonal_ = 0;
+  Vector<Scalar> diagonal_;  // K_tt - c
+};
 
 /// Residuals and the smooth gradient at W, and what the gap needs.
 template <typename Scalar>
@@ -131,8 +199,12 @@ struct WorkingSetProblem {
   const RowSparsePenalty& penalty;
   const Matrix<Scalar> start;     // (m, T) V0
   const Matrix<Scalar> gradient0; // (m, T) g0
+  const CouplingRowChange<Scalar>& row_change;
 
   static constexpr int kAndersonMemory = 20;
+  static constexpr int kNewtonSteps = 10;          // Newton steps in a row at most, every kAndersonMemory sweeps
+  static constexpr int kNewtonIterations = 50;     // conjugate-gradient iterations per Newton step
+  static constexpr double kNewtonTolerance = 1e-3; // their relative residual
 
   const Matrix<Scalar>& gram(Index t) const { return grams[grams.size() == 1 ? 0 : t]; }
 
@@ -144,7 +216,7 @@ struct WorkingSetProblem {
     } else {
       for (Index t = 0; t < D.cols(); ++t) out.col(t).noalias() = weight[t] * (grams[t] * D.col(t));
     }
-    coupling.add_apply(D, out);
+    row_change.add_apply(D, out);
     return out;
   }
 
@@ -154,14 +226,23 @@ struct WorkingSetProblem {
   }
 
   /// Sweeps until a sweep sees every row's violation <= tol, or max_sweeps; returns the sweeps done.
-  int solve(double tol, int max_sweeps, double coupling_curvature, Matrix<Scalar>& V, Matrix<Scalar>& G) const {
+  /// coupling_diagonal (T): c_t with diag(c) >= alpha K, the coupling's share of a row's majoriser.
+  int solve(double tol, int max_sweeps, const Vector<double>& coupling_diagonal, Matrix<Scalar>& V,
+            Matrix<Scalar>& G) const {
     const Index m = V.rows(), T = V.cols();
-    std::vector<double> step(m);
+    // Row k's Hessian is diag_t(s_t G_t[k, k]) + alpha K; its diagonal majoriser
+    // L_kt = s_t G_t[k, k] + c_t gives every task its own step 1 / L_kt (tasks
+    // with few samples have small curvature: one step for all, 1 / max_t L_kt,
+    // would move them that much more slowly). Equal steps (a shared design with
+    // equal weights and a scalar majoriser) use the closed-form prox.
+    Matrix<Scalar> step(m, T);
+    std::vector<char> equal_steps(m, 1);
     for (Index k = 0; k < m; ++k) {
-      double curvature = 0;  // a majoriser of the row's Hessian diag_t(s_t G_t[k, k]) + alpha K
-      for (Index t = 0; t < T; ++t) curvature = std::max(curvature, static_cast<double>(weight[t] * gram(t)(k, k)));
-      curvature += coupling_curvature;  // alpha lambda_max(K)
-      step[k] = curvature > 0 ? 1 / curvature : 0;
+      for (Index t = 0; t < T; ++t) {
+        const double curvature = static_cast<double>(weight[t] * gram(t)(k, k)) + coupling_diagonal[t];
+        step(k, t) = curvature > 0 ? static_cast<Scalar>(1 / curvature) : Scalar(0);
+      }
+      equal_steps[k] = step.row(k).maxCoeff() == step.row(k).minCoeff();
     }
     std::vector<Matrix<Scalar>> history{V};
     Vector<Scalar> row(T), delta(T);
@@ -171,9 +252,13 @@ struct WorkingSetProblem {
       double sweep_violation = 0;
       for (Index k = 0; k < m; ++k) {
         sweep_violation = std::max(sweep_violation, penalty.row_kkt_violation(G.row(k), V.row(k)));
-        if (step[k] == 0) continue;
-        row = V.row(k).transpose() - static_cast<Scalar>(step[k]) * G.row(k).transpose();
-        penalty.prox_row(step[k], row);
+        if (step(k, 0) == 0 && equal_steps[k]) continue;  // no curvature: the row stays (at zero)
+        row = V.row(k).transpose() - step.row(k).transpose().cwiseProduct(G.row(k).transpose());
+        if (equal_steps[k]) {
+          penalty.prox_row(static_cast<double>(step(k, 0)), row);
+        } else {
+          penalty.prox_row_scaled(step.row(k), row);
+        }
         delta = row - V.row(k).transpose();
         if (delta.squaredNorm() == 0) continue;
         V.row(k) = row.transpose();
@@ -183,7 +268,7 @@ struct WorkingSetProblem {
         } else {
           for (Index t = 0; t < T; ++t) G.col(t) += (weight[t] * delta[t]) * grams[t].col(k);
         }
-        if (coupling.alpha() != 0) G.row(k) += coupling.row_change(delta).transpose();
+        if (coupling.alpha() != 0) G.row(k) += row_change(delta).transpose();
       }
       ++sweeps;
       check_finite(sweep_violation, "bcd", "the optimality violation", sweeps);
@@ -191,10 +276,149 @@ struct WorkingSetProblem {
       history.push_back(V);
       if (static_cast<int>(history.size()) == kAndersonMemory + 1) {
         extrapolate(history, V, G);
+        // Newton steps while they are kept: with rho_1 > 0 each may change the support by a few
+        // entries only (the step to the first entry reaching zero), so several in a row.
+        for (int step = 0; step < kNewtonSteps && newton_step(V, G); ++step) {
+        }
         history.assign(1, V);
       }
     }
     return sweeps;
+  }
+
+  /// An orthant-wise Newton step (the free set held fixed), where Omega is smooth: the
+  /// minimiser D of the second-order model of f + Omega over the free entries,
+  ///   (H + P) D = -(G + Z),  Z_k = rho_21 V_k / ||V_k|| + rho_1 sigma_k,
+  ///   P D_k = rho_21 / ||V_k|| (D_k - v_k <v_k, D_k>)  (v_k = V_k / ||V_k||: the l21 norm's Hessian),
+  /// with the free entries those of the non-zero rows that are non-zero (sigma = their sign) or
+  /// zero with |G_kt| > rho_1 (they would leave zero with sigma = -sign(G_kt)). Solved by
+  /// conjugate gradients preconditioned with every task's block s_t G_t + alpha K_tt I +
+  /// diag_k(rho_21 / ||V_k||) on its free entries (exact for the data term, where tasks with
+  /// fewer samples than features, or collinear columns, make the problem ill-conditioned:
+  /// cyclic row updates then need sweeps of the order of the condition number, Newton a few
+  /// steps). V + s D, s the first step size below that lowers f + Omega, with entries that
+  /// left their orthant set to zero, replaces V. Rows that are zero stay so (their l21 term has no
+  /// Hessian); the cyclic updates move them.
+  /// Returns whether V moved.
+  bool newton_step(Matrix<Scalar>& V, Matrix<Scalar>& G) const {
+    const Index m = V.rows(), T = V.cols();
+    const Vector<Scalar> row_norm = V.rowwise().norm();
+    Matrix<Scalar> sigma = Matrix<Scalar>::Zero(m, T);  // the orthant; 0 off the free set
+    for (Index k = 0; k < m; ++k) {
+      if (row_norm[k] == 0) continue;
+      for (Index t = 0; t < T; ++t) {
+        if (penalty.l1 == 0) {
+          sigma(k, t) = 1;  // no kink inside a non-zero row: every entry is free, no orthant
+        } else if (V(k, t) != 0) {
+          sigma(k, t) = V(k, t) > 0 ? Scalar(1) : Scalar(-1);
+        } else if (std::abs(static_cast<double>(G(k, t))) > penalty.l1) {
+          sigma(k, t) = G(k, t) > 0 ? Scalar(-1) : Scalar(1);
+        }
+      }
+    }
+    const Matrix<Scalar> mask = sigma.cwiseAbs();
+    if (mask.isZero(0)) return false;
+    Vector<Scalar> curvature = Vector<Scalar>::Zero(m);  // rho_21 / ||V_k|| on the non-zero rows
+    Matrix<Scalar> Z = Matrix<Scalar>::Zero(m, T);
+    for (Index k = 0; k < m; ++k) {
+      if (row_norm[k] == 0) continue;
+      curvature[k] = static_cast<Scalar>(penalty.l21) / row_norm[k];
+      Z.row(k) = curvature[k] * V.row(k) + static_cast<Scalar>(penalty.l1) * sigma.row(k);
+    }
+    auto apply = [&](const Matrix<Scalar>& D) {
+      Matrix<Scalar> out = hessian_product(D);
+      for (Index k = 0; k < m; ++k) {
+        if (curvature[k] == 0) continue;
+        const Scalar along = V.row(k).dot(D.row(k)) / (row_norm[k] * row_norm[k]);
+        out.row(k) += curvature[k] * (D.row(k) - along * V.row(k));
+      }
+      return Matrix<Scalar>(out.cwiseProduct(mask));
+    };
+    // The preconditioner: a Cholesky factor per task of its block on its support (tasks with
+    // the same Gram, support and diagonal share one).
+    std::vector<std::vector<Index>> support(T);
+    std::vector<Eigen::LLT<Matrix<Scalar>>> factors(T);
+    std::vector<Index> factor_of(T);
+    const Matrix<Scalar>& K = coupling.matrix();
+    for (Index t = 0; t < T; ++t) {
+      for (Index k = 0; k < m; ++k)
+        if (mask(k, t) != 0) support[t].push_back(k);
+      if (t > 0 && grams.size() == 1 && support[t] == support[t - 1] && K(t, t) == K(t - 1, t - 1) &&
+          weight[t] == weight[t - 1]) {
+        factor_of[t] = factor_of[t - 1];
+        continue;
+      }
+      factor_of[t] = t;
+      const Index size = static_cast<Index>(support[t].size());
+      if (size == 0) continue;
+      Matrix<Scalar> block(size, size);
+      for (Index b = 0; b < size; ++b)
+        for (Index a = 0; a < size; ++a) block(a, b) = weight[t] * gram(t)(support[t][a], support[t][b]);
+      for (Index a = 0; a < size; ++a) block(a, a) += coupling.alpha() * K(t, t) + curvature[support[t][a]];
+      factors[t].compute(block);
+      if (factors[t].info() != Eigen::Success) return false;
+    }
+    auto precondition = [&](const Matrix<Scalar>& R) {
+      Matrix<Scalar> out = Matrix<Scalar>::Zero(m, T);
+      for (Index t = 0; t < T; ++t) {
+        const Index size = static_cast<Index>(support[t].size());
+        if (size == 0) continue;
+        Vector<Scalar> r(size);
+        for (Index a = 0; a < size; ++a) r[a] = R(support[t][a], t);
+        r = factors[factor_of[t]].solve(r);
+        for (Index a = 0; a < size; ++a) out(support[t][a], t) = r[a];
+      }
+      return out;
+    };
+    Matrix<Scalar> D = Matrix<Scalar>::Zero(m, T);
+    Matrix<Scalar> R = -(G + Z).cwiseProduct(mask);
+    Matrix<Scalar> Y = precondition(R), P = Y;
+    Scalar ry = R.cwiseProduct(Y).sum();
+    const Scalar initial = R.norm();
+    for (int iteration = 0; iteration < kNewtonIterations && R.norm() > kNewtonTolerance * initial; ++iteration) {
+      poll_interrupt(2.0 * static_cast<double>(m) * static_cast<double>(m) * static_cast<double>(T));
+      const Matrix<Scalar> AP = apply(P);
+      const Scalar curvature_along = P.cwiseProduct(AP).sum();
+      if (!(curvature_along > 0)) break;
+      const Scalar step = ry / curvature_along;
+      D += step * P;
+      R -= step * AP;
+      Y = precondition(R);
+      const Scalar ry_next = R.cwiseProduct(Y).sum();
+      P = Y + (ry_next / ry) * P;
+      ry = ry_next;
+    }
+    if (!D.allFinite() || D.isZero(0)) return false;
+    // Step sizes tried, the first that lowers f + Omega kept: the full step; with rho_1 > 0 the
+    // step to the first non-zero entry that reaches zero (within the orthant f + Omega is smooth
+    // and, without l21, quadratic with its minimum at 1, so it decreases up to there; that entry
+    // is set to zero exactly, leaving the support); then halvings. Entries that leave their
+    // orthant are set to zero.
+    std::vector<Scalar> scales{Scalar(1)};
+    if (penalty.l1 > 0) {
+      Scalar first_zero = 1;
+      for (Index t = 0; t < T; ++t)
+        for (Index k = 0; k < m; ++k)
+          if (V(k, t) != 0 && V(k, t) * D(k, t) < 0) first_zero = std::min(first_zero, -V(k, t) / D(k, t));
+      if (first_zero < 1) scales.push_back(first_zero);
+    }
+    for (Scalar scale = Scalar(0.5); scale >= Scalar(1.0 / 64); scale /= 2) scales.push_back(scale);
+    const double current = objective(V, G);
+    for (const Scalar scale : scales) {
+      Matrix<Scalar> candidate = V + scale * D;
+      if (penalty.l1 > 0) {
+        // the orthant; entries within round-off of zero at the ratio step are zero
+        const Matrix<Scalar> tiny = (V.cwiseAbs() * Scalar(64) * std::numeric_limits<Scalar>::epsilon()).eval();
+        candidate = (candidate.array() * sigma.array() > tiny.array()).select(candidate, Scalar(0));
+      }
+      Matrix<Scalar> candidate_gradient = gradient0 + hessian_product(candidate - start);
+      if (objective(candidate, candidate_gradient) < current) {
+        V.swap(candidate);
+        G.swap(candidate_gradient);
+        return true;
+      }
+    }
+    return false;
   }
 
   /// Anderson extrapolation of the last iterates: the affine combination sum_i c_i V_{i+1}
@@ -291,7 +515,9 @@ void feature_bcd(const TaskBlocks<Scalar, Design>& data, const CouplingTerm<Scal
     passes += 2;
   };
 
-  const double coupling_curvature = coupling.curvature_bound();
+  // diag(c) >= alpha K for the rows' majorisers: alpha K_tt when K is diagonal, else alpha lambda_max(K).
+  const Vector<double> coupling_diagonal = coupling_majoriser_diagonal(coupling);
+  const CouplingRowChange<Scalar> coupling_row_change(coupling);
 
   // Column norms of the centred designs, for screening (alpha = 0 only).
   const bool screening = alpha == 0;
@@ -422,8 +648,8 @@ void feature_bcd(const TaskBlocks<Scalar, Design>& data, const CouplingTerm<Scal
       Wws.row(k) = W.row(working_set[k]);
       Gws.row(k) = state.gradient.row(working_set[k]);
     }
-    WorkingSetProblem<Scalar> problem{grams, data.sample_weight, coupling, penalty, Wws, Gws};
-    result.n_iter += problem.solve(kInnerFraction * max_violation, options.max_iter - result.n_iter, coupling_curvature, Wws, Gws);
+    WorkingSetProblem<Scalar> problem{grams, data.sample_weight, coupling, penalty, Wws, Gws, coupling_row_change};
+    result.n_iter += problem.solve(kInnerFraction * max_violation, options.max_iter - result.n_iter, coupling_diagonal, Wws, Gws);
     for (Index k = 0; k < m; ++k) W.row(working_set[k]) = Wws.row(k);
   }
   result.intercept.resize(T);
