@@ -29,6 +29,9 @@ ESTIMATORS = [
     mt.SharedSubspaceRegressor,
     mt.TaskRelationRegressor,
     mt.TaskRelationClassifier,
+    mt.KernelCoupledRegressorCV,
+    mt.KernelCoupledClassifierCV,
+    mt.MultiTaskKernelRidgeCV,
 ]
 
 

@@ -132,8 +132,8 @@ def test_classifier_cv_equals_grid_search(penalty, scoring):
 def test_core_path_equals_single_fits(shared, solver):
     if shared:
         X, Y = _shared_data(seed=5)
-        blocks, targets = [X], [np.ascontiguousarray(Y[:, t]) for t in range(Y.shape[1])]
         T = Y.shape[1]
+        blocks, targets = [X] * T, [np.ascontiguousarray(Y[:, t]) for t in range(T)]
     else:
         blocks, targets = _tasks_data(seed=5)
         T = len(blocks)
@@ -305,3 +305,52 @@ def test_kernel_ridge_cv_without_gammas_keeps_gamma():
     assert model.alphas_.shape == (6,) and model.alphas_[0] == 10.0
     with pytest.raises(ValueError, match="gammas"):
         mt.MultiTaskKernelRidgeCV(gammas=[0.0, 1.0]).fit(X, Y)
+
+
+def test_readme_model_selection_section_runs():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from readme_blocks import readme_blocks
+
+    (block,) = readme_blocks(
+        "## Built-in model selection: `KernelCoupledRegressorCV`, `KernelCoupledClassifierCV`, `MultiTaskKernelRidgeCV`")
+    namespace: dict = {}
+    exec(block, namespace)  # noqa: S102 - the README's own example
+    model, sparse_model = namespace["model"], namespace["sparse"]
+    means = model.cv_results_["mean_test_score"]
+    assert model.alphas_.size == 30 and model.alpha_ == model.alphas_[int(np.argmax(means))]
+    assert model.best_score_ == means.max()
+    assert 0 < model.best_index_ < 29  # the default grid brackets School's choice
+    assert list(sparse_model.best_params_) == ["l21"] and sparse_model.alphas_.size == 8
+    assert np.all(sparse_model.coef_[:, np.all(sparse_model.coef_ == 0, axis=0)] == 0)
+
+
+def test_cv_estimator_in_a_pipeline_with_routed_tasks():
+    import sklearn
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y, tasks = to_long_format(*_tasks_data(seed=13))
+    X = X * [1.0, 10.0, 100.0, 0.1]
+    with sklearn.config_context(enable_metadata_routing=True):
+        model = mt.KernelCoupledRegressorCV(alphas=ALPHAS, cv=3)
+        model.set_fit_request(tasks=True).set_predict_request(tasks=True).set_score_request(tasks=True)
+        pipeline = make_pipeline(StandardScaler(), model).fit(X, y, tasks=tasks)
+        predictions = pipeline.predict(X, tasks=tasks)
+    scaled = StandardScaler().fit_transform(X)
+    by_hand = mt.KernelCoupledRegressorCV(alphas=ALPHAS, cv=3).fit(scaled, y, tasks=tasks)
+    assert pipeline[-1].alpha_ == by_hand.alpha_
+    np.testing.assert_allclose(predictions, by_hand.predict(scaled, tasks=tasks), atol=1e-10)
+
+
+def test_dataframe_input_keeps_feature_names():
+    pd = pytest.importorskip("pandas")
+    X, y, tasks = to_long_format(*_tasks_data(seed=14))
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    model = mt.KernelCoupledRegressorCV(alphas=ALPHAS, cv=3).fit(frame, pd.Series(y), tasks=pd.Series(tasks))
+    np.testing.assert_array_equal(model.feature_names_in_, ["a", "b", "c", "d"])
+    plain = mt.KernelCoupledRegressorCV(alphas=ALPHAS, cv=3).fit(X, y, tasks=tasks)
+    np.testing.assert_allclose(model.cv_results_["mean_test_score"], plain.cv_results_["mean_test_score"], atol=1e-12)
+    with pytest.raises(ValueError, match="feature names"):
+        model.predict(frame.rename(columns={"a": "z"}), tasks=tasks)

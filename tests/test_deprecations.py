@@ -83,7 +83,10 @@ def test_auto_reports_the_new_names():
         (dict(solver="feature_bcd"), "solver='feature_bcd' .* an l1 or l21 penalty"),
         (dict(solver="feature_bcd", l21=0.1, loss="huber"), "solver='feature_bcd' .*'gradient'"),
         (dict(solver="block_newton", l1=0.1), "solver='block_newton' takes no structure penalty.*'feature_bcd'"),
-        (dict(solver="newton", trace_norm=0.1), "solver='newton' takes no structure penalty.*use solver='gradient' or 'auto'"),
+        (dict(solver="newton", trace_norm=0.1),
+         "solver='newton' takes no structure penalty.*use solver='gram_gradient', 'gradient' or 'auto'"),
+        (dict(solver="newton", trace_norm=0.1, loss="huber"),
+         "solver='newton' takes no structure penalty.*use solver='gradient' or 'auto'"),
     ],
 )
 def test_a_solver_that_cannot_take_the_problem_names_those_that_can(params, message):

@@ -181,6 +181,18 @@ FITS = {
         ({"relation": "clusters", "alpha": 0.1, "beta": 0.1}, "classification"),
         ({"alpha": 0.1, "beta": 0.1}, "classification_frame"),
     ],
+    "KernelCoupledRegressorCV": [
+        ({"alphas": 3, "cv": 2}, "regression"),
+        ({"alphas": 3, "penalty": "l21", "alpha": 0.1, "cv": 2}, "regression"),
+        ({"alphas": 3, "cv": 2}, "regression_frame"),
+    ],
+    "KernelCoupledClassifierCV": [
+        ({"alphas": [0.1, 1.0], "cv": 2}, "classification_frame"),
+    ],
+    "MultiTaskKernelRidgeCV": [
+        ({"alphas": 3, "cv": 2}, "regression"),
+        ({"alphas": 3, "gammas": [0.5, 1.0], "cv": 2}, "regression_frame"),
+    ],
     # The searches of multitask.model_selection: a regressor, and a classifier for ``classes_``.
     "GridSearchCV": [
         ({"estimator": mt.KernelCoupledRegressor(alpha=0.1), "param_grid": {"alpha": [0.1, 1.0]}, "cv": 2},

@@ -131,11 +131,23 @@ CASES = {
         lambda: _shared(20, 2000),
         lambda: _shared(30, 4, seed=1),
     ),
+    "trace_norm_gram_gradient": (  # steps on Gram statistics: tens of microseconds each, polled every step
+        mt.KernelCoupledRegressor(solver="gram_gradient", trace_norm=1e-2, n_jobs=1),
+        dict(alpha=1e-6, trace_norm=1e-6, tol=1e-300, max_iter=1000000),
+        lambda: _regression(4, 400, 300),
+        lambda: _regression(3, 30, 4, seed=1),
+    ),
     "feature_bcd_l21": (
         mt.KernelCoupledRegressor(solver="feature_bcd", l21=1e-2, n_jobs=1),  # the solver needs a penalty
         dict(l21=1e-4, tol=1e-300, max_iter=100000),
         lambda: _regression(4, 300, 400),
         lambda: _regression(3, 30, 4, seed=1),
+    ),
+    "shared_subspace": (  # d r = 2400: the U steps by conjugate gradient, then Newton on Hessian products (~40 s)
+        mt.SharedSubspaceRegressor(n_components=8),
+        dict(alpha=1e-3, tol=0.0, max_iter=100000),
+        lambda: _regression(40, 300, 300),
+        lambda: _regression(3, 30, 10, seed=1),
     ),
     "classifier_newton": (
         mt.KernelCoupledClassifier(solver="newton", n_jobs=1),

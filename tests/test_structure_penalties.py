@@ -377,9 +377,11 @@ def test_sparse_group_reference_agrees_with_cvxpy():
         assert model.objective_ == pytest.approx(problem.value, rel=1e-9)
 
 
+@pytest.mark.parametrize("solver", ["gram_gradient", "gradient"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_trace_norm_regressor_matches_reference(fit_intercept):
-    """Trace norm (gradient solver) with a coupling: the numpy reference with singular-value thresholding."""
+def test_trace_norm_regressor_matches_reference(fit_intercept, solver):
+    """Trace norm (on Gram statistics, the auto choice, and on the data) with a coupling: the numpy
+    reference with singular-value thresholding."""
     rng = np.random.default_rng(5)
     n_per_task, d = (20, 35, 27, 30), 6
     B = rng.normal(size=(d, 2)) @ rng.normal(size=(2, len(n_per_task)))  # rank 2
@@ -390,8 +392,8 @@ def test_trace_norm_regressor_matches_reference(fit_intercept):
     W, b = reference_fit(Xs, ys, s, K, 0.05, "squared", trace_norm=0.3, fit_intercept=fit_intercept)
     rank = np.sum(np.linalg.svd(W, compute_uv=False) > 1e-10)
     assert 0 < rank < min(W.shape)  # the trace norm is active
-    model = regressor(coupling=K, alpha=0.05, trace_norm=0.3, fit_intercept=fit_intercept).fit(Xs, ys)
-    assert model.solver_ == "gradient" and np.isnan(model.dual_gap_)
+    model = regressor(coupling=K, alpha=0.05, trace_norm=0.3, fit_intercept=fit_intercept, solver=solver).fit(Xs, ys)
+    assert model.solver_ == solver and np.isnan(model.dual_gap_)
     np.testing.assert_allclose(model.coef_, W, rtol=0, atol=1e-8)
     np.testing.assert_allclose(model.intercept_, b, rtol=0, atol=1e-8)
     assert np.sum(np.linalg.svd(model.coef_, compute_uv=False) > 1e-8) == rank
@@ -964,7 +966,8 @@ def test_solver_choice_with_a_penalty():
     X, Y, labels = _small_problem()
     assert mt.KernelCoupledRegressor(l21=0.01).fit(X, Y).solver_ == "feature_bcd"
     assert mt.KernelCoupledRegressor(l1=0.01).fit(X, Y).solver_ == "feature_bcd"
-    assert mt.KernelCoupledRegressor(trace_norm=0.01).fit(X, Y).solver_ == "gradient"
+    assert mt.KernelCoupledRegressor(trace_norm=0.01).fit(X, Y).solver_ == "gram_gradient"
+    assert mt.KernelCoupledRegressor(trace_norm=0.01, loss="huber").fit(X, Y).solver_ == "gradient"
     assert mt.KernelCoupledClassifier(l21=0.01).fit(X, labels).solver_ == "gradient"
 
 

@@ -17,7 +17,8 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 import multitask as mt
 from multitask._subspace import SharedSubspaceRegressor
-from multitask._subspace_solver import _SeparateDesigns, _SharedDesign, components_step
+from multitask._input import to_task_blocks
+from multitask._subspace_solver import fit_subspace
 from reference import omega, random_coupling
 
 
@@ -156,45 +157,72 @@ def dense_u_step(Xs, ys, U_shape, A, alpha_u, s, fit_intercept):
     return vec_U.reshape(U_shape)
 
 
+def dense_heads(Xs, ys, U, K, alpha, s, fit_intercept):
+    """argmin over (A, b) of F with U fixed: the (r T) normal equations of the heads, solved densely.
+
+    With M_t = s_t U^T X~_t^T X~_t U and e_t = s_t U^T X~_t^T y~_t: (blockdiag(M_t) + alpha K (x) I_r) vec(A) = vec(E),
+    vec stacking the columns a_t.
+    """
+    r, T = U.shape[1], len(Xs)
+    M, E = np.zeros((r * T, r * T)), np.zeros(r * T)
+    for t, (X, y, s_t) in enumerate(zip(Xs, ys, s)):
+        Xc, yc = (X - X.mean(axis=0), y - y.mean()) if fit_intercept else (X, y)
+        Z = Xc @ U
+        M[t * r:(t + 1) * r, t * r:(t + 1) * r] = s_t * Z.T @ Z
+        E[t * r:(t + 1) * r] = s_t * Z.T @ yc
+    M += alpha * np.kron(K, np.eye(r))
+    return np.linalg.solve(M, E).reshape(T, r).T
+
+
+def core_fit(Xs, ys, K, alpha, alpha_u, r, fit_intercept=True, layout="lists", task_weights="uniform", **kwargs):
+    """fit_subspace on the data in one of the input layouts (what the estimator calls)."""
+    if layout == "shared":
+        blocks = to_task_blocks(Xs[0], np.column_stack(ys), None)
+    elif layout == "sparse":
+        blocks = to_task_blocks([sp.csr_array(X) for X in Xs], ys, None, accept_sparse=True)
+    else:
+        blocks = to_task_blocks(Xs, ys, None)
+    s = sample_weights(task_weights, [len(y) for y in ys])
+    return fit_subspace(blocks, s, K, n_components=r, alpha=alpha, alpha_u=alpha_u, fit_intercept=fit_intercept,
+                        **kwargs)
+
+
 @pytest.mark.parametrize("fit_intercept", [True, False])
-@pytest.mark.parametrize("layout", ["lists_gram", "lists_data", "lists_sparse", "shared_gram", "shared_data"])
-def test_u_step_matches_dense_normal_equations(layout, fit_intercept):
+@pytest.mark.parametrize("layout", ["lists", "wide", "sparse", "shared", "large", "coupled"])
+def test_first_sweep_is_the_exact_u_step_then_the_exact_heads(layout, fit_intercept):
+    # From a given U0, iteration 1 is an alternating sweep: A0 = argmin_A F(U0, A), then
+    # U1 = argmin_U F(U, A0) (dense least squares in vec(U)), then the heads for U1.
     rng = np.random.default_rng(30)
     d, r, T = 5, 3, 4
-    if layout == "lists_data":  # T d > N: the products go through the data, not per-task Grams
-        n_per_task = (3, 4, 5, 6)
-    elif layout == "shared_data":  # d > n: no Gram for the shared design
-        n_per_task, d = (4,) * T, 7
-    else:
-        n_per_task = (12, 15, 20, 18) if layout.startswith("lists") else (30,) * T
+    n_per_task = (12, 15, 20, 18)
+    if layout == "wide":  # n_t < d: tasks whose Grams are singular
+        n_per_task, d = (3, 4, 5, 6), 7
+    elif layout == "large":  # d r > 1500: the U step by conjugate gradient instead of Cholesky
+        n_per_task, d, r, T = (260, 240, 250), 200, 8, 3
+    elif layout == "shared":
+        n_per_task = (30,) * T
     X_shared = rng.normal(size=(n_per_task[0], d)) + 0.7
-    Xs = [X_shared] * T if layout.startswith("shared") else [rng.normal(size=(n, d)) + 0.7 for n in n_per_task]
+    Xs = [X_shared] * T if layout == "shared" else [rng.normal(size=(n, d)) + 0.7 for n in n_per_task]
     ys = [rng.normal(size=n) + 1.0 for n in n_per_task]
-    s = rng.uniform(0.5, 2.0, size=T) / sum(n_per_task)
-    A, U0 = rng.normal(size=(r, T)), rng.normal(size=(d, r))
-    alpha_u = 0.3
-    if layout.startswith("shared"):
-        problem = _SharedDesign(X_shared, np.column_stack(ys), s, fit_intercept, single=False)
-        assert (problem.gram is None) == (layout == "shared_data")
-    else:
-        blocks = [sp.csr_array(X) for X in Xs] if layout == "lists_sparse" else Xs
-        problem = _SeparateDesigns(blocks, ys, s, fit_intercept)
-        assert (problem.grams is None) == (layout == "lists_data")
-    U, _ = components_step(problem, U0, A, alpha_u)
-    expected = dense_u_step(Xs, ys, U0.shape, A, alpha_u, s, fit_intercept)
-    np.testing.assert_allclose(U, expected, rtol=1e-8, atol=1e-10)
-
-
-def test_u_step_does_not_increase_the_objective():
-    rng = np.random.default_rng(31)
-    Xs, ys = small_problem(rng)
-    s = sample_weights("uniform", [len(y) for y in ys])
-    A, U0, b0 = rng.normal(size=(2, 4)), rng.normal(size=(6, 2)), rng.normal(size=4)
-    problem = _SeparateDesigns(Xs, ys, s, True)
-    U, _ = components_step(problem, U0, A, 0.3)
-    b = np.array([y.mean() - X.mean(axis=0) @ U @ a for X, y, a in zip(Xs, ys, A.T)])  # optimal intercepts
-    K = np.eye(4)
-    assert objective(Xs, ys, U, A, b, K, 0.1, 0.3, s) < objective(Xs, ys, U0, A, b0, K, 0.1, 0.3, s)
+    K = random_coupling(rng, T, "pd") if layout == "coupled" else np.eye(T)
+    alpha, alpha_u = 0.05, 0.3
+    s = sample_weights("uniform", n_per_task)
+    U0 = rng.normal(size=(d, r))
+    solution = core_fit(Xs, ys, K, alpha, alpha_u, r, fit_intercept, layout, tol=0.0, max_iter=1,
+                        initial_components=U0)
+    assert solution.n_iter == 1 and solution.alternating_sweeps == 1
+    A0 = dense_heads(Xs, ys, U0, K, alpha, s, fit_intercept)
+    U1 = dense_u_step(Xs, ys, U0.shape, A0, alpha_u, s, fit_intercept)
+    np.testing.assert_allclose(solution.components, U1, rtol=1e-8, atol=1e-10 * np.abs(U1).max())
+    A1 = dense_heads(Xs, ys, U1, K, alpha, s, fit_intercept)
+    np.testing.assert_allclose(solution.heads, A1, rtol=1e-7, atol=1e-9 * np.abs(A1).max())
+    b0 = np.array([y.mean() - X.mean(axis=0) @ U0 @ a for X, y, a in zip(Xs, ys, A0.T)])
+    if not fit_intercept:
+        b0 = np.zeros(T)
+    F0 = objective(Xs, ys, U0, A0, b0, K, alpha, alpha_u, s)
+    assert solution.history[0] == pytest.approx(F0, rel=1e-10)
+    F1 = objective(Xs, ys, solution.components, solution.heads, solution.intercept, K, alpha, alpha_u, s)
+    assert solution.history[1] == pytest.approx(F1, rel=1e-10) and F1 < F0
 
 
 def test_numpy_gradients_agree_with_finite_differences():

@@ -5,11 +5,11 @@ other 27 columns standardised), with the default coupling (mean-regularised):
 
 * ``school_cv_curve.png``: 5-fold cross-validated R^2 (``TaskKFold(5)``: every school split
   in 5, shuffled, seed 0) of ``KernelCoupledRegressor`` against alpha, by
-  ``multitask.model_selection.GridSearchCV``, drawn by ``plot_cv_curve``;
+  ``multitask.KernelCoupledRegressorCV``, drawn by ``plot_cv_curve``;
 * ``school_path.png``: the l21 regularisation path with a weak ridge, alpha = 1e-4, so that
   the l21 penalty does the regularising (``multitask.regularization_path``, 30 values from
   penalty_max down to 1e-3 times it): the norm of every feature's row of W across the schools,
-  with the l21 value chosen by the same cross-validation over the path's values marked; drawn
+  with the l21 value chosen by ``KernelCoupledRegressorCV(penalty="l21")`` over the path's values marked; drawn
   by ``plot_regularization_path``. (At the alpha chosen above the same search picks the
   smallest l21 of its path: the ridge alone regularises enough there.)
 
@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 import multitask as mt  # noqa: E402
 import multitask.plotting as mtplot  # noqa: E402
-from multitask.model_selection import GridSearchCV, TaskKFold  # noqa: E402
+from multitask.model_selection import TaskKFold  # noqa: E402
 
 HERE = pathlib.Path(__file__).resolve().parent
 ALPHAS = np.logspace(-6, 1, 15)
@@ -52,9 +52,8 @@ def main() -> None:
     cv = TaskKFold(5, shuffle=True, random_state=0)
 
     started = time.perf_counter()
-    search = GridSearchCV(mt.KernelCoupledRegressor(), {"alpha": ALPHAS}, scoring="r2", cv=cv)
-    search.fit(X, y, tasks=tasks)
-    alpha = search.best_params_["alpha"]
+    search = mt.KernelCoupledRegressorCV(alphas=ALPHAS, scoring="r2", cv=cv).fit(X, y, tasks=tasks)
+    alpha = search.alpha_
     print(f"alpha search: {len(ALPHAS)} values x 5 folds in {time.perf_counter() - started:.1f} s; "
           f"chosen alpha = {alpha:.3g}, CV R^2 = {search.best_score_:.4f}")
 
@@ -70,8 +69,9 @@ def main() -> None:
     print(f"l21 path: {path.penalty_values.size} values in {time.perf_counter() - started:.1f} s, "
           f"penalty_max = {path.value_max:.4g}")
     started = time.perf_counter()
-    l21_search = GridSearchCV(estimator, {"l21": path.penalty_values}, scoring="r2", cv=cv).fit(X, y, tasks=tasks)
-    chosen = l21_search.best_params_["l21"]
+    l21_search = mt.KernelCoupledRegressorCV(penalty="l21", alpha=PATH_ALPHA, alphas=path.penalty_values,
+                                             scoring="r2", cv=cv).fit(X, y, tasks=tasks)
+    chosen = l21_search.alpha_
     n_selected = int(np.sum(np.linalg.norm(path.coef[list(path.penalty_values).index(chosen)], axis=0) > 0))
     print(f"l21 search in {time.perf_counter() - started:.1f} s: chosen l21 = {chosen:.3g} "
           f"({n_selected} of {X.shape[1]} features), CV R^2 = {l21_search.best_score_:.4f}")

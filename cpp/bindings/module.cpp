@@ -16,4 +16,5 @@ PYBIND11_MODULE(MULTITASK_MODULE_NAME, m) {
   multitask::bindings::bind_kernel_ridge(m);
   multitask::bindings::bind_svc(m);
   multitask::bindings::bind_kernel_ridge_path(m);
+  multitask::bindings::bind_shared_subspace(m);
 }

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _get_feature_names, check_is_fitted, validate_data
 
 from ._fit_result import SolverOutcome, finite_predictions, store_fit
-from ._solver_names import BLOCK_NEWTON, DESCRIPTIONS, FEATURE_BCD, bcd_meaning, resolve_alias
+from ._solver_names import BLOCK_NEWTON, DESCRIPTIONS, FEATURE_BCD, GRAM_GRADIENT, bcd_meaning, resolve_alias
 from ._cv_guard import check_long_format_fit, long_format_needs_tasks, refuse_split_task_list
 from ._input import (
     TaskBlocks,
@@ -24,6 +24,7 @@ from ._input import (
     reject_empty_task_list,
     reject_malformed_task_list,
 )
+from ._sparse_input import is_sparse
 from .coupling import BUILDER_NAMES, _as_real_array
 
 __all__ = ["KernelCoupledLinearModel", "MultiTaskInputMixin", "MAX_C_INT"]
@@ -210,7 +211,12 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
                 f"penalty (no trace norm); here use {instead}"
             )
         if solver in (BLOCK_NEWTON, "newton") and self._uses_sparsity_penalty():
-            alternatives = f"'{FEATURE_BCD}', 'gradient'" if squared and self.trace_norm == 0 else "'gradient'"
+            if squared and self.trace_norm == 0:
+                alternatives = f"'{FEATURE_BCD}', 'gradient'"
+            elif squared:  # the trace norm: also on Gram statistics (dense X)
+                alternatives = f"'{GRAM_GRADIENT}', 'gradient'"
+            else:
+                alternatives = "'gradient'"
             raise ValueError(
                 f"solver={solver!r} takes no structure penalty (l1, l21, trace_norm); with one use solver="
                 f"{alternatives} or 'auto'"
@@ -389,7 +395,11 @@ class KernelCoupledLinearModel(MultiTaskInputMixin, BaseEstimator):
             coef = np.vstack((coef, coef.mean(axis=0)))
             intercept = np.append(intercept, intercept.mean())
             task_index = np.where(unseen, self.tasks_.size, task_index)
-        predictions = np.empty(X.shape[0], dtype=np.result_type(X.dtype, self.coef_.dtype))
+        dtype = np.result_type(X.dtype, self.coef_.dtype)
+        if not is_sparse(X):  # every row against its task's model at once: <x_i, w_t(i)> + b_t(i)
+            products = np.einsum("ij,ij->i", X.astype(dtype, copy=False), coef[task_index].astype(dtype, copy=False))
+            return finite_predictions((products + intercept[task_index]).astype(dtype, copy=False))
+        predictions = np.empty(X.shape[0], dtype=dtype)
         for t, rows in enumerate(group_rows(task_index, coef.shape[0])):
             if rows.size:
                 predictions[rows] = np.asarray(X[rows] @ coef[t]) + intercept[t]

@@ -40,8 +40,12 @@ class KernelCoupledClassifierCV(LinearModelSearch, KernelCoupledClassifier):
         ``alpha``, or the weight ``l1``, ``l21`` or ``trace_norm``.
     alpha : float, default=1.0
         The coupling strength when the grid varies a structure penalty.
-    l1, l21, trace_norm : float, default=0.0
-        The structure penalties' weights (the one named by ``penalty`` is ignored).
+    l1 : float, default=0.0
+        Weight of the lasso penalty (ignored when ``penalty="l1"``).
+    l21 : float, default=0.0
+        Weight of the group penalty (ignored when ``penalty="l21"``).
+    trace_norm : float, default=0.0
+        Weight of the trace-norm penalty (ignored when ``penalty="trace_norm"``).
     min_ratio : float, default=1e-3
         The smallest value of a structure penalty's default grid relative to
         the largest, in (0, 1).
@@ -54,8 +58,23 @@ class KernelCoupledClassifierCV(LinearModelSearch, KernelCoupledClassifier):
         The score to maximise: None, the estimator's ``score`` (accuracy), or
         a scikit-learn scorer name or callable (e.g. "roc_auc", "neg_log_loss"),
         given the task labels of the test rows.
-    loss, task_weights, fit_intercept, solver, tol, max_iter, n_jobs, unseen_tasks
-        As for :class:`KernelCoupledClassifier`, for every fit.
+    loss : {"logistic", "squared_hinge"}, default="logistic"
+        Pointwise loss, as for :class:`KernelCoupledClassifier`.
+    task_weights : {"uniform", "balanced"} or array-like of shape (T,), default="uniform"
+        Task weights, as for :class:`KernelCoupledClassifier`.
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept per task.
+    solver : str, default="auto"
+        The solver of every fit, as for :class:`KernelCoupledClassifier`.
+    tol : float, default=1e-8
+        Stopping tolerance of every fit, as for :class:`KernelCoupledClassifier`.
+    max_iter : int, default=1000
+        Maximum number of iterations of every fit.
+    n_jobs : int, default=None
+        Threads of the C++ core, as for :class:`KernelCoupledClassifier`.
+    unseen_tasks : {"error", "mean"}, default="error"
+        Predictions for task labels not seen in ``fit`` (long format), as for
+        :class:`KernelCoupledClassifier`.
     verbose : bool, default=False
         Print a line per fold.
 
@@ -76,8 +95,32 @@ class KernelCoupledClassifierCV(LinearModelSearch, KernelCoupledClassifier):
         "split<k>_test_score", "mean_test_score", "std_test_score", "rank_test_score").
     n_splits_ : int
         Number of folds.
-    classes_, coef_, intercept_, tasks_, coupling_, n_iter_, solver_, objective_, objective_history_, kkt_residual_
-        Of the refit on all the data, as for :class:`KernelCoupledClassifier`.
+    classes_ : ndarray of shape (2,)
+        The two class labels.
+    coef_ : ndarray of shape (T, n_features)
+        The refitted models, as ``KernelCoupledClassifier.coef_``.
+    intercept_ : ndarray of shape (T,)
+        The refitted intercepts.
+    tasks_ : ndarray of shape (T,)
+        Task labels.
+    coupling_ : ndarray of shape (T, T)
+        The coupling K used.
+    n_iter_ : int
+        Iterations of the refit's solver.
+    solver_ : str
+        The solver of the refit.
+    objective_ : float
+        The objective at the refitted coefficients.
+    objective_history_ : ndarray of shape (n_entries,)
+        The refit's objective after every iteration.
+    kkt_residual_ : float
+        Relative KKT residual of the refit.
+    dual_gap_ : float
+        Duality gap of the refit ("feature_bcd"; NaN otherwise).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit`` (DataFrame input only).
 
     Examples
     --------
@@ -113,8 +156,8 @@ class KernelCoupledClassifierCV(LinearModelSearch, KernelCoupledClassifier):
         tol: float = 1e-8,
         max_iter: int = 1000,
         n_jobs: int | None = None,
-        verbose: bool = False,
         unseen_tasks: str = "error",
+        verbose: bool = False,
     ) -> None:
         self.coupling = coupling
         self.alphas = alphas

@@ -39,6 +39,15 @@ class SVCResult(SolveReport):
     dual: NDArray[np.float64]  # the dual variables a_i
     intercept: NDArray[np.float64]
 
+class SharedSubspaceResult(SolveReport):
+    components: NDArray[np.float64]  # U (d, r)
+    heads: NDArray[np.float64]  # A (r, T)
+    intercept: NDArray[np.float64]  # (T,)
+    objective_history: NDArray[np.float64]  # F at the start, then after every iteration
+    alternating_sweeps: int
+    hessian_products: int
+    zero_solution: bool  # W = 0 certified optimal, returned without iterating
+
 class KernelRidgePathResult(TypedDict):
     dual_coefs: NDArray[np.float64]
     intercepts: NDArray[np.float64]
@@ -58,6 +67,12 @@ class CoreModule(Protocol):
         coupling: NDArray[np.float64], alphas: Sequence[float], fit_intercept: bool, shared_design: bool, solver: str,
         tol: float, max_iter: int, n_threads: int,
     ) -> list[LinearFitResult]: ...
+    def fit_shared_subspace_f64(
+        self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
+        coupling: NDArray[np.float64], alpha: float, alpha_u: float, n_components: int, fit_intercept: bool,
+        shared_design: bool, tol: float, max_iter: int, n_threads: int,
+        initial_components: NDArray[np.float64] | None,
+    ) -> SharedSubspaceResult: ...
     def fit_linear_model_f64(
         self, *, X: Sequence[DesignBlock], y: Sequence[NDArray[np.float64]], sample_weight: NDArray[np.float64],
         coupling: NDArray[np.float64], alpha: float, fit_intercept: bool, loss: str, loss_parameter: float = ...,

@@ -15,7 +15,10 @@ from typing import Any, Callable
 import numpy as np
 from scipy.stats import rankdata
 from sklearn.base import clone
-from sklearn.model_selection import KFold
+from scipy import sparse
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.utils import assert_all_finite
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils import _safe_indexing
 
 from ._input import as_task_list, is_list_form
@@ -54,18 +57,28 @@ def cv_data(X: Any, y: Any, tasks: Any) -> CVData:
             raise ValueError("tasks must be None when X is a list of per-task matrices: a list position is the task")
         X, y, tasks = to_long_format(X, y)
     if y is None:
-        raise ValueError("y is required: the cross-validated estimators score predictions against it")
+        raise ValueError("requires y to be passed, but the target y is None: the cross-validated estimators score "
+                         "predictions against it")
+    # Rows are taken by index for every fold: a CSR matrix or an array (a DataFrame keeps its columns).
+    if sparse.issparse(X):
+        X = X.tocsr()
+    elif not hasattr(X, "iloc"):
+        X = np.asarray(X)
+    if not hasattr(y, "iloc"):
+        y = np.asarray(y)
+    if np.asarray(y).dtype.kind in "fc":  # before any splitter reads y (labels may be strings)
+        assert_all_finite(y, input_name="y")
     return CVData(X, y, None if tasks is None else np.asarray(tasks))
 
 
-def cv_folds(cv: Any, data: CVData) -> list[tuple[np.ndarray, np.ndarray]]:
+def cv_folds(cv: Any, data: CVData, classifier: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:
     """Train and test rows of every fold.
 
     ``cv``: an int (number of folds) or None (5): :class:`TaskKFold` within
-    every task for the long format, scikit-learn's ``KFold`` (no shuffling, as
-    ``GridSearchCV`` for a regressor or a multi-output target) for a shared
-    design; a splitter with ``split`` (given ``groups=tasks``); or an iterable
-    of (train, test) index arrays.
+    every task for the long format; for a shared design what ``GridSearchCV``
+    uses, scikit-learn's ``StratifiedKFold`` for a classifier of one target
+    and ``KFold`` otherwise (no shuffling); a splitter with ``split`` (given
+    ``groups=tasks``); or an iterable of (train, test) index arrays.
     """
     from .model_selection import TaskKFold
 
@@ -73,7 +86,12 @@ def cv_folds(cv: Any, data: CVData) -> list[tuple[np.ndarray, np.ndarray]]:
         n_splits = 5 if cv is None else int(cv)
         if n_splits < 2:
             raise ValueError(f"cv must be at least 2 folds, got {cv!r}")
-        cv = TaskKFold(n_splits) if data.tasks is not None else KFold(n_splits)
+        if data.tasks is not None:
+            cv = TaskKFold(n_splits)
+        elif classifier and type_of_target(data.y) in ("binary", "multiclass"):
+            cv = StratifiedKFold(n_splits)
+        else:
+            cv = KFold(n_splits)
     if hasattr(cv, "split"):
         folds = list(cv.split(data.X, data.y, groups=data.tasks))
     else:

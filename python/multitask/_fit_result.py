@@ -33,7 +33,8 @@ run to ``max_iter``. 1e-5 (about 80 epsilon) is reached reliably."""
 Fit = TypeVar("Fit", bound=Callable[..., Any])
 
 
-COMPUTED_IN_FLOAT64 = frozenset({"fit_least_squares", "fit_least_squares_path", "fit_linear_model"})
+COMPUTED_IN_FLOAT64 = frozenset({"fit_least_squares", "fit_least_squares_path", "fit_linear_model",
+                                 "fit_shared_subspace"})
 """The core's linear-model fits exist in float64 only: float32 data are converted
 on the way in and the coefficients back to float32 on the way out, as
 scikit-learn's LogisticRegression does. Compiling every solver a second time for
@@ -52,11 +53,11 @@ def _as_float64(value: Any) -> Any:
 
 
 def _float32_through_float64(function: Callable[..., Any]) -> Callable[..., Any]:
-    """``function`` (a float64 core fit, or a path: a list of fits) for float32 data: coef and intercept come
-    back as float32."""
+    """``function`` (a float64 core fit, or a path: a list of fits) for float32 data: the fitted parameters
+    (coef, intercept, components, heads) come back as float32."""
 
     def as_float32(result: dict) -> dict:
-        for key in ("coef", "intercept"):
+        for key in ("coef", "intercept", "components", "heads"):
             if key in result:
                 result[key] = np.asarray(result[key], dtype=np.float32)
         return result

@@ -44,13 +44,32 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
     gammas : array-like of shape (n_gammas,), default=None
         Values of the kernel's ``gamma`` to search as well (a grid of
         ``alphas`` × ``gammas``); None keeps ``gamma``.
-    gamma, degree, coef0, task_kernel, coupling, task_weights, fit_intercept
-        As for :class:`MultiTaskKernelRidge`.
-    solver, tol, max_iter, n_components, random_state
-        As for :class:`MultiTaskKernelRidge`, for the refit on all the data
-        only (the search is exact).
+    gamma : float, default=None
+        The kernel's gamma when ``gammas`` is None, as for :class:`MultiTaskKernelRidge`.
+    degree : int, default=3
+        Degree of the polynomial kernel.
+    coef0 : float, default=1.0
+        Constant of the polynomial kernel.
+    task_kernel : array-like of shape (T, T), default=None
+        The task kernel B, as for :class:`MultiTaskKernelRidge`.
+    coupling : {"mean_regularized", "identity", "chain"} or array-like of shape (T, T), default=None
+        The coupling K (B = K⁻¹), as for :class:`MultiTaskKernelRidge`.
+    task_weights : {"uniform", "balanced"} or array-like of shape (T,), default="uniform"
+        Task weights, as for :class:`MultiTaskKernelRidge`.
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept per task.
+    solver : str, default="auto"
+        The solver of the refit on all the data (the search is exact).
+    tol : float, default=1e-8
+        Tolerance of an iterative refit.
+    max_iter : int, default=1000
+        Maximum number of iterations of an iterative refit.
     n_jobs : int, default=None
         Threads of the C++ core (the path's reduction and the refit).
+    n_components : int, default=100
+        Rank of an approximate refit (``solver="nystroem"`` or ``"random_features"``).
+    random_state : int, RandomState instance or None, default=None
+        Seeds an approximate refit.
     cv : int, cross-validation generator or iterable, default=5
         An int: that many folds, :class:`multitask.model_selection.TaskKFold`
         for lists and the long format, ``KFold`` over rows for a shared design;
@@ -73,11 +92,40 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         The alpha grid.
     best_params_ : dict
         ``{"alpha": alpha_}``, with "gamma" when ``gammas`` is given.
-    best_index_, best_score_, cv_results_, n_splits_
-        As for :class:`KernelCoupledRegressorCV` (``cv_results_`` in
-        ``GridSearchCV``'s format and candidate order).
-    dual_coef_, intercept_, tasks_, task_kernel_, X_fit_, n_iter_, solver_
-        Of the refit on all the data, as for :class:`MultiTaskKernelRidge`.
+    best_index_ : int
+        Index of the chosen candidate in ``cv_results_["params"]``.
+    best_score_ : float
+        Mean test score of the chosen candidate.
+    cv_results_ : dict of ndarray
+        In ``GridSearchCV``'s format and candidate order ("params",
+        "param_alpha", "param_gamma", "split<k>_test_score", "mean_test_score",
+        "std_test_score", "rank_test_score").
+    n_splits_ : int
+        Number of folds.
+    dual_coef_ : ndarray of shape (N,) or (n_samples, T), or None
+        The refit's dual coefficients, as for :class:`MultiTaskKernelRidge`.
+    coef_ : ndarray of shape (T, r) or None
+        The refit's primal coefficients (approximate solvers only).
+    feature_map_ : object or None
+        The refit's feature map (approximate solvers only).
+    intercept_ : ndarray of shape (T,)
+        The refit's intercepts.
+    task_kernel_ : ndarray of shape (T, T)
+        The task kernel B used.
+    tasks_ : ndarray of shape (T,)
+        Task labels.
+    X_fit_ : ndarray of shape (n_inputs, n_features) or None
+        The training inputs the predictions expand over.
+    solver_ : str
+        The solver of the refit.
+    n_iter_ : int
+        Iterations of the refit's solver.
+    kkt_residual_ : float
+        Relative residual of the refit's solver.
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit`` (DataFrame input only).
 
     Examples
     --------

@@ -118,6 +118,51 @@ def search_constraints(plain_class: type, cv_options: set[str] = frozenset()) ->
     }
 
 
+def grid_scores_at_once(models: list, test: CVData, scoring: Any) -> np.ndarray | None:
+    """The R² (``scoring`` None or "r2") or -MSE of every regressor of a grid, from one pass over the test rows.
+
+    Each model's ``score`` would validate the test rows and predict on its own;
+    here the predictions of the whole grid come from one product per task. The
+    same numbers as the scorers up to round-off. None where this does not
+    apply (a classifier, another scoring, a test task unknown to the models).
+    """
+    from ._input import check_tasks, group_rows
+
+    if is_classifier(models[0]) or not (scoring is None or scoring in ("r2", "neg_mean_squared_error")):
+        return None
+    first = models[0]
+    X = first._check_design(test.X, "X")
+    coefs = np.stack([model.coef_ for model in models])  # (n_values, T, d)
+    intercepts = np.stack([model.intercept_ for model in models])  # (n_values, T)
+    if test.tasks is None:  # a shared design: every row for every task
+        predictions = np.asarray(X @ coefs.reshape(-1, coefs.shape[2]).T).reshape(X.shape[0], *intercepts.shape)
+        predictions = predictions.transpose(1, 0, 2) + intercepts[:, None, :]  # (n_values, n, T)
+        if first._input_form == "single":
+            predictions = predictions[:, :, 0]
+    else:
+        try:
+            index = first._task_positions(check_tasks(test.tasks, X.shape[0]))
+        except ValueError:
+            return None  # a task the fold did not train: the scorer says so
+        predictions = np.empty((len(models), X.shape[0]))
+        for t, rows in enumerate(group_rows(index, coefs.shape[1])):
+            if rows.size:
+                predictions[:, rows] = np.asarray(X[rows] @ coefs[:, t, :].T).T + intercepts[:, t, None]
+    if not np.all(np.isfinite(predictions)):
+        return None  # the scorer raises the package's error for non-finite predictions
+    y = np.asarray(test.y, dtype=np.float64)
+    residuals = (predictions - y) ** 2  # (n_values, n) or (n_values, n, T)
+    if scoring == "neg_mean_squared_error":  # the mean over outputs of each output's mean: all entries alike
+        return -residuals.reshape(len(models), -1).mean(axis=1)
+    # R² per output, averaged over outputs (scikit-learn's r2_score with its defaults: a constant
+    # output scores 1 when predicted exactly, else 0).
+    numerator = residuals.sum(axis=1)
+    denominator = ((y - y.mean(axis=0)) ** 2).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r2 = np.where(denominator > 0, 1.0 - numerator / denominator, np.where(numerator == 0, 1.0, 0.0))
+    return r2.reshape(len(models), -1).mean(axis=1)
+
+
 class LinearModelSearch:
     """The search of a *CV linear model; mixed in before the plain estimator's class (``_plain_class``)."""
 
@@ -149,14 +194,14 @@ class LinearModelSearch:
 
     def _scores(self, estimator: Any, data: CVData, name: str, values: np.ndarray) -> tuple[GridScores, int]:
         """The test scores of the grid on every fold of ``cv``, and the number of folds."""
-        folds = cv_folds(self.cv, data)
+        folds = cv_folds(self.cv, data, classifier=is_classifier(self))
         grid = GridScores.one_parameter(name, values, len(folds))
         score = fold_scorer(self.scoring)
         for k, (train, test) in enumerate(folds):
             models = self._fit_grid(estimator, data.subset(train), name, values)
             test_data = data.subset(test)
-            for j, model in enumerate(models):
-                grid.scores[k, j] = score(model, test_data)
+            scores = grid_scores_at_once(models, test_data, self.scoring)
+            grid.scores[k] = scores if scores is not None else [score(model, test_data) for model in models]
             if self.verbose:
                 j = int(np.nanargmax(grid.scores[k]))
                 print(f"[fold {k + 1}/{len(folds)}] best {name}={values[j]:.3e} (score {grid.scores[k, j]:.4f})")

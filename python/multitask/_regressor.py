@@ -14,7 +14,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ._base import KernelCoupledLinearModel
 from ._fit_result import atomic_fit, core_function, solver_tol
 from ._input import check_design, common_float_dtype, paired_targets, to_task_blocks
-from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD, FEATURE_BCD, TASK_BCD
+from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD, DESCRIPTIONS, FEATURE_BCD, GRAM_GRADIENT, TASK_BCD
 from ._sparse_input import core_blocks, is_sparse
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
@@ -22,11 +22,12 @@ from .coupling import resolve_coupling
 
 __all__ = ["KernelCoupledRegressor"]
 
-SOLVERS = ("auto", "exact", "cg", TASK_BCD, BLOCK_NEWTON, FEATURE_BCD, "newton", "gradient")
+SOLVERS = ("auto", "exact", "cg", TASK_BCD, BLOCK_NEWTON, FEATURE_BCD, GRAM_GRADIENT, "newton", "gradient")
 # The solvers that work on Gram statistics: dense X, the squared loss, no structure penalty.
 GRAM_SOLVERS = ("exact", "cg", TASK_BCD)
-# The solvers that only work on the data (the core's fit_linear_model).
-DATA_SOLVERS = (BLOCK_NEWTON, FEATURE_BCD, "newton")
+# The solvers of the core's fit_linear_model (on the data; GRAM_GRADIENT forms
+# Gram statistics there itself, for the trace norm).
+DATA_SOLVERS = (BLOCK_NEWTON, FEATURE_BCD, GRAM_GRADIENT, "newton")
 LOSSES = ("squared", "huber")
 
 
@@ -89,7 +90,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         ``HuberRegressor``, no scale is estimated: standardise y, or give
         about 1.35 times the noise's standard deviation, the value with 95 %
         efficiency under Gaussian noise). Ignored by the squared loss.
-    solver : {"auto", "exact", "cg", "task_bcd", "block_newton", "feature_bcd", "newton", "gradient"}, default="auto"
+    solver : {"auto", "exact", "cg", "task_bcd", "block_newton", "feature_bcd", "gram_gradient", "newton", "gradient"}, default="auto"
         On Gram statistics (dense X, squared loss, no structure penalty):
         "exact": Sylvester equation in eigenbases for a shared design, dense
         Cholesky of the (dT, dT) system otherwise; "cg": block-Jacobi
@@ -103,8 +104,12 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         truncated Newton-CG on all parameters at once (the "auto" choice
         otherwise), "feature_bcd": coordinate descent over features with
         working sets for an l1 or l21 penalty with the squared loss (the "auto"
-        choice there), "gradient": the proximal accelerated gradient (the
-        "auto" choice for the trace norm). "exact", "cg" and "task_bcd" accept
+        choice there), "gram_gradient": the proximal accelerated gradient
+        on Gram statistics for the trace norm with the squared loss on dense
+        X (the "auto" choice there; its steps do not touch the data),
+        "gradient": the proximal accelerated gradient on the data (the "auto"
+        choice for the trace norm with the Huber loss or sparse X). "exact",
+        "cg" and "task_bcd" accept
         neither a penalty nor sparse X nor the Huber loss; an explicit
         "block_newton", "newton" or "feature_bcd" runs on the data. ``solver_``
         reports the choice. "bcd" is a deprecated alias (FutureWarning) of
@@ -115,7 +120,10 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         gradient solver: at the extrapolated point of the last step).
         "feature_bcd" stops when the duality gap relative to F(0) is at most
         ``tol``, "gradient" with a penalty on the relative norm of its
-        proximal gradient step.
+        proximal gradient step, "gram_gradient" when the norm of a
+        subgradient of F at the returned W (one its last step provides, an
+        upper bound of the KKT residual there), relative to
+        ``||grad F(0)||_F``, is at most ``tol``.
     max_iter : int, default=1000
         Maximum number of iterations (CG iterations, sweeps over the tasks or
         features, Newton or gradient steps).
@@ -326,7 +334,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             if self.loss != "squared":
                 reason, alternatives = f"loss={self.loss!r}", f"solver='{BLOCK_NEWTON}', 'newton', 'gradient' or 'auto'"
             elif self.trace_norm > 0:
-                reason, alternatives = "a trace-norm penalty", "solver='gradient' or 'auto'"
+                reason, alternatives = "a trace-norm penalty", f"solver='{GRAM_GRADIENT}', 'gradient' or 'auto'"
             elif self._uses_sparsity_penalty():
                 reason, alternatives = "an l1/l21 penalty", f"solver='{FEATURE_BCD}', 'gradient' or 'auto'"
             else:
@@ -337,6 +345,12 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
                 f"{reason} use {alternatives}"
             )
         self._check_data_solver(solver)
+        if solver == GRAM_GRADIENT and not (
+                self.loss == "squared" and self.trace_norm > 0 and not any(is_sparse(block) for block in blocks.X)):
+            raise ValueError(
+                f"solver='{GRAM_GRADIENT}' ({DESCRIPTIONS[GRAM_GRADIENT]}) solves the squared loss with a trace-norm "
+                f"penalty on dense X; here use another solver, e.g. 'gradient' or 'auto'"
+            )
         return core_function("fit_linear_model", blocks.X[0].dtype)(
             X=core_blocks(blocks.X),
             y=targets,

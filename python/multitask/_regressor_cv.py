@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,6 @@ from ._input import to_task_blocks
 from ._linear_cv import LinearModelSearch, search_constraints
 from ._loo import leave_one_out_scores
 from ._regressor import GRAM_SOLVERS, KernelCoupledRegressor
-from ._sparse_input import is_sparse
 from ._task_weights import per_sample_weights
 from ._threads import effective_n_threads
 from .coupling import resolve_coupling
@@ -62,9 +62,13 @@ class KernelCoupledRegressorCV(LinearModelSearch, KernelCoupledRegressor):
         weights keep their values.
     alpha : float, default=1.0
         The coupling strength when the grid varies a structure penalty.
-    l1, l21, trace_norm : float, default=0.0
-        The structure penalties' weights, as for :class:`KernelCoupledRegressor`
-        (the one named by ``penalty`` is ignored).
+    l1 : float, default=0.0
+        Weight of the lasso penalty (ignored when ``penalty="l1"``).
+    l21 : float, default=0.0
+        Weight of the group penalty (ignored when ``penalty="l21"``).
+    trace_norm : float, default=0.0
+        Weight of the trace-norm penalty (ignored when ``penalty="trace_norm"``);
+        the three as for :class:`KernelCoupledRegressor`.
     min_ratio : float, default=1e-3
         The smallest value of a structure penalty's default grid relative to
         the largest, in (0, 1).
@@ -83,8 +87,25 @@ class KernelCoupledRegressorCV(LinearModelSearch, KernelCoupledRegressor):
         test rows, as by :func:`multitask.metrics.make_task_scorer`).
         With ``cv="loo"`` only None (R² of the leave-one-out predictions)
         or "neg_mean_squared_error".
-    task_weights, fit_intercept, loss, epsilon, solver, tol, max_iter, n_jobs, unseen_tasks
-        As for :class:`KernelCoupledRegressor`, for every fit.
+    task_weights : {"uniform", "balanced"} or array-like of shape (T,), default="uniform"
+        Task weights, as for :class:`KernelCoupledRegressor`.
+    fit_intercept : bool, default=True
+        Fit an unpenalised intercept per task.
+    loss : {"squared", "huber"}, default="squared"
+        Pointwise loss, as for :class:`KernelCoupledRegressor`.
+    epsilon : float, default=1.35
+        Huber's threshold (``loss="huber"`` only).
+    solver : str, default="auto"
+        The solver of every fit, as for :class:`KernelCoupledRegressor`.
+    tol : float, default=1e-8
+        Stopping tolerance of every fit, as for :class:`KernelCoupledRegressor`.
+    max_iter : int, default=1000
+        Maximum number of iterations of every fit.
+    n_jobs : int, default=None
+        Threads of the C++ core, as for :class:`KernelCoupledRegressor`.
+    unseen_tasks : {"error", "mean"}, default="error"
+        Predictions for task labels not seen in ``fit`` (long format), as for
+        :class:`KernelCoupledRegressor`.
     verbose : bool, default=False
         Print a line per fold.
 
@@ -110,8 +131,30 @@ class KernelCoupledRegressorCV(LinearModelSearch, KernelCoupledRegressor):
         predictions and std is 0).
     n_splits_ : int
         Number of folds (the number of rows for ``cv="loo"``).
-    coef_, intercept_, tasks_, coupling_, n_iter_, solver_, objective_, objective_history_, kkt_residual_, dual_gap_
-        Of the refit on all the data, as for :class:`KernelCoupledRegressor`.
+    coef_ : ndarray of shape (T, n_features)
+        The refitted models, as ``KernelCoupledRegressor.coef_``.
+    intercept_ : ndarray of shape (T,)
+        The refitted intercepts.
+    tasks_ : ndarray of shape (T,)
+        Task labels.
+    coupling_ : ndarray of shape (T, T)
+        The coupling K used.
+    n_iter_ : int
+        Iterations of the refit's solver.
+    solver_ : str
+        The solver of the refit.
+    objective_ : float
+        The objective at the refitted coefficients.
+    objective_history_ : ndarray of shape (n_entries,)
+        The refit's objective after every iteration.
+    kkt_residual_ : float
+        Relative KKT residual of the refit.
+    dual_gap_ : float
+        Duality gap of the refit ("feature_bcd"; NaN otherwise).
+    n_features_in_ : int
+        Number of features seen in ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen in ``fit`` (DataFrame input only).
 
     Notes
     -----
@@ -158,8 +201,8 @@ class KernelCoupledRegressorCV(LinearModelSearch, KernelCoupledRegressor):
         tol: float = 1e-8,
         max_iter: int = 1000,
         n_jobs: int | None = None,
-        verbose: bool = False,
         unseen_tasks: str = "error",
+        verbose: bool = False,
     ) -> None:
         self.coupling = coupling
         self.alpha = alpha
@@ -219,10 +262,12 @@ class KernelCoupledRegressorCV(LinearModelSearch, KernelCoupledRegressor):
     def _fit_grid(self, estimator: KernelCoupledRegressor, train: CVData, name: str,
                   values: np.ndarray) -> list[KernelCoupledRegressor]:
         """Every value of the grid fitted on ``train``: one path of the core when the maths allows."""
-        if name == "alpha" and estimator.loss == "squared" and not estimator._uses_sparsity_penalty():
+        if name == "alpha":
             blocks = to_task_blocks(train.X, train.y, train.tasks, accept_sparse=True)
-            solver = estimator._resolved_solver(estimator._fits_on_data(blocks))
-            if solver in GRAM_SOLVERS and not any(is_sparse(block) for block in blocks.X):
+            # The Gram route (squared loss, dense X, no structure penalty) with "auto" or a Gram solver;
+            # "gradient" works on the data and goes the warm-started way.
+            solver = estimator._resolved_solver(on_data=False)
+            if not estimator._fits_on_data(blocks) and solver in ("auto", *GRAM_SOLVERS):
                 return _coupling_path(estimator, blocks, train, values, solver)
         return super()._fit_grid(estimator, train, name, values)
 
@@ -249,11 +294,13 @@ def _coupling_path(estimator: KernelCoupledRegressor, blocks: Any, train: CVData
         max_iter=int(estimator.max_iter),
         n_threads=effective_n_threads(estimator.n_jobs),
     )
+    template = clone(estimator)
+    template._validate_feature_names(train.X, train.tasks)
+    template.n_features_in_ = blocks.X[0].shape[1]
     models = []
     for value, result in zip(values, path):
-        model = clone(estimator).set_params(alpha=float(value))
-        model._validate_feature_names(train.X, train.tasks)
-        model.n_features_in_ = blocks.X[0].shape[1]
+        model = copy.copy(template)  # the parameters and feature names shared; clone() per value costs more
+        model.alpha = float(value)
         model._store_result(result, blocks, coupling, tol)
         models.append(model)
     return models

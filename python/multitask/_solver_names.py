@@ -12,6 +12,9 @@ the problem. Each now has its own name:
   coefficients of one feature at a time) with working sets and the duality gap
   as stopping rule: the squared loss with an l1 or l21 penalty.
 
+"gram_gradient" (not a "bcd" meaning) is the proximal accelerated gradient on
+Gram statistics for the squared loss with a trace-norm penalty on dense X.
+
 "bcd" still works as a deprecated alias of whichever of the three it meant
 (:func:`bcd_meaning`), with a FutureWarning naming it.
 """
@@ -25,6 +28,7 @@ __all__ = [
     "DEPRECATED_BCD",
     "DESCRIPTIONS",
     "FEATURE_BCD",
+    "GRAM_GRADIENT",
     "TASK_BCD",
     "bcd_meaning",
     "resolve_alias",
@@ -33,12 +37,14 @@ __all__ = [
 TASK_BCD = "task_bcd"
 BLOCK_NEWTON = "block_newton"
 FEATURE_BCD = "feature_bcd"
+GRAM_GRADIENT = "gram_gradient"
 DEPRECATED_BCD = "bcd"
 
 DESCRIPTIONS = {
     TASK_BCD: "block coordinate descent over tasks",
     BLOCK_NEWTON: "block Newton over tasks",
     FEATURE_BCD: "coordinate descent over features with working sets",
+    GRAM_GRADIENT: "proximal accelerated gradient on Gram statistics",
 }
 
 def bcd_meaning(*, on_data: bool, squared_loss: bool, feature_penalty: bool) -> str:

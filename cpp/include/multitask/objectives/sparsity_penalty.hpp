@@ -22,6 +22,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include <multitask/common/types.hpp>
@@ -169,10 +170,57 @@ struct TraceNormPenalty {
   /// W <- U diag((sigma - tau rho_*)_+) V^T for W = U diag(sigma) V^T (singular-value thresholding).
   template <typename Derived>
   void prox(double tau, Eigen::MatrixBase<Derived>& W) const {
+    threshold(W, tau);
+  }
+
+  /// prox(tau, W), returning the factors of the result: U, the shrunk singular
+  /// values (exact zeros past the rank) and V^T.
+  template <typename Derived>
+  ThinSvd threshold(Eigen::MatrixBase<Derived>& W, double tau) const {
     using Scalar = typename Derived::Scalar;
-    const ThinSvd svd = thin_svd(Matrix<double>(W.template cast<double>()), true);
-    const Vector<double> shrunk = (svd.singular.array() - tau * weight).cwiseMax(0.0).matrix();
-    W = (svd.U * shrunk.asDiagonal() * svd.Vt).template cast<Scalar>();
+    ThinSvd svd;
+    if (W.rows() < W.cols()) {  // the SVD of W^T, transposed back: LAPACK's tall path (QR first) is faster
+      ThinSvd transposed = thin_svd(Matrix<double>(W.transpose().template cast<double>()), true);
+      svd.U = transposed.Vt.transpose();
+      svd.singular = std::move(transposed.singular);
+      svd.Vt = transposed.U.transpose();
+    } else {
+      svd = thin_svd(Matrix<double>(W.template cast<double>()), true);
+    }
+    svd.singular = (svd.singular.array() - tau * weight).cwiseMax(0.0).matrix();
+    W = (svd.U * svd.singular.asDiagonal() * svd.Vt).template cast<Scalar>();
+    return svd;
+  }
+
+  /// dist(-G, rho_* d||W||_*) in the Frobenius norm, for the smooth gradient G
+  /// (d, T) at W = U diag(s) V^T given by its thin SVD `factors` (the rank r:
+  /// singular values above max(d, T) eps s_max, numpy's matrix_rank rule).
+  /// The subdifferential is {rho (U_r V_r^T + P) : U_r^T P = 0, P V_r = 0,
+  /// ||P||_2 <= 1}; in the blocks of E = -G along U_r and its complement
+  /// (rows) and V_r and its complement (columns) it fixes U_r^T E V_r = rho I,
+  /// zeroes the two mixed blocks, and bounds the complement block B's spectral
+  /// norm by rho. These blocks are orthogonal, so the squared distance is
+  ///   ||U_r^T E V_r - rho I||^2 + ||U_r^T E (I - V_r V_r^T)||^2
+  ///   + ||(I - U_r U_r^T) E V_r||^2 + sum_i (sigma_i(B) - rho)_+^2.
+  double kkt_violation(const Matrix<double>& G, const ThinSvd& factors) const {
+    const Index d = G.rows(), T = G.cols();
+    const Vector<double>& s = factors.singular;
+    const double cut = s.size() ? static_cast<double>(std::max(d, T)) * std::numeric_limits<double>::epsilon() * s[0]
+                                : 0.0;
+    Index r = 0;
+    while (r < s.size() && s[r] > cut) ++r;
+    const Matrix<double> E = -G;
+    if (r == 0) return std::max(0.0, soft_thresholded_norm(thin_svd(E, false).singular, weight));
+    const auto U = factors.U.leftCols(r);
+    const Matrix<double> V = factors.Vt.topRows(r).transpose();
+    const Matrix<double> EV = E * V, UtE = U.transpose() * E;
+    const Matrix<double> UtEV = U.transpose() * EV;
+    double squared = (UtEV - weight * Matrix<double>::Identity(r, r)).squaredNorm();
+    squared += (UtE - UtEV * V.transpose()).squaredNorm();  // U^T E (I - V V^T)
+    squared += (EV - U * UtEV).squaredNorm();              // (I - U U^T) E V
+    const Matrix<double> B = E - U * UtE - (EV - U * UtEV) * V.transpose();
+    const double complement = soft_thresholded_norm(thin_svd(B, false).singular, weight);
+    return std::sqrt(squared + complement * complement);
   }
 
   /// The smallest rho_* with W = 0 optimal: ||G0||_2, the largest singular value of G0.
