@@ -136,6 +136,8 @@ def search_profile(model, X, y, tasks=None) -> dict:
             owner = importlib.import_module(module)
             if hasattr(owner, "fold_scorer"):
                 stack.enter_context(_timed(owner, "fold_scorer", {}, "lookup", wrap_result=timed_function("scoring")))
+            if hasattr(owner, "grid_scores_at_once"):  # the whole grid's scores from one pass, where it applies
+                stack.enter_context(_timed(owner, "grid_scores_at_once", totals, "scoring"))
             if hasattr(owner, "store_search"):
                 original = owner.store_search
                 owner.store_search = store_search_wrapper(original)
