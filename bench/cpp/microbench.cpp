@@ -243,7 +243,7 @@ void BM_bcd_solve_one_sweep(benchmark::State& state) {
 BENCHMARK(BM_bcd_sweep)->Apply(per_task_solver_sizes)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_bcd_solve_one_sweep)->Apply(per_task_solver_sizes)->Unit(benchmark::kMicrosecond);
 
-// The exact solver of a shared design (args: n, d, T): solve_sylvester on a
+// The exact solver of a shared design (args: n, d, T): sylvester_solver(system).solve on a
 // CoupledSystem built with shared_design = true, solving G W S + alpha W K = C.
 // Timed: the whole call, i.e. set-up (Householder tridiagonalisation of the
 // (d, d) Gram, eigendecomposition of the (T, T) scaled coupling) and the solve
@@ -256,7 +256,7 @@ void BM_sylvester(benchmark::State& state) {
   const multitask::CoupledSystem<Scalar> system(problem.data, problem.coupling, kAlpha, kThreads,
                                                 /*form_all_grams=*/false);
   for (auto _ : state) {
-    Matrix W = multitask::solve_sylvester(system);
+    Matrix W = multitask::sylvester_solver(system).solve(system.rhs());
     benchmark::DoNotOptimize(W.data());
     benchmark::ClobberMemory();
   }
