@@ -23,7 +23,7 @@ from sklearn.utils import _safe_indexing
 
 from ._input import as_task_list, is_list_form
 
-__all__ = ["CVData", "GridScores", "cv_data", "cv_folds", "fold_scorer", "store_search"]
+__all__ = ["CVData", "GridScores", "checked_grid", "cv_data", "cv_folds", "fold_scorer", "store_search"]
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,15 @@ def cv_data(X: Any, y: Any, tasks: Any) -> CVData:
     if np.asarray(y).dtype.kind in "fc":  # before any splitter reads y (labels may be strings)
         assert_all_finite(y, input_name="y")
     return CVData(X, y, None if tasks is None else np.asarray(tasks))
+
+
+def checked_grid(values: Any, name: str, count_allowed: bool = True) -> np.ndarray:
+    """``values`` as a non-empty 1-D float64 array of finite values > 0; ValueError naming ``name`` otherwise."""
+    grid = np.asarray(values, dtype=np.float64)
+    if grid.ndim != 1 or grid.size == 0 or not np.all(np.isfinite(grid)) or np.any(grid <= 0):
+        what = "a positive int or " if count_allowed else ""
+        raise ValueError(f"{name} must be {what}a non-empty 1-D array of finite values > 0, got {values!r}")
+    return grid
 
 
 def cv_folds(cv: Any, data: CVData, classifier: bool = False) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import _fit_context, clone
 from sklearn.utils._param_validation import Interval
 
-from ._cv_search import GridScores, cv_data, cv_folds, fold_scorer, store_search
+from ._cv_search import GridScores, checked_grid, cv_data, cv_folds, fold_scorer, store_search
 from ._fit_result import atomic_fit
 from ._kernel_ridge import MultiTaskKernelRidge
 from ._kernel_ridge_path import kernel_ridge_path
@@ -206,16 +206,10 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
         if isinstance(self.alphas, Integral):
             alphas = np.logspace(*DEFAULT_ALPHA_DECADES, int(self.alphas))
         else:
-            alphas = np.asarray(self.alphas, dtype=np.float64)
-            if alphas.ndim != 1 or alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
-                raise ValueError(f"alphas must be a positive int or a non-empty 1-D array of finite values > 0, "
-                                 f"got {self.alphas!r}")
+            alphas = checked_grid(self.alphas, "alphas")
         if self.gammas is None:
             return alphas, [None]
-        gammas = np.asarray(self.gammas, dtype=np.float64)
-        if gammas.ndim != 1 or gammas.size == 0 or not np.all(np.isfinite(gammas)) or np.any(gammas <= 0):
-            raise ValueError(f"gammas must be a non-empty 1-D array of finite values > 0, got {self.gammas!r}")
-        return alphas, [float(gamma) for gamma in gammas]
+        return alphas, [float(gamma) for gamma in checked_grid(self.gammas, "gammas", count_allowed=False)]
 
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)

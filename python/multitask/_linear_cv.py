@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._cv_search import CVData, GridScores, cv_data, cv_folds, fold_scorer, store_search
+from ._cv_search import CVData, GridScores, checked_grid, cv_data, cv_folds, fold_scorer, store_search
 
 __all__ = [
     "CV_PARAMETERS",
@@ -186,11 +186,7 @@ class LinearModelSearch:
     def _grid(self, estimator: Any, data: CVData) -> np.ndarray:
         if isinstance(self.alphas, Integral):
             return default_grid(estimator, data, self.penalty, int(self.alphas), float(self.min_ratio))
-        values = np.asarray(self.alphas, dtype=np.float64)
-        if values.ndim != 1 or values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
-            raise ValueError(f"alphas must be a positive int or a non-empty 1-D array of finite values > 0, "
-                             f"got {self.alphas!r}")
-        return values
+        return checked_grid(self.alphas, "alphas")
 
     def _scores(self, estimator: Any, data: CVData, name: str, values: np.ndarray) -> tuple[GridScores, int]:
         """The test scores of the grid on every fold of ``cv``, and the number of folds."""
