@@ -178,12 +178,15 @@ def _brute_force_loo_long(X, y, tasks, alpha, task_weights, **params):
 
 @pytest.mark.parametrize("task_weights", ["uniform", "balanced"])
 @pytest.mark.parametrize("fit_intercept", [True, False])
-def test_leave_one_out_equals_brute_force_per_task(task_weights, fit_intercept):
+@pytest.mark.parametrize("coupling", ["chain", "mean_regularized"])  # the general route, and the Woodbury route
+def test_leave_one_out_equals_brute_force_per_task(task_weights, fit_intercept, coupling):
     from multitask._cv_search import cv_data
     from multitask._loo import leave_one_out_predictions
+    from multitask._loo_low_rank import low_rank_split
 
     X, y, tasks = to_long_format(*_tasks_data(seed=6, sizes=(8, 12, 6), d=3))
-    params = dict(coupling="chain", fit_intercept=fit_intercept)
+    assert (low_rank_split(mt.coupling.resolve_coupling(coupling, 3), 3) is None) == (coupling == "chain")
+    params = dict(coupling=coupling, fit_intercept=fit_intercept)
     estimator = mt.KernelCoupledRegressor(task_weights=task_weights, **params)
     alphas = np.array([1e-3, 0.1])
     loo = leave_one_out_predictions(estimator, cv_data(X, y, tasks), alphas)
@@ -236,7 +239,7 @@ def test_loo_errors():
     with pytest.raises(ValueError, match="scoring"):
         mt.KernelCoupledRegressorCV(alphas=ALPHAS, cv="loo", scoring="neg_mean_absolute_error").fit(
             X, y, tasks=tasks)
-    singular = mt.coupling.graph_laplacian(np.ones((3, 3)) - np.eye(3), ridge=0.0)
+    singular = mt.coupling.chain(3, ridge=0.0)  # eigenvalues 0, 1, 3: not c I + low rank, so K^(-1/2) is needed
     with pytest.raises(ValueError, match="positive definite"):
         mt.KernelCoupledRegressorCV(singular, alphas=ALPHAS, cv="loo").fit(X, y, tasks=tasks)
 
