@@ -119,6 +119,7 @@ py::dict result_dict(const SolverResult<Scalar>& result) {
   out["data_passes"] = result.data_passes;
   out["objective_history"] = py::array_t<double>(result.objective_history.size(), result.objective_history.data());
   out["preconditioner"] = result.preconditioner;
+  out["exact_method"] = result.exact_method;
   out["dual_gap"] = result.dual_gap;
   out["dual_gap_scale"] = result.dual_gap_scale;  // tol bounds dual_gap / dual_gap_scale
   py::array_t<bool> screened(static_cast<py::ssize_t>(result.screened.size()));

@@ -26,6 +26,7 @@ class LinearFitResult(SolveReport):
     data_passes: int
     objective_history: NDArray[np.float64]
     preconditioner: str
+    exact_method: str  # exact only: "sylvester", "low_rank_coupling" or "dense_cholesky"
     dual_gap: float  # row solver only, else NaN
     dual_gap_scale: float  # P(0): the row solver stops on dual_gap / dual_gap_scale <= tol
     screened: NDArray[np.bool_]

@@ -92,12 +92,15 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         efficiency under Gaussian noise). Ignored by the squared loss.
     solver : {"auto", "exact", "cg", "task_bcd", "block_newton", "feature_bcd", "gram_gradient", "newton", "gradient"}, default="auto"
         On Gram statistics (dense X, squared loss, no structure penalty):
-        "exact": Sylvester equation in eigenbases for a shared design, dense
-        Cholesky of the (dT, dT) system otherwise; "cg": block-Jacobi
+        "exact": Sylvester equation in eigenbases for a shared design; for
+        per-task designs with a coupling c I + low rank (e.g. the
+        mean-regularised one) the Woodbury identity on the diagonalised
+        per-task Grams; dense Cholesky of the (dT, dT) system otherwise; "cg": block-Jacobi
         preconditioned conjugate gradient on the per-task Gram matrices;
         "task_bcd": block coordinate descent over tasks (block Gauss-Seidel,
         each task's block solved exactly); "gradient": accelerated gradient on
-        the data itself; "auto": exact for a shared design or small d*T, else cg.
+        the data itself; "auto": exact for a shared design, small d*T, or a
+        coupling c I + low rank (alpha > 0, T <= 300, d <= 256), else cg.
         On the data (the Huber loss, sparse X, a structure penalty):
         "block_newton": block Newton over tasks (one truncated Newton step per
         task, the others fixed; the "auto" choice for a diagonal K), "newton":

@@ -34,9 +34,12 @@ class KernelCoupledRegressorCV(LinearModelSearch, KernelCoupledRegressor):
 
     * ``penalty="coupling"`` with the squared loss and dense X: the Gram
       statistics of a fold are formed once for the whole grid and every alpha
-      is solved on them (the conjugate-gradient and block solvers warm-started
-      from the previous alpha; for a shared design, the eigenbasis of the
-      Sylvester solver is computed once and every alpha costs O(dT)).
+      is solved on them: for a shared design, the eigenbasis of the Sylvester
+      solver is computed once and every alpha costs O(dT); for a coupling
+      c I + low rank (the default mean-regularised one), every task's Gram is
+      diagonalised once and every alpha solved exactly by the Woodbury
+      identity; otherwise the conjugate-gradient and block solvers start from
+      the previous alpha's solution.
       ``cv="loo"`` gives the exact leave-one-out predictions at every alpha
       from one eigendecomposition (see Notes).
     * otherwise (a structure penalty, the Huber loss, sparse X): the grid is

@@ -1,25 +1,36 @@
 // Entry point of the squared-loss solvers: validation, solver choice, result.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <multitask/objectives/least_squares_objective.hpp>
 #include <multitask/solvers/accelerated_gradient.hpp>
 #include <multitask/solvers/solve_cg.hpp>
-#include <multitask/solvers/solve_exact.hpp>
+#include <multitask/solvers/exact_gram_solver.hpp>
 #include <multitask/solvers/solve_task_bcd.hpp>
 
 namespace multitask {
 
 /// Problems with d * T at most this size go to the dense exact solver under 'auto'.
 constexpr Index kAutoDenseExactMaxSize = 600;
+/// 'auto' looks for a split coupling = c I + low rank (one T x T
+/// eigendecomposition) for at most this many tasks, and uses the Woodbury
+/// solver with at most this many features (its set-up diagonalises every task's
+/// (d, d) Gram).
+constexpr Index kAutoLowRankMaxTasks = 300;
+constexpr Index kAutoLowRankMaxFeatures = 256;
 
-/// The solver 'auto' picks: the Sylvester solver for a shared design, dense
-/// Cholesky for a small system, otherwise conjugate gradient.
+/// The solver 'auto' picks: the Sylvester solver for a shared design, an exact
+/// solver for a small system or for a coupling c I + low rank
+/// (solve_low_rank_coupling.hpp, alpha > 0), otherwise conjugate gradient.
 template <typename Scalar>
-std::string choose_solver(const TaskData<Scalar>& data) {
+std::string choose_solver(const TaskData<Scalar>& data, const Matrix<Scalar>& coupling, double alpha) {
   if (data.shared_design) return "exact";
-  if (data.n_features() * data.n_tasks() <= kAutoDenseExactMaxSize) return "exact";
+  const Index d = data.n_features(), T = data.n_tasks();
+  if (d * T <= kAutoDenseExactMaxSize) return "exact";
+  if (alpha > 0 && T <= kAutoLowRankMaxTasks && d <= kAutoLowRankMaxFeatures && low_rank_coupling_split(coupling, d))
+    return "exact";
   return "cg";
 }
 
@@ -37,17 +48,19 @@ void check_least_squares_arguments(const TaskData<Scalar>& data, const Matrix<Sc
 
 /// Solves the Gram-space system with solver "exact", "cg" or "task_bcd",
 /// starting from result.coef, and completes `result` (residual, objective
-/// history, intercepts). `sylvester`: the shared design's exact solver, when
-/// the caller keeps one at the system's alpha (a path); otherwise one is made.
+/// history, intercepts). `exact`: the exact solver's set-up when the caller
+/// keeps one at the system's alpha (a path); otherwise one is made. Should the
+/// Woodbury solver's refinement stop above `tol` (round-off on a nearly
+/// singular system), conjugate gradient continues from its solution.
 template <typename Scalar>
 void solve_gram_system(const CoupledSystem<Scalar>& system, const std::string& solver, const SolverOptions& options,
-                       SolverResult<Scalar>& result, const SylvesterSolver<Scalar>* sylvester = nullptr) {
+                       SolverResult<Scalar>& result, const ExactGramSolver<Scalar>* exact = nullptr) {
   const Index d = system.n_features(), T = system.n_tasks();
   if (solver == "exact") {
-    if (!system.data().shared_design)
-      result.coef = solve_dense_cholesky(system);
-    else
-      result.coef = sylvester ? sylvester->solve(system.rhs()) : sylvester_solver(system).solve(system.rhs());
+    std::optional<ExactGramSolver<Scalar>> own;
+    if (!exact) exact = &own.emplace(system);
+    result.coef = exact->solve(system);
+    result.exact_method = exact->method();
     result.n_iter = 1;
     result.converged = true;
     Matrix<Scalar> HW(d, T);
@@ -55,6 +68,10 @@ void solve_gram_system(const CoupledSystem<Scalar>& system, const std::string& s
     const double rhs_norm = system.rhs().norm();
     result.residual = rhs_norm > 0 ? (HW - system.rhs()).norm() / rhs_norm : 0.0;
     result.objective_history.push_back(static_cast<double>(system.objective_from_product(result.coef, HW)));
+    if (exact->method() == "low_rank_coupling" && !(result.residual <= options.tol)) {
+      result.solver = "cg";
+      solve_cg(system, options, result);
+    }
   } else if (solver == "cg") {
     solve_cg(system, options, result);
   } else {
@@ -79,7 +96,7 @@ SolverResult<Scalar> fit_least_squares(const TaskData<Scalar>& data, const Matri
   require(alpha >= 0 && std::isfinite(static_cast<double>(alpha)), "alpha must be finite and non-negative");
   require(!warm_start || (warm_start->rows() == d && warm_start->cols() == T),
           "warm start coefficients must have shape (n_features, n_tasks)");
-  if (solver == "auto") solver = choose_solver(data);
+  if (solver == "auto") solver = choose_solver(data, coupling, static_cast<double>(alpha));
   require(solver == "exact" || solver == "cg" || solver == "task_bcd" || solver == "gradient",
           "solver must be one of 'auto', 'exact', 'cg', 'task_bcd', 'gradient', got '" + solver + "'");
 

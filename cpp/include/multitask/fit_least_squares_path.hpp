@@ -16,8 +16,10 @@ namespace multitask {
 /// alphas are fitted from the largest down, each iterative solve starting at
 /// the previous solution (the solution moves little between neighbouring
 /// alphas); the shared design's Sylvester solver reduces G and K once and only
-/// re-shifts its tridiagonal factors per alpha (O(dT)); the dense exact solver
-/// of per-task designs factorises its (dT, dT) system per alpha. The results
+/// re-shifts its tridiagonal factors per alpha (O(dT)); for per-task designs
+/// the Woodbury solver of a coupling c I + low rank diagonalises the Grams once
+/// (O(T d^3) per alpha after that), and the dense exact solver factorises its
+/// (dT, dT) system per alpha. The results
 /// are in the order of `alphas`.
 template <typename Scalar>
 std::vector<SolverResult<Scalar>> fit_least_squares_path(const TaskData<Scalar>& data, const Matrix<Scalar>& coupling,
@@ -26,7 +28,7 @@ std::vector<SolverResult<Scalar>> fit_least_squares_path(const TaskData<Scalar>&
   check_least_squares_arguments(data, coupling, options);
   require(!alphas.empty(), "alphas must not be empty");
   for (const double alpha : alphas) require(alpha > 0 && std::isfinite(alpha), "every alpha of a path must be > 0");
-  if (solver == "auto") solver = choose_solver(data);
+  if (solver == "auto") solver = choose_solver(data, coupling, *std::max_element(alphas.begin(), alphas.end()));
   require(solver == "exact" || solver == "cg" || solver == "task_bcd",
           "the path's solver must be one of 'auto', 'exact', 'cg', 'task_bcd', got '" + solver + "'");
 
@@ -36,9 +38,8 @@ std::vector<SolverResult<Scalar>> fit_least_squares_path(const TaskData<Scalar>&
 
   const bool dense_exact = solver == "exact" && !data.shared_design;
   CoupledSystem<Scalar> system(data, coupling, static_cast<Scalar>(alphas[order[0]]), options.n_threads, dense_exact);
-  std::unique_ptr<SylvesterSolver<Scalar>> sylvester;
-  if (solver == "exact" && data.shared_design)
-    sylvester = std::make_unique<SylvesterSolver<Scalar>>(sylvester_solver(system));
+  std::unique_ptr<ExactGramSolver<Scalar>> exact;
+  if (solver == "exact") exact = std::make_unique<ExactGramSolver<Scalar>>(system);
 
   std::vector<SolverResult<Scalar>> results(alphas.size());
   Matrix<Scalar> start = Matrix<Scalar>::Zero(data.n_features(), data.n_tasks());
@@ -46,11 +47,11 @@ std::vector<SolverResult<Scalar>> fit_least_squares_path(const TaskData<Scalar>&
     poll_interrupt();
     const Scalar alpha = static_cast<Scalar>(alphas[k]);
     system.set_alpha(alpha);
-    if (sylvester) sylvester->set_alpha(alpha);
+    if (exact) exact->set_alpha(alpha);
     SolverResult<Scalar>& result = results[k];
     result.solver = solver;
     result.coef = start;
-    solve_gram_system(system, solver, options, result, sylvester.get());
+    solve_gram_system(system, solver, options, result, exact.get());
     start = result.coef;
   }
   return results;

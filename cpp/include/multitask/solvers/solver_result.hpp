@@ -17,6 +17,7 @@ struct SolverResult : SolveReport {  // residual: the final relative KKT residua
   long data_passes = 0;                // passes over the data after the statistics
   std::vector<double> objective_history;  // F after each iteration
   std::string preconditioner;          // cg only: "block_jacobi" or "kronecker"
+  std::string exact_method;            // exact only: "sylvester", "low_rank_coupling" or "dense_cholesky"
   double dual_gap = std::numeric_limits<double>::quiet_NaN();  // row solver only: P(W) - D at the end
   double dual_gap_scale = std::numeric_limits<double>::quiet_NaN();  // row solver only: P(0), the gap's scale
   std::vector<char> screened;          // row solver only: (d) rows removed by gap-safe screening

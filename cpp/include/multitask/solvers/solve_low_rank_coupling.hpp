@@ -1,0 +1,217 @@
+// Exact solver of the kernel-coupled least-squares system (coupled_system.hpp)
+// for per-task designs when the coupling is a multiple of the identity plus a
+// low-rank term:
+//
+//     K = c I_T + U diag(sigma) U^T,   U (T, r) orthonormal, c > 0, r small.
+//
+// The default mean-regularised coupling (1 + mu) I - 1 1^T / T is one (r = 1),
+// cluster couplings are (r = the number of clusters) and K = c I is (r = 0,
+// independent ridges).
+//
+// With D = blockdiag(D_t), D_t = A_t + alpha c I_d (positive definite), and
+// U~ = U (x) I_d, the system matrix is
+//     H = blockdiag(A_t) + alpha K (x) I_d = D + alpha U~ (diag(sigma) (x) I_d) U~^T,
+// so by the Woodbury identity
+//     H^{-1} = D^{-1} - D^{-1} U~ S^{-1} U~^T D^{-1},
+//     S = diag(1 / (alpha sigma)) (x) I_d + U~^T D^{-1} U~   ((r d, r d)),
+// whose (k, l) block of size d is delta_kl / (alpha sigma_k) I + sum_t U_tk U_tl D_t^{-1}.
+// Every A_t = Q_t diag(lambda_t) Q_t^T is diagonalised once (9 d^3 per task);
+// then an alpha costs r (r + 1) T d^3 to form S (none for r = 0) and (r d)^3 / 3 to
+// factorise it, and a solve O(T d^2 + d T r): no iterations, and a grid of
+// alphas re-uses the diagonalisations (set_alpha). The dense solver instead
+// factorises the (dT, dT) system, (dT)^3 / 3 per alpha.
+//
+// The split treats eigenvalues of K within round-off of each other as equal,
+// and S suffers cancellation when K is nearly singular (c + sigma_k near 0), so
+// each solve is followed by refinement steps x += H~^{-1} (C - H x) against the
+// true H until the residual stops shrinking.
+#pragma once
+
+#include <Eigen/Eigenvalues>
+#include <Eigen/LU>
+#include <cmath>
+#include <limits>
+#include <optional>
+#include <vector>
+
+#include <multitask/common/interrupt.hpp>
+#include <multitask/common/parallel.hpp>
+#include <multitask/linalg/tridiagonal_solve.hpp>
+#include <multitask/objectives/coupled_system.hpp>
+
+namespace multitask {
+
+/// Largest capacitance size r d for which a split K = c I + low rank is used.
+constexpr Index kLowRankCouplingMaxCapacitance = 1024;
+
+/// K = c I + U diag(sigma) U^T (see the file comment).
+struct LowRankCouplingSplit {
+  double c = 0;
+  Matrix<double> U;      // (T, r) orthonormal
+  Vector<double> sigma;  // (r) the eigenvalues of K minus c
+};
+
+/// The split of the coupling K (T, T) when the eigenvalue shared by most
+/// eigenvectors, c, is positive and the others number r with r d at most
+/// kLowRankCouplingMaxCapacitance and r < T / 2 (else the dense or iterative
+/// solvers are the better choice); eigenvalues within 64 T eps max|kappa| of
+/// each other count as equal.
+template <typename Scalar>
+std::optional<LowRankCouplingSplit> low_rank_coupling_split(const Matrix<Scalar>& K, Index d) {
+  const Index T = K.rows();
+  if (T < 2 || !K.allFinite()) return std::nullopt;
+  Eigen::SelfAdjointEigenSolver<Matrix<double>> eigen(K.template cast<double>());
+  if (eigen.info() != Eigen::Success) return std::nullopt;
+  const Vector<double>& kappa = eigen.eigenvalues();  // ascending
+  const double tolerance =
+      64.0 * static_cast<double>(T) * std::numeric_limits<double>::epsilon() * kappa.cwiseAbs().maxCoeff();
+  // The longest run of (sorted) eigenvalues spanning at most `tolerance`.
+  Index best_first = 0, best_count = 1;
+  for (Index first = 0, last = 0; first < T; ++first) {
+    last = std::max(last, first);
+    while (last + 1 < T && kappa[last + 1] - kappa[first] <= tolerance) ++last;
+    if (last - first + 1 > best_count) best_first = first, best_count = last - first + 1;
+  }
+  const Index r = T - best_count;
+  const double c = kappa.segment(best_first, best_count).mean();
+  if (!(c > 0) || 2 * r >= T || r * d > kLowRankCouplingMaxCapacitance) return std::nullopt;
+  LowRankCouplingSplit split;
+  split.c = c;
+  split.U.resize(T, r);
+  split.sigma.resize(r);
+  for (Index k = 0, j = 0; k < T; ++k) {
+    if (k >= best_first && k < best_first + best_count) continue;
+    split.U.col(j) = eigen.eigenvectors().col(k);
+    split.sigma[j++] = kappa[k] - c;
+  }
+  return split;
+}
+
+/// The Woodbury solver of the file comment for the system's tasks (every task
+/// must hold its Gram: build the system with form_all_grams).
+template <typename Scalar>
+class LowRankCouplingSolver {
+ public:
+  LowRankCouplingSolver(const CoupledSystem<Scalar>& system, LowRankCouplingSplit split)
+      : split_(std::move(split)) {
+    const Index d = system.n_features(), T = system.n_tasks();
+    stacked_eigenvectors_.resize(d, T * d);
+    eigenvalues_.resize(d, T);
+    std::vector<char> failed(T, 0);
+    // The diagonalisations, parallel over tasks: A_t = s_t X~_t^T X~_t = Q_t diag(lambda_t) Q_t^T.
+    parallel_for_interruptible(T, system.n_threads(), 9.0 * static_cast<double>(d) * d * d, [&](Index t) {
+      const TaskStatistics<Scalar>& s = system.stats(t);
+      require(s.has_gram(), "the low-rank coupling solver needs every task's Gram");
+      const Matrix<Work> A = Work(s.weight) * s.gram->template cast<Work>();
+      if (!A.allFinite()) {
+        failed[t] = 1;
+        return;
+      }
+      Eigen::SelfAdjointEigenSolver<Matrix<Work>> eigen(A);
+      if (eigen.info() != Eigen::Success) {
+        failed[t] = 1;
+        return;
+      }
+      stacked_eigenvectors_.middleCols(t * d, d) = eigen.eigenvectors();
+      eigenvalues_.col(t) = eigen.eigenvalues().cwiseMax(Work(0));  // a Gram is positive semidefinite
+    });
+    for (Index t = 0; t < T; ++t)
+      if (failed[t])
+        throw NumericalError(std::string("solver 'exact': a task's Gram matrix has inf or NaN entries: ") +
+                             overflow_advice());
+    set_alpha(system.alpha());
+  }
+
+  /// Re-shifts to another alpha (> 0): the diagonalisations do not depend on it.
+  void set_alpha(Scalar alpha_in) {
+    alpha_ = alpha_in;
+    require(alpha_ > 0, "the low-rank coupling solver needs alpha > 0");
+    const Index d = eigenvalues_.rows(), T = eigenvalues_.cols(), r = split_.sigma.size();
+    inverse_eigenvalues_ = (eigenvalues_.array() + alpha_ * split_.c).inverse().matrix();
+    if (r == 0) return;
+    // S = diag(1 / (alpha sigma)) (x) I + sum_t (U_t^T U_t) (x) D_t^{-1}, block (k, l) of size d:
+    // sum_t U_tk U_tl Q_t diag(1 / (lambda_t + alpha c)) Q_t^T = [Q_1 ... Q_T] diag(weights) [Q_1 ... Q_T]^T,
+    // one product of (d, T d) matrices per block.
+    Matrix<Work> S(r * d, r * d);
+    Vector<Work> weights(T * d);
+    for (Index k = 0; k < r; ++k) {
+      for (Index l = 0; l <= k; ++l) {
+        poll_interrupt(2.0 * static_cast<double>(d) * d * d * T);
+        for (Index t = 0; t < T; ++t)
+          weights.segment(t * d, d) = (split_.U(t, k) * split_.U(t, l)) * inverse_eigenvalues_.col(t);
+        S.block(k * d, l * d, d, d).noalias() =
+            (stacked_eigenvectors_ * weights.asDiagonal()) * stacked_eigenvectors_.transpose();
+        if (l < k) S.block(l * d, k * d, d, d) = S.block(k * d, l * d, d, d).transpose();
+      }
+      S.block(k * d, k * d, d, d).diagonal().array() += Work(1) / (alpha_ * split_.sigma[k]);
+    }
+    // S is symmetric but indefinite when some sigma_k < 0 (as for the mean-regularised coupling).
+    capacitance_.compute(S);
+  }
+
+  /// W (d, T) with H(W) = C, refined against the system's own H: the iterate
+  /// of smallest residual, stopping when a step no longer halves it.
+  Matrix<Scalar> solve(const CoupledSystem<Scalar>& system) const {
+    const Matrix<Work> C = system.rhs().template cast<Work>();
+    const Work rhs_norm = C.norm();
+    Matrix<Work> W = apply_inverse(C);
+    if (rhs_norm == 0) return W.template cast<Scalar>();
+    constexpr int kMaxRefinements = 4;
+    Matrix<Work> best = W;
+    Work best_residual = std::numeric_limits<Work>::infinity();
+    for (int step = 0; step <= kMaxRefinements; ++step) {
+      const Matrix<Work> residual = C - apply_system(system, W);
+      const Work current = residual.norm() / rhs_norm;
+      if (!(current < Work(0.5) * best_residual)) break;
+      best = W;
+      best_residual = current;
+      if (current <= 4 * std::numeric_limits<Work>::epsilon()) break;
+      W += apply_inverse(residual);
+    }
+    return best.template cast<Scalar>();
+  }
+
+ private:
+  using Work = ExactScalar;
+
+  /// D^{-1} R, per task through its eigenbasis.
+  Matrix<Work> apply_block_inverse(const Matrix<Work>& R) const {
+    Matrix<Work> out(R.rows(), R.cols());
+    const Index d = R.rows();
+    for (Index t = 0; t < R.cols(); ++t) {
+      const auto Q = stacked_eigenvectors_.middleCols(t * d, d);
+      out.col(t).noalias() = Q * inverse_eigenvalues_.col(t).cwiseProduct(Q.transpose() * R.col(t));
+    }
+    return out;
+  }
+
+  /// H~^{-1} R by the Woodbury identity (R, result (d, T); vec stacks task columns,
+  /// so U~^T vec(X) = vec(X U) and U~ vec(Y) = vec(Y U^T)).
+  Matrix<Work> apply_inverse(const Matrix<Work>& R) const {
+    Matrix<Work> X = apply_block_inverse(R);
+    const Index r = split_.sigma.size(), d = R.rows();
+    if (r == 0) return X;
+    const Matrix<Work> Z = X * split_.U;  // (d, r)
+    const Vector<Work> y = capacitance_.solve(Eigen::Map<const Vector<Work>>(Z.data(), d * r));
+    const Matrix<Work> correction = Eigen::Map<const Matrix<Work>>(y.data(), d, r) * split_.U.transpose();
+    X -= apply_block_inverse(correction);
+    return X;
+  }
+
+  /// H W in working precision.
+  Matrix<Work> apply_system(const CoupledSystem<Scalar>& system, const Matrix<Work>& W) const {
+    const Matrix<Scalar> W_scalar = W.template cast<Scalar>();
+    Matrix<Scalar> HW(W.rows(), W.cols());
+    system.apply(W_scalar, HW);
+    return HW.template cast<Work>();
+  }
+
+  LowRankCouplingSplit split_;
+  Work alpha_ = 0;
+  Matrix<Work> stacked_eigenvectors_;       // (d, T d) [Q_1 ... Q_T]
+  Matrix<Work> eigenvalues_;                // (d, T) lambda_t
+  Matrix<Work> inverse_eigenvalues_;        // (d, T) 1 / (lambda_t + alpha c)
+  Eigen::PartialPivLU<Matrix<Work>> capacitance_;
+};
+
+}  // namespace multitask
