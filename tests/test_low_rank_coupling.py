@@ -90,6 +90,9 @@ def test_other_couplings_keep_the_dense_route():
     # half the tasks or more off the shared eigenvalue (r >= T / 2): dense as well
     many_clusters = cluster_coupling(np.arange(len(SIZES)) % 5)
     assert core_fit(Xs, ys, many_clusters, 0.3)["exact_method"] == "dense_cholesky"
+    # four tasks: diagonalising every Gram (9 T d^3) costs more than the dense factorisation ((dT)^3 / 3)
+    few = [X[:, :D] for X in Xs[:4]], ys[:4]
+    assert core_fit(*few, mt.coupling.mean_regularized(4), 0.3)["exact_method"] == "dense_cholesky"
     # alpha = 0: nothing to split; the dense solver judges singularity (three tasks have n_t < d)
     with pytest.raises(np.linalg.LinAlgError, match="singular"):
         core_fit(Xs, ys, 2.0 * np.eye(len(SIZES)), 0.0)

@@ -168,7 +168,10 @@ class KernelCoupledRegressorCV(LinearModelSearch, KernelCoupledRegressor):
     :math:`y_i - (y_i - \hat y_i) / (1 - H_{ii})` (Sherman-Morrison). With
     an intercept per task, :math:`H_{ii} = 1/n_t + s_t \tilde x_i^\top
     [H_W^{-1}]_{tt} \tilde x_i`, :math:`\tilde x_i` centred within its
-    task and :math:`H_W` the (dT, dT) Hessian of the coupled system.
+    task and :math:`H_W` the (dT, dT) Hessian of the coupled system: from
+    the Woodbury identity when K is c I plus a low-rank term (the default
+    coupling; O(T d^3 + N d^2) per alpha), otherwise from one (dT, dT)
+    eigendecomposition (positive definite K, d T up to 8000).
 
     Examples
     --------

@@ -43,6 +43,9 @@ namespace multitask {
 
 /// Largest capacitance size r d for which a split K = c I + low rank is used.
 constexpr Index kLowRankCouplingMaxCapacitance = 1024;
+/// Largest d for the split: each task's (d, d) diagonalisation runs without a
+/// poll for Ctrl-C (about 0.3 s at d = 512 on one thread).
+constexpr Index kLowRankCouplingMaxFeatures = 512;
 
 /// K = c I + U diag(sigma) U^T (see the file comment).
 struct LowRankCouplingSplit {
@@ -52,14 +55,17 @@ struct LowRankCouplingSplit {
 };
 
 /// The split of the coupling K (T, T) when the eigenvalue shared by most
-/// eigenvectors, c, is positive and the others number r with r d at most
-/// kLowRankCouplingMaxCapacitance and r < T / 2 (else the dense or iterative
-/// solvers are the better choice); eigenvalues within 64 T eps max|kappa| of
-/// each other count as equal.
+/// eigenvectors, c, is positive and the others number r with r < T / 2, r d at
+/// most kLowRankCouplingMaxCapacitance, d at most kLowRankCouplingMaxFeatures,
+/// and the solver's work for one alpha (9 T d^3 to diagonalise, r (r + 1) T d^3
+/// for the capacitance, (r d)^3 / 3 to factorise it) below the dense
+/// Cholesky's (d T)^3 / 3; otherwise nothing (the dense or iterative solvers
+/// are the better choice). Eigenvalues within 64 T eps max|kappa| of each
+/// other count as equal.
 template <typename Scalar>
 std::optional<LowRankCouplingSplit> low_rank_coupling_split(const Matrix<Scalar>& K, Index d) {
   const Index T = K.rows();
-  if (T < 2 || !K.allFinite()) return std::nullopt;
+  if (T < 2 || d > kLowRankCouplingMaxFeatures || !K.allFinite()) return std::nullopt;
   Eigen::SelfAdjointEigenSolver<Matrix<double>> eigen(K.template cast<double>());
   if (eigen.info() != Eigen::Success) return std::nullopt;
   const Vector<double>& kappa = eigen.eigenvalues();  // ascending
@@ -75,6 +81,9 @@ std::optional<LowRankCouplingSplit> low_rank_coupling_split(const Matrix<Scalar>
   const Index r = T - best_count;
   const double c = kappa.segment(best_first, best_count).mean();
   if (!(c > 0) || 2 * r >= T || r * d > kLowRankCouplingMaxCapacitance) return std::nullopt;
+  const double d3 = static_cast<double>(d) * d * d, rd = static_cast<double>(r * d), dT = static_cast<double>(d * T);
+  if ((9.0 + static_cast<double>(r * (r + 1))) * static_cast<double>(T) * d3 + rd * rd * rd / 3 >= dT * dT * dT / 3)
+    return std::nullopt;
   LowRankCouplingSplit split;
   split.c = c;
   split.U.resize(T, r);
@@ -139,9 +148,16 @@ class LowRankCouplingSolver {
         poll_interrupt(2.0 * static_cast<double>(d) * d * d * T);
         for (Index t = 0; t < T; ++t)
           weights.segment(t * d, d) = (split_.U(t, k) * split_.U(t, l)) * inverse_eigenvalues_.col(t);
-        S.block(k * d, l * d, d, d).noalias() =
-            (stacked_eigenvectors_ * weights.asDiagonal()) * stacked_eigenvectors_.transpose();
-        if (l < k) S.block(l * d, k * d, d, d) = S.block(k * d, l * d, d, d).transpose();
+        if (l == k) {  // weights >= 0: a symmetric rank-(T d) update, half the flops
+          const Matrix<Work> scaled = stacked_eigenvectors_ * weights.cwiseSqrt().asDiagonal();
+          Matrix<Work> block = Matrix<Work>::Zero(d, d);
+          block.template selfadjointView<Eigen::Lower>().rankUpdate(scaled);
+          S.block(k * d, k * d, d, d) = block.template selfadjointView<Eigen::Lower>();
+        } else {
+          S.block(k * d, l * d, d, d).noalias() =
+              (stacked_eigenvectors_ * weights.asDiagonal()) * stacked_eigenvectors_.transpose();
+          S.block(l * d, k * d, d, d) = S.block(k * d, l * d, d, d).transpose();
+        }
       }
       S.block(k * d, k * d, d, d).diagonal().array() += Work(1) / (alpha_ * split_.sigma[k]);
     }
