@@ -59,12 +59,15 @@ void solve_gram_system(const CoupledSystem<Scalar>& system, const std::string& s
   if (solver == "exact") {
     std::optional<ExactGramSolver<Scalar>> own;
     if (!exact) exact = &own.emplace(system);
-    result.coef = exact->solve(system);
+    Matrix<Scalar> HW;
+    result.coef = exact->solve(system, HW);
     result.exact_method = exact->method();
     result.n_iter = 1;
     result.converged = true;
-    Matrix<Scalar> HW(d, T);
-    system.apply(result.coef, HW);
+    if (HW.size() == 0) {
+      HW.resize(d, T);
+      system.apply(result.coef, HW);
+    }
     const double rhs_norm = system.rhs().norm();
     result.residual = rhs_norm > 0 ? (HW - system.rhs()).norm() / rhs_norm : 0.0;
     result.objective_history.push_back(static_cast<double>(system.objective_from_product(result.coef, HW)));

@@ -31,10 +31,12 @@ class ExactGramSolver {
     if (low_rank_) low_rank_->set_alpha(alpha);
   }
 
-  /// W (d, T) solving the system (at the alpha last set).
-  Matrix<Scalar> solve(const CoupledSystem<Scalar>& system) const {
+  /// W (d, T) solving the system (at the alpha last set); `product` receives
+  /// H(W) when the solver computed it (else it is left empty).
+  Matrix<Scalar> solve(const CoupledSystem<Scalar>& system, Matrix<Scalar>& product) const {
+    product.resize(0, 0);
     if (sylvester_) return sylvester_->solve(system.rhs());
-    if (low_rank_) return low_rank_->solve(system);
+    if (low_rank_) return low_rank_->solve(system, &product);
     return solve_dense_cholesky(system);
   }
 

@@ -166,24 +166,27 @@ class LowRankCouplingSolver {
   }
 
   /// W (d, T) with H(W) = C, refined against the system's own H: the iterate
-  /// of smallest residual, stopping when a step no longer halves it.
-  Matrix<Scalar> solve(const CoupledSystem<Scalar>& system) const {
+  /// of smallest residual, stopping at round-off (64 eps relative) or when a
+  /// step no longer halves the residual. `product`, if given, receives H(W).
+  Matrix<Scalar> solve(const CoupledSystem<Scalar>& system, Matrix<Scalar>* product = nullptr) const {
     const Matrix<Work> C = system.rhs().template cast<Work>();
     const Work rhs_norm = C.norm();
     Matrix<Work> W = apply_inverse(C);
-    if (rhs_norm == 0) return W.template cast<Scalar>();
     constexpr int kMaxRefinements = 4;
-    Matrix<Work> best = W;
+    Matrix<Work> best = W, best_product;
     Work best_residual = std::numeric_limits<Work>::infinity();
     for (int step = 0; step <= kMaxRefinements; ++step) {
-      const Matrix<Work> residual = C - apply_system(system, W);
-      const Work current = residual.norm() / rhs_norm;
+      const Matrix<Work> HW = apply_system(system, W);
+      const Matrix<Work> residual = C - HW;
+      const Work current = rhs_norm > 0 ? residual.norm() / rhs_norm : residual.norm();
       if (!(current < Work(0.5) * best_residual)) break;
       best = W;
+      best_product = HW;
       best_residual = current;
-      if (current <= 4 * std::numeric_limits<Work>::epsilon()) break;
+      if (current <= 64 * std::numeric_limits<Work>::epsilon()) break;
       W += apply_inverse(residual);
     }
+    if (product) *product = best_product.template cast<Scalar>();
     return best.template cast<Scalar>();
   }
 
