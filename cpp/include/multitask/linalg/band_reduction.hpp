@@ -28,7 +28,6 @@
 // the diagonal, exactly where B is zero.
 #pragma once
 
-#include <Eigen/QR>
 #include <algorithm>
 #include <type_traits>
 #include <utility>
@@ -36,6 +35,7 @@
 
 #include <multitask/common/interrupt.hpp>
 #include <multitask/common/types.hpp>
+#include <multitask/linalg/recursive_qr.hpp>
 
 namespace multitask {
 
@@ -98,8 +98,8 @@ class BandReduction {
   /// V of panel p as a dense (m, w) matrix: unit diagonal, zeros above.
   Matrix<Work> reflectors(const Panel& panel) const {
     const Index rows = storage_.rows() - panel.first - width_;
-    return storage_.block(panel.first + width_, panel.first, rows, panel.T.cols())
-        .template triangularView<Eigen::UnitLower>();
+    return unit_lower_reflectors(storage_.block(panel.first + width_, panel.first, rows, panel.T.cols()),
+                                 panel.T.cols());
   }
 
   /// X <- Q_p X or Q_p^T X on the rows Q_p acts on: X -= V T V^T X (T^T when transposed).
@@ -121,26 +121,11 @@ class BandReduction {
     for (Index k = 0; k + b + 1 < n; k += b) {
       const Index m = n - k - b, w = std::min(m, b);
       poll_interrupt(2.0 * static_cast<double>(m) * static_cast<double>(b) * static_cast<double>(b));
-      {
-        // Householder QR of the panel in place: R on and above its diagonal, the
-        // reflectors' essential parts below, tau in hCoeffs (H_i = I - tau_i v_i v_i^T).
-        Eigen::Ref<Matrix<Work>> panel = storage_.block(k + b, k, m, b);
-        const Eigen::HouseholderQR<Eigen::Ref<Matrix<Work>>> qr(panel);
-        Panel done{k, Matrix<Work>::Zero(w, w)};
-        V = storage_.block(k + b, k, m, w).template triangularView<Eigen::UnitLower>();
-        // T of Q = H_0 ... H_{w-1} = I - V T V^T, column by column:
-        //   T(i, i) = tau_i,  T(:i, i) = -tau_i T(:i, :i) V(:, :i)^T v_i.
-        const Matrix<Work> VtV = V.transpose() * V;
-        for (Index i = 0; i < w; ++i) {
-          const Work tau = qr.hCoeffs()[i];
-          done.T(i, i) = tau;
-          if (i == 0) continue;
-          done.T.col(i).head(i).noalias() =
-              done.T.topLeftCorner(i, i).template triangularView<Eigen::Upper>() * VtV.col(i).head(i);
-          done.T.col(i).head(i) *= -tau;
-        }
-        panels_.push_back(std::move(done));
-      }
+      // Householder QR of the panel in place (R on and above its diagonal, the
+      // reflectors' essential parts below) and the T of Q = I - V T V^T.
+      panels_.push_back(Panel{k, Matrix<Work>(w, w)});
+      recursive_qr<Work>(storage_.block(k + b, k, m, b), panels_.back().T);
+      V = unit_lower_reflectors(storage_.block(k + b, k, m, w), w);
       const Matrix<Work>& T = panels_.back().T;
       auto A22 = storage_.block(k + b, k + b, m, m);
       // X = A22 V T (symmetric product, lower triangle read).
