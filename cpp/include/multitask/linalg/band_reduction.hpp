@@ -141,11 +141,15 @@ class BandReduction {
       UW << V, X;
       WV.resize(m, 2 * w);
       WV << X, V;
+      // The diagonal blocks' products are formed whole (a GEMM, i.e. a BLAS call in
+      // the extension; Eigen's triangular product would run its own kernel) and
+      // only their lower triangles subtracted.
       constexpr Index kUpdateColumns = 256;
+      Matrix<Work> square;
       for (Index j = 0; j < m; j += kUpdateColumns) {
         const Index cols = std::min(kUpdateColumns, m - j), below = m - j - cols;
-        auto diagonal = A22.block(j, j, cols, cols).template triangularView<Eigen::Lower>();
-        diagonal -= UW.middleRows(j, cols) * WV.middleRows(j, cols).transpose();
+        square.noalias() = UW.middleRows(j, cols) * WV.middleRows(j, cols).transpose();
+        A22.block(j, j, cols, cols).template triangularView<Eigen::Lower>() -= square;
         if (below > 0)
           A22.block(j + cols, j, below, cols).noalias() -=
               UW.bottomRows(below) * WV.middleRows(j, cols).transpose();
