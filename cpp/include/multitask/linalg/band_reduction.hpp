@@ -28,7 +28,9 @@
 // the diagonal, exactly where B is zero.
 #pragma once
 
+#include <Eigen/Cholesky>
 #include <algorithm>
+#include <cstddef>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -40,10 +42,11 @@
 namespace multitask {
 
 /// Bandwidth of the band reduction. Measured on one core (bench/cpp/band_reduction_bench.cpp,
-/// n = 2000 and 4000): the reduction's time falls as b grows to about 64 (the
-/// rank-2b updates and the symmetric products become deeper GEMMs) and then
-/// flattens while the panel QR (n^2 b flops, less efficient) and the per-alpha
-/// band factorisation (n b^2) grow.
+/// x86-64-v3, Eigen's own products, a busy 2-core machine): the reduction took 0.88, 0.86,
+/// 0.84, 0.82, 0.83 s for b = 32, 48, 64, 96, 128 at n = 2000 (Eigen's LLT 0.18 s) and
+/// 14.4, 11.9, 11.5 s for b = 32, 64, 96 at n = 4000, while one shifted factorisation
+/// and 5 solves took 2.2, 8.9, 29 ms at n = 4000 (O(n b^2), paid per alpha). 64 balances
+/// the two for paths of tens of alphas.
 constexpr Index band_reduction_width = 64;
 
 /// Band reduction G = P B P^T of the symmetric G (n, n), lower triangle given.
@@ -159,51 +162,79 @@ class BandReduction {
   }
 };
 
-/// LDL^T-style pivots and the Cholesky factor of the band matrix B + shift I
-/// (B from BandReduction::band()), for solves with several right-hand sides.
+/// The Cholesky factor of the band matrix B + shift I (B from BandReduction::band()),
+/// for solves with several right-hand sides. With blocks of b rows (b the
+/// bandwidth), B + shift I is block tridiagonal: diagonal blocks D_i (symmetric)
+/// and sub-diagonal blocks C_i = B[(i+1)b:, ib:] (upper triangular, as nothing lies
+/// more than b below the diagonal). Its factor is block bidiagonal:
+///     L_i L_i^T = D_i + shift I - E_{i-1} E_{i-1}^T,   E_i = C_i L_i^{-T},
+/// dense b x b products, factorisations and triangular solves (BLAS-3 in the
+/// extension), about 3 n b^2 flops, instead of a loop over single columns.
 template <typename Work>
 class ShiftedBandFactor {
  public:
-  /// Factorises B + shift I = L L^T in compact band storage (O(n b^2)). Returns
-  /// false at the first pivot d_j = L(j, j)^2 not above `floor` (the matrix is
-  /// then not positive definite to working precision); d_j are the pivots of the
-  /// LDL^T factorisation, the same quantities as tridiagonal_pivots'.
+  /// Factorises B + shift I. Returns false when a pivot d_j = L(j, j)^2 of the
+  /// factorisation (the pivots of LDL^T, the same quantities as tridiagonal_pivots')
+  /// is not above `floor`: the matrix is then not positive definite to working precision.
   bool factor(const Matrix<Work>& band, Work shift, Work floor) {
-    factor_ = band;
-    factor_.row(0).array() += shift;
-    const Index n = factor_.cols(), b = factor_.rows() - 1;
-    // Right-looking: column j scaled by 1 / L(j, j), then the trailing band
-    // updated, B(j + r, j + c) -= l_r l_c for 1 <= c <= r <= b, stored at (r - c, j + c).
-    for (Index j = 0; j < n; ++j) {
-      const Work pivot = factor_(0, j);
-      if (!(pivot > floor)) return false;
-      const Work root = std::sqrt(pivot);
-      const Index below = std::min(b, n - 1 - j);
-      factor_(0, j) = root;
-      factor_.col(j).segment(1, below) /= root;
-      for (Index c = 1; c <= below; ++c)
-        factor_.col(j + c).head(below - c + 1).noalias() -= factor_(c, j) * factor_.col(j).segment(c, below - c + 1);
+    const Index n = band.cols(), b = band.rows() - 1, blocks = (n + b - 1) / b;
+    diagonal_.resize(static_cast<std::size_t>(blocks));
+    below_.resize(static_cast<std::size_t>(blocks - 1));
+    Matrix<Work> product;
+    for (Index i = 0; i < blocks; ++i) {
+      const Index first = i * b, size = std::min(b, n - first);
+      Matrix<Work>& L = diagonal_[static_cast<std::size_t>(i)];
+      L.resize(size, size);
+      for (Index c = 0; c < size; ++c) L.col(c).tail(size - c) = band.col(first + c).head(size - c);  // lower triangle
+      L.diagonal().array() += shift;
+      if (i > 0) {
+        const Matrix<Work>& E = below_[static_cast<std::size_t>(i - 1)];
+        product.noalias() = E * E.transpose();
+        L.template triangularView<Eigen::Lower>() -= product;
+      }
+      const Eigen::LLT<Eigen::Ref<Matrix<Work>>> llt(L);  // in place
+      if (llt.info() != Eigen::Success || !(L.diagonal().array().square() > floor).all()) return false;
+      if (i + 1 == blocks) break;
+      const Index next = std::min(b, n - first - size);
+      Matrix<Work>& E = below_[static_cast<std::size_t>(i)];
+      E = Matrix<Work>::Zero(next, size);  // C_i(r, c) = B(first + b + r, first + c) = band(b + r - c, first + c), r <= c
+      for (Index c = 0; c < size; ++c)
+        for (Index r = 0; r <= std::min(c, next - 1); ++r) E(r, c) = band(b + r - c, first + c);
+      L.template triangularView<Eigen::Lower>().transpose().template solveInPlace<Eigen::OnTheRight>(E);
     }
     return true;
   }
 
-  /// Solves (B + shift I) X = RHS in place, RHS (n, m): L^{-1}, then L^{-T}.
+  /// Solves (B + shift I) X = RHS in place, RHS (n, m): L^{-1} block by block
+  /// forwards, then L^{-T} backwards.
   void solve_in_place(Matrix<Work>& rhs) const {
-    const Index n = factor_.cols(), b = factor_.rows() - 1;
-    for (Index j = 0; j < n; ++j) {
-      rhs.row(j) /= factor_(0, j);
-      const Index below = std::min(b, n - 1 - j);
-      if (below > 0) rhs.middleRows(j + 1, below).noalias() -= factor_.col(j).segment(1, below) * rhs.row(j);
+    const Index blocks = static_cast<Index>(diagonal_.size());
+    Index first = 0;
+    for (Index i = 0; i < blocks; ++i) {
+      const Matrix<Work>& L = diagonal_[static_cast<std::size_t>(i)];
+      auto X = rhs.middleRows(first, L.rows());
+      if (i > 0) {
+        const Matrix<Work>& E = below_[static_cast<std::size_t>(i - 1)];
+        X.noalias() -= E * rhs.middleRows(first - E.cols(), E.cols());
+      }
+      L.template triangularView<Eigen::Lower>().solveInPlace(X);
+      first += L.rows();
     }
-    for (Index j = n - 1; j >= 0; --j) {
-      const Index below = std::min(b, n - 1 - j);
-      if (below > 0) rhs.row(j).noalias() -= factor_.col(j).segment(1, below).transpose() * rhs.middleRows(j + 1, below);
-      rhs.row(j) /= factor_(0, j);
+    for (Index i = blocks - 1; i >= 0; --i) {
+      const Matrix<Work>& L = diagonal_[static_cast<std::size_t>(i)];
+      first -= L.rows();
+      auto X = rhs.middleRows(first, L.rows());
+      if (i + 1 < blocks) {
+        const Matrix<Work>& E = below_[static_cast<std::size_t>(i)];
+        X.noalias() -= E.transpose() * rhs.middleRows(first + L.rows(), E.rows());
+      }
+      L.template triangularView<Eigen::Lower>().transpose().solveInPlace(X);
     }
   }
 
  private:
-  Matrix<Work> factor_;  // L in compact band storage: factor_(d, j) = L(j + d, j)
+  std::vector<Matrix<Work>> diagonal_;  // L_i, lower triangular (b, b) (the last one smaller)
+  std::vector<Matrix<Work>> below_;     // E_i = C_i L_i^{-T} (b, b) (the last one fewer rows)
 };
 
 }  // namespace multitask
