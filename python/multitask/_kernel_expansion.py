@@ -225,15 +225,20 @@ class KernelExpansionMixin(MultiTaskInputMixin):
     def _expansion_values(self, X: Any, tasks: Any = None) -> Any:
         """Every task's kernel expansion f_t(x) at the test inputs, in the form of the input
         (the body of ``MultiTaskKernelRidge.predict`` and ``MultiTaskSVC.decision_function``)."""
-        return self._expansion_values_of(X, tasks, [(self._expansion_weights, self.intercept_)])[0]
+        return self._expansion_values_of(X, tasks)[0]
 
-    def _expansion_values_of(self, X: Any, tasks: Any, coefficients: list[tuple[np.ndarray, np.ndarray]]) -> list:
+    def _expansion_values_of(
+        self, X: Any, tasks: Any, coefficients: list[tuple[np.ndarray, np.ndarray]] | None = None
+    ) -> list:
         """``_expansion_values`` of several models that share this one's training inputs and
         differ only in their expansion weights and intercepts, ``coefficients`` =
-        [(weights (N, w), intercept (T,)), ...]: the kernel between the test and the training
-        inputs is evaluated once, against all the weights side by side (a path's models)."""
+        [(weights (N, w), intercept (T,)), ...] (None: this model's): the kernel between the
+        test and the training inputs is evaluated once, against all the weights side by side
+        (a path's models)."""
+        form, X = self._prediction_form(X, tasks)  # NotFittedError first when unfitted
+        if coefficients is None:
+            coefficients = [(self._expansion_weights, self.intercept_)]
         width = coefficients[0][0].shape[1]
-        form, X = self._prediction_form(X, tasks)
         if form == "long":
             X = self._checked_test_rows(X, "X")
             task_index = self._task_positions(check_tasks(tasks, X.shape[0]))
