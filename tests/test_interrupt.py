@@ -234,11 +234,13 @@ def test_interrupt_main_also_stops_the_core():
     assert _fitted_attributes(estimator) == []
 
 
-def test_interrupt_kernel_ridge_path():
-    # The path's tridiagonal reduction of a (3000, 3000) kernel matrix: polled per column.
+@pytest.mark.parametrize("method", ["band", "tridiagonal"])
+def test_interrupt_kernel_ridge_path(method):
+    # The path's reduction of a (3000, 3000) kernel matrix: polled per column (tridiagonal),
+    # per panel and per block of the panel's update (band).
     X, y = _regression(2, 1500, 10)
     estimator = mt.MultiTaskKernelRidge(n_jobs=1)
-    _interrupted(lambda: mt.kernel_ridge_path(estimator, X, y, alphas=np.logspace(-3, 0, 4), method="tridiagonal"))
+    _interrupted(lambda: mt.kernel_ridge_path(estimator, X, y, alphas=np.logspace(-3, 0, 4), method=method))
     X_small, y_small = _regression(2, 40, 3, seed=1)
-    path = mt.kernel_ridge_path(estimator, X_small, y_small, alphas=np.logspace(-3, 0, 4), method="tridiagonal")
+    path = mt.kernel_ridge_path(estimator, X_small, y_small, alphas=np.logspace(-3, 0, 4), method=method)
     assert path is not None

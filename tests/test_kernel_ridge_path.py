@@ -20,7 +20,7 @@ def assert_same_model(path_model, fitted):
     np.testing.assert_allclose(path_model.intercept_, fitted.intercept_, rtol=1e-8, atol=1e-8)
 
 
-@pytest.mark.parametrize("method", ["tridiagonal", "per_alpha"])
+@pytest.mark.parametrize("method", ["band", "tridiagonal", "per_alpha"])
 @pytest.mark.parametrize(
     "fit_intercept, task_weights, task_kernel",
     [(True, "uniform", "pd"), (True, [0.5, 2.0, 1.0, 3.0], "singular"), (False, "balanced", "pd"),
@@ -90,7 +90,7 @@ def test_long_format_and_precomputed_kernel():
     B = random_coupling(rng, len(SIZES), "pd")
     for kernel, data in (("rbf", X), ("precomputed", rbf(X, X))):
         estimator = mt.MultiTaskKernelRidge(kernel=kernel, gamma=0.4, task_kernel=B)
-        path = mt.kernel_ridge_path(estimator, data, y, tasks=tasks, alphas=ALPHAS, method="tridiagonal")
+        path = mt.kernel_ridge_path(estimator, data, y, tasks=tasks, alphas=ALPHAS, method="band")
         test_rows = rng.normal(size=(8, X.shape[1]))
         test_data = test_rows if kernel == "rbf" else rbf(test_rows, X)
         test_tasks = rng.choice(["a", "b", "c", "d"], size=8)
@@ -102,12 +102,14 @@ def test_long_format_and_precomputed_kernel():
 
 
 def test_auto_method_and_estimator_untouched():
-    """auto: the reduction of an (m, m) matrix is costed as m / 250 factorisations per thread."""
+    """auto: per-task inputs, the band reduction is costed as 5 factorisations per thread;
+    shared design, the tridiagonal reduction of an (n, n) matrix as n / 250 per thread."""
     rng = np.random.default_rng(3)
-    Xs, ys = per_task_data(rng, [75] * 4)  # N = 300: the reduction costs 1.2 factorisations on 1 thread
+    Xs, ys = per_task_data(rng, [75] * 4)
     estimator = mt.MultiTaskKernelRidge(kernel="rbf", alpha=0.5, n_jobs=1)
-    assert mt.kernel_ridge_path(estimator, Xs, ys, alphas=[0.1]).method == "per_alpha"
-    assert mt.kernel_ridge_path(estimator, Xs, ys, alphas=[0.1, 1.0]).method == "tridiagonal"
+    assert mt.kernel_ridge_path(estimator, Xs, ys, alphas=[0.1] * 5).method == "per_alpha"
+    path = mt.kernel_ridge_path(estimator, Xs, ys, alphas=[0.1] * 6)
+    assert path.method == "band" and path.estimators[0].solver_ == "path-band"
     Xs, ys = per_task_data(rng, [150] * 4)
     X, Y = np.vstack(Xs), np.column_stack([np.concatenate(ys), -np.concatenate(ys)])  # shared, n = 600, T = 2
     assert mt.kernel_ridge_path(estimator, X, Y, alphas=[1.0]).method == "per_alpha"

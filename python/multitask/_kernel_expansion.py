@@ -225,21 +225,37 @@ class KernelExpansionMixin(MultiTaskInputMixin):
     def _expansion_values(self, X: Any, tasks: Any = None) -> Any:
         """Every task's kernel expansion f_t(x) at the test inputs, in the form of the input
         (the body of ``MultiTaskKernelRidge.predict`` and ``MultiTaskSVC.decision_function``)."""
-        form, X = self._prediction_form(X, tasks)
+        return self._expansion_values_of(X, tasks)[0]
+
+    def _expansion_values_of(
+        self, X: Any, tasks: Any, coefficients: list[tuple[np.ndarray, np.ndarray]] | None = None
+    ) -> list:
+        """``_expansion_values`` of several models that share this one's training inputs and
+        differ only in their expansion weights and intercepts, ``coefficients`` =
+        [(weights (N, w), intercept (T,)), ...] (None: this model's): the kernel between the
+        test and the training inputs is evaluated once, against all the weights side by side
+        (a path's models)."""
+        form, X = self._prediction_form(X, tasks)  # NotFittedError first when unfitted
+        if coefficients is None:
+            coefficients = [(self._expansion_weights, self.intercept_)]
+        width = coefficients[0][0].shape[1]
         if form == "long":
             X = self._checked_test_rows(X, "X")
             task_index = self._task_positions(check_tasks(tasks, X.shape[0]))
-            predictions = self._expansion(X, self._expansion_weights)
-            return predictions[np.arange(X.shape[0]), task_index] + self.intercept_[task_index]
+            expansions = self._expansion(X, np.hstack([weights for weights, _ in coefficients]))
+            rows = np.arange(X.shape[0])
+            return [expansions[:, a * width:(a + 1) * width][rows, task_index] + intercept[task_index]
+                    for a, (_, intercept) in enumerate(coefficients)]
         if form == "lists":
-            return [
-                self._expansion(self._checked_test_rows(block, f"X[{t}]"), self._expansion_weights[:, [t]])[:, 0]
-                + self.intercept_[t]
-                for t, block in enumerate(X)
-            ]
+            blocks = [self._expansion(self._checked_test_rows(block, f"X[{t}]"),
+                                      np.column_stack([weights[:, t] for weights, _ in coefficients]))
+                      for t, block in enumerate(X)]
+            return [[blocks[t][:, a] + intercept[t] for t in range(len(blocks))]
+                    for a, (_, intercept) in enumerate(coefficients)]
         X_checked = self._checked_test_rows(X, "X")
-        predictions = self._expansion(X_checked, self._expansion_weights) + self.intercept_
-        return predictions[:, 0] if self._input_form == "single" else predictions
+        expansions = self._expansion(X_checked, np.hstack([weights for weights, _ in coefficients]))
+        predictions = [expansions[:, a * width:(a + 1) * width] + intercept for a, (_, intercept) in enumerate(coefficients)]
+        return [values[:, 0] for values in predictions] if self._input_form == "single" else predictions
 
     def _checked_test_rows(self, X: Any, name: str) -> Any:
         original, X = X, check_design(X, name, common_float_dtype([X]), accept_sparse=self._accepts_sparse())

@@ -301,8 +301,7 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
             R^2 pooled over all samples (lists, long format) or the mean over
             the columns of a 2-D ``y``.
         """
-        y, predictions = paired_targets(y, self.predict(X, tasks=tasks))
-        return float(r2_score(y, predictions, sample_weight=sample_weight))
+        return _r2(y, self.predict(X, tasks=tasks), sample_weight)
 
     def __sklearn_tags__(self):  # noqa: D105
         tags = super().__sklearn_tags__()
@@ -311,3 +310,17 @@ class MultiTaskKernelRidge(KernelExpansionMixin, RegressorMixin, BaseEstimator):
         tags.input_tags.pairwise = self.kernel == "precomputed"
         tags.input_tags.sparse = self._accepts_sparse()
         return tags
+
+
+def _r2(y: Any, predictions: Any, sample_weight: Any = None) -> float:
+    """R^2 as ``MultiTaskKernelRidge.score`` defines it, from the predictions in the form of the input."""
+    y, predictions = paired_targets(y, predictions)
+    return float(r2_score(y, predictions, sample_weight=sample_weight))
+
+
+def path_scores(models: list[MultiTaskKernelRidge], X: Any, y: Any, tasks: Any = None) -> list[float]:
+    """``[model.score(X, y, tasks=tasks) for model in models]`` for models fitted on the same
+    training inputs (the models of one ``kernel_ridge_path``), evaluating the kernel between
+    the test and the training inputs once instead of once per model."""
+    predictions = models[0]._expansion_values_of(X, tasks, [(m._expansion_weights, m.intercept_) for m in models])
+    return [_r2(y, values) for values in predictions]

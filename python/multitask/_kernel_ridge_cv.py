@@ -11,7 +11,7 @@ from sklearn.utils._param_validation import Interval
 
 from ._cv_search import GridScores, checked_grid, cv_data, cv_folds, fold_scorer, store_search
 from ._fit_result import atomic_fit
-from ._kernel_ridge import MultiTaskKernelRidge
+from ._kernel_ridge import MultiTaskKernelRidge, path_scores
 from ._kernel_ridge_path import kernel_ridge_path
 
 __all__ = ["MultiTaskKernelRidgeCV"]
@@ -246,8 +246,12 @@ class MultiTaskKernelRidgeCV(MultiTaskKernelRidge):
                 estimator = plain if gamma is None else clone(plain).set_params(gamma=gamma)
                 path = kernel_ridge_path(estimator, train_data.X, train_data.y, tasks=train_data.tasks,
                                          alphas=alphas)
-                for a, model in enumerate(path.estimators):
-                    grid.scores[k, a * len(gammas) + g] = score(model, test_data)
+                if self.scoring is None:  # R^2: one kernel evaluation for the whole path
+                    scores = path_scores(path.estimators, test_data.X, test_data.y, **test_data.fit_params())
+                else:
+                    scores = [score(model, test_data) for model in path.estimators]
+                for a, value in enumerate(scores):
+                    grid.scores[k, a * len(gammas) + g] = value
             if self.verbose:
                 best = int(np.nanargmax(grid.scores[k]))
                 print(f"[fold {k + 1}/{len(folds)}] best {candidates[best]} (score {grid.scores[k, best]:.4f})")

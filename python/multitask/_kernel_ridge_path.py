@@ -2,10 +2,10 @@ r"""MultiTaskKernelRidge refitted for many alphas at once, after one reduction o
 
 The dual system (M + alpha N Omega^{-1}) c = y changes with alpha only by a
 multiple of a fixed diagonal, so with D = (Omega / N)^{1/2} it is
-D^{-1} (D M D + alpha I) D^{-1} c = y: one tridiagonal reduction of D M D (or,
-for a shared design, of k(X, X), the task kernel being diagonalised once in the
-same scaled basis) serves every alpha, each then costing O(N^2) instead of a
-new O(N^3) factorisation. The C++ core (kernel_ridge_path.hpp) does the work.
+D^{-1} (D M D + alpha I) D^{-1} c = y: one reduction of D M D to band form (or,
+for a shared design, of k(X, X) to tridiagonal form, the task kernel being
+diagonalised once in the same scaled basis) serves every alpha, each then
+costing O(N^2) instead of a new O(N^3) factorisation. The C++ core (kernel_ridge_path.hpp) does the work.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ._threads import effective_n_threads
 
 __all__ = ["kernel_ridge_path"]
 
-METHODS = ("auto", "tridiagonal", "per_alpha")
+METHODS = ("auto", "band", "tridiagonal", "per_alpha")
 
 
 def _check_alphas(alphas: Any) -> np.ndarray:
@@ -66,10 +66,11 @@ def kernel_ridge_path(
     (with ``solver="cholesky"`` or ``"kronecker"``: the path is exact, whatever
     ``estimator.solver`` says), but the kernel matrix is computed and reduced
     once: for per-task inputs, with :math:`D = (\Omega/N)^{1/2}`, the system is
-    :math:`D^{-1}(D M D + \alpha I) D^{-1} c = y` and one tridiagonal reduction
-    :math:`D M D = P\,\mathrm{Tr}\,P^\top` (:math:`\tfrac43 N^3` flops) leaves
+    :math:`D^{-1}(D M D + \alpha I) D^{-1} c = y` and one reduction
+    :math:`D M D = P B P^\top` to a symmetric band matrix :math:`B` (block
+    Householder, :math:`\tfrac43 N^3` flops in matrix-matrix products) leaves
     :math:`O(N^2)` work per alpha; for a shared design (``fit(X, Y)``) the
-    reduction is of :math:`k(X, X)` (n, n), and :math:`R^{-1/2} B R^{-1/2}` has the
+    reduction is of :math:`k(X, X)` (n, n) to tridiagonal form, and :math:`R^{-1/2} B R^{-1/2}` has the
     same eigenvectors at every alpha (its eigenvalues scale as 1/alpha), so each
     alpha costs :math:`O(n^2 T + n T^2)`. Intercepts are exact (Schur complement of
     the bordered system) at every alpha.
@@ -89,14 +90,19 @@ def kernel_ridge_path(
         Task label of every row (long format).
     alphas : array-like of shape (n_alphas,)
         Regularisation strengths, finite and > 0, in any order (kept).
-    method : {"auto", "tridiagonal", "per_alpha"}, default="auto"
-        "tridiagonal": one reduction, then every alpha in O(N^2);
+    method : {"auto", "band", "tridiagonal", "per_alpha"}, default="auto"
+        "band" (per-task inputs only): one reduction to band form, then every
+        alpha in O(N^2); "tridiagonal": one reduction to tridiagonal form, then
+        every alpha in O(N^2) (O(n^2 T) for a shared design), as fast per alpha
+        but a slower reduction (memory-bound) for per-task inputs;
         "per_alpha": a Cholesky factorisation per alpha (per task direction for
         a shared design), the kernel matrix computed once, cheaper for a few
-        alphas; "auto": tridiagonal when it replaces more factorisations
-        (n_alphas, times T for a shared design) than the reduction is worth,
-        n_threads * m / 250 for an (m, m) matrix (measured on one thread: the
-        reduction is memory-bound and sequential, the factorisation parallel).
+        alphas; "auto": the reduction ("band" for per-task inputs,
+        "tridiagonal" for a shared design) when it replaces more factorisations
+        (n_alphas, times T for a shared design) than it is worth, measured on
+        one thread as 5 factorisations for the band reduction and m / 250 for
+        the tridiagonal one of an (m, m) matrix, times n_threads (the
+        reductions run on one thread, the factorisations on all).
 
     Returns
     -------
@@ -110,7 +116,7 @@ def kernel_ridge_path(
         - ``estimators``: list of MultiTaskKernelRidge, the fitted models
           (``alpha`` set, ``solver_`` = "path-" + method), ready to
           ``predict`` or ``score``;
-        - ``method``: str, the method used ("tridiagonal" or "per_alpha").
+        - ``method``: str, the method used ("band", "tridiagonal" or "per_alpha").
 
     Notes
     -----

@@ -7,12 +7,15 @@
 // after one reduction of the kernel matrix that does not depend on alpha.
 //
 // Per-task inputs. With D = diag(rho)^{-1/2}, A(alpha) = D^{-1} (G + alpha I) D^{-1}
-// for G = D M D (N, N). Reduce G = P Tr P^T once (blocked Householder
-// tridiagonalisation, (4/3) N^3 flops, no eigenvectors); then A(alpha)^{-1} v = D P (Tr + alpha I)^{-1} P^T D v,
-// and each alpha costs one O(N) LDL^T factorisation of Tr + alpha I, O(N T) solves
-// of the T + 1 transformed right-hand sides P^T D [y, E] (formed once, O(N^2 T)),
-// a T x T Schur complement for the intercepts, and its share of one final
-// product P [w_1 ... w_A] (O(N^2) per alpha, BLAS-3 over all alphas).
+// for G = D M D (N, N). Reduce G = P B P^T once, B symmetric band ("band": block
+// Householder, bandwidth b = band_reduction_width, (4/3) N^3 flops in matrix-matrix
+// products; band_reduction.hpp) or tridiagonal ("tridiagonal": b = 1, the same flops
+// but bound by memory bandwidth; blocked_tridiagonalization.hpp). Then
+// A(alpha)^{-1} v = D P (B + alpha I)^{-1} P^T D v, and each alpha costs one
+// factorisation of B + alpha I (O(N b^2)), O(N b T) solves of the T + 1
+// transformed right-hand sides P^T D [y, E] (formed once, O(N^2 T)), a T x T Schur
+// complement for the intercepts, and its share of one final product
+// P [w_1 ... w_A] (O(N^2) per alpha, BLAS-3 over all alphas).
 //
 // Shared design (M = B (x) K_x, R(alpha) = alpha R_1). B'(alpha) = R^{-1/2} B R^{-1/2}
 // = B'_1 / alpha: its eigenvectors V do not depend on alpha and its eigenvalues are
@@ -35,6 +38,7 @@
 
 #include <multitask/common/interrupt.hpp>
 #include <multitask/kernels/kernel_ridge.hpp>
+#include <multitask/linalg/band_reduction.hpp>
 #include <multitask/linalg/blocked_tridiagonalization.hpp>
 
 namespace multitask {
@@ -43,16 +47,26 @@ template <typename Scalar>
 struct KernelRidgePath {
   Matrix<Scalar> dual_coefs;  // (N, n_alphas) column a: c at alphas[a], samples task by task
   Matrix<Scalar> intercepts;  // (T, n_alphas) column a: b at alphas[a] (zeros without intercept)
-  std::string method;         // "tridiagonal" or "per_alpha"
+  std::string method;         // "band", "tridiagonal" or "per_alpha"
 };
 
-/// The reduction of an n x n matrix costs about n / reduction_cost_divisor
+/// The tridiagonal reduction of an n x n matrix costs about n / reduction_cost_divisor
 /// Cholesky factorisations of it on one thread: measured 6, 7.5 and 11 at n = 1000,
 /// 2000 and 3000 (AVX-512). The Householder reduction is sequential and, even
 /// blocked, bound by memory bandwidth (a symmetric matrix-vector product with the
 /// trailing matrix per column); the blocked factorisation is neither, so the
 /// ratio grows with n and with the thread count.
 constexpr double reduction_cost_divisor = 250;
+
+/// The band reduction costs about this many Cholesky factorisations on one thread,
+/// whatever n: both are compute-bound, with (4/3) n^3 flops against n^3 / 3.
+/// Measured in the extension (baseline ISA, SciPy's OpenBLAS, one thread): a path of
+/// 20 alphas at N = 4000 (T = 4, RBF) took 4.6 times one solver="cholesky" fit
+/// (kernel matrix included), the tridiagonal path 19 times; the stand-alone reduction
+/// 3.8 to 6.6 times cholesky_in_place at n = 2000 to 4000 (bench/cpp/band_reduction_bench.cpp).
+/// It runs on one thread (its products are single BLAS calls) while the
+/// factorisations use all of them, hence the factor n_threads in the auto rule.
+constexpr double band_reduction_cost = 5;
 
 namespace detail {
 
@@ -61,10 +75,45 @@ inline NumericalError path_not_definite() {
                         "positive semidefinite (or alpha is at round-off level)");
 }
 
-/// Per-task inputs, one reduction of G = D M D (see the file comment).
-template <typename Scalar>
-void path_tridiagonal_per_task(const KernelRidgeProblem<Scalar>& problem, const Vector<ExactScalar>& alphas,
-                               int n_threads, KernelRidgePath<Scalar>& path) {
+/// The shifted systems Red + shift I of a reduction, one factorisation at a time:
+/// factor() returns false when a pivot is not above `floor` (LDL^T pivots in both cases).
+template <typename Reduction>
+class ShiftedSystem;
+
+template <typename Work>
+class ShiftedSystem<TridiagonalReduction<Work>> {
+ public:
+  explicit ShiftedSystem(const TridiagonalReduction<Work>& reduction)
+      : reduction_(reduction), pivots_(reduction.main.size()) {}
+  Work pivot_scale() const { return reduction_.main.cwiseAbs().maxCoeff(); }
+  bool factor(Work shift, Work floor) {
+    return tridiagonal_pivots(reduction_.main, reduction_.off, shift, pivots_) && pivots_.minCoeff() > floor;
+  }
+  void solve_in_place(Matrix<Work>& rhs) const { tridiagonal_solve_in_place(reduction_.off, pivots_, rhs); }
+
+ private:
+  const TridiagonalReduction<Work>& reduction_;
+  Vector<Work> pivots_;
+};
+
+template <typename Work>
+class ShiftedSystem<BandReduction<Work>> {
+ public:
+  explicit ShiftedSystem(const BandReduction<Work>& reduction) : reduction_(reduction) {}
+  Work pivot_scale() const { return reduction_.diagonal_scale(); }
+  bool factor(Work shift, Work floor) { return factor_.factor(reduction_.band(), shift, floor); }
+  void solve_in_place(Matrix<Work>& rhs) const { factor_.solve_in_place(rhs); }
+
+ private:
+  const BandReduction<Work>& reduction_;
+  ShiftedBandFactor<Work> factor_;
+};
+
+/// Per-task inputs, one reduction of G = D M D (see the file comment); Reduction:
+/// BandReduction or TridiagonalReduction.
+template <template <typename> class Reduction, typename Scalar>
+void path_reduced_per_task(const KernelRidgeProblem<Scalar>& problem, const Vector<ExactScalar>& alphas,
+                           int n_threads, KernelRidgePath<Scalar>& path) {
   using Work = ExactScalar;
   const TaskLayout& layout = problem.layout;
   const Index N = layout.n_samples(), T = layout.n_tasks(), n_alphas = alphas.size();
@@ -78,7 +127,7 @@ void path_tridiagonal_per_task(const KernelRidgeProblem<Scalar>& problem, const 
   }
   rhs.col(0) = scale.cwiseProduct(problem.y.template cast<Work>());
 
-  const TridiagonalReduction<Work> reduction = [&] {
+  const Reduction<Work> reduction = [&] {
     Matrix<Scalar> M;
     multitask_gram_lower(problem.inputs, problem.B, layout, M, n_threads);
     if (!lower_triangle_finite(M)) throw non_finite_kernel_matrix();
@@ -86,25 +135,24 @@ void path_tridiagonal_per_task(const KernelRidgeProblem<Scalar>& problem, const 
     M.resize(0, 0);
     G.array().colwise() *= scale.array();
     G.array().rowwise() *= scale.transpose().array();
-    return TridiagonalReduction<Work>(std::move(G));
+    return Reduction<Work>(std::move(G));
   }();
   const Matrix<Work> transformed = reduction.to_basis(rhs);  // P^T D [y, E]  (N, n_rhs)
 
   Matrix<Work> W(N, n_alphas);  // P^T D^{-1} c per alpha
   path.intercepts = Matrix<Scalar>::Zero(T, n_alphas);
-  Vector<Work> pivots(N);
-  const Work diagonal_scale = reduction.main.cwiseAbs().maxCoeff();
+  ShiftedSystem<Reduction<Work>> system(reduction);
+  const Work diagonal_scale = system.pivot_scale();
+  Matrix<Work> solved;
   for (Index a = 0; a < n_alphas; ++a) {
     poll_interrupt(static_cast<double>(N) * static_cast<double>(n_rhs));
     // A pivot at round-off level of the largest diagonal entry: singular to working precision.
-    const Work floor = singular_pivot_floor(diagonal_scale + alphas[a], N);
-    if (!tridiagonal_pivots(reduction.main, reduction.off, alphas[a], pivots) || !(pivots.minCoeff() > floor))
-      throw path_not_definite();
-    Matrix<Work> solved = transformed;  // (Tr + alpha I)^{-1} P^T D [y, E]
-    tridiagonal_solve_in_place(reduction.off, pivots, solved);
+    if (!system.factor(alphas[a], singular_pivot_floor(diagonal_scale + alphas[a], N))) throw path_not_definite();
+    solved = transformed;  // (Red + alpha I)^{-1} P^T D [y, E]
+    system.solve_in_place(solved);
     W.col(a) = solved.col(0);
     if (!problem.fit_intercept) continue;
-    // Schur complement E^T A^{-1} E = (P^T D E)^T (Tr + alpha I)^{-1} P^T D E, and
+    // Schur complement E^T A^{-1} E = (P^T D E)^T (Red + alpha I)^{-1} P^T D E, and
     // E^T A^{-1} y likewise; then c = A^{-1} (y - E b).
     Matrix<Work> schur = transformed.rightCols(T).transpose() * solved.rightCols(T);
     schur = (schur + schur.transpose()).eval() / 2;
@@ -219,11 +267,14 @@ void path_per_alpha(const KernelRidgeProblem<Scalar>& problem, const Vector<Exac
 
 /// Solves the multi-task kernel ridge system for every alpha of `alphas` (> 0,
 /// finite; any order), `problem.ridge` holding the ridge at alpha = 1
-/// (rho_t = N / omega_t). `method`: "tridiagonal" (one reduction, every alpha in
-/// O(N^2)), "per_alpha" (a factorisation per alpha, kernel matrix once) or "auto":
-/// tridiagonal when the factorisations it replaces (n_alphas, times T for a shared
-/// design) cost more than the reduction, estimated as
-/// n_threads * size / reduction_cost_divisor factorisations (size: N, or n shared).
+/// (rho_t = N / omega_t). `method`:
+///   "band"         per-task inputs: one band reduction, every alpha in O(N^2);
+///   "tridiagonal"  one tridiagonal reduction, every alpha in O(N^2) (O(n^2 T) shared);
+///   "per_alpha"    a factorisation per alpha, the kernel matrix computed once;
+///   "auto"         the reduction ("band" for per-task inputs, "tridiagonal" for a
+///                  shared design) when the factorisations it replaces (n_alphas, times
+///                  T for a shared design) cost more than it: n_threads * band_reduction_cost
+///                  factorisations, or n_threads * n / reduction_cost_divisor shared.
 template <typename Scalar>
 KernelRidgePath<Scalar> fit_kernel_ridge_path(const KernelRidgeProblem<Scalar>& problem,
                                               const Vector<ExactScalar>& alphas, const std::string& method,
@@ -232,20 +283,28 @@ KernelRidgePath<Scalar> fit_kernel_ridge_path(const KernelRidgeProblem<Scalar>& 
   require(alphas.size() >= 1 && alphas.allFinite() && (alphas.array() > 0).all(),
           "alphas must be finite positive numbers");
   const TaskLayout& layout = problem.layout;
-  const double factorisations = static_cast<double>(alphas.size() * (layout.shared ? layout.n_tasks() : 1));
-  const double reduction_cost =
-      static_cast<double>(std::max(n_threads, 1)) * static_cast<double>(layout.n_inputs()) / reduction_cost_divisor;
+  const double threads = static_cast<double>(std::max(n_threads, 1));
   KernelRidgePath<Scalar> path;
   path.method = method;
-  if (method == "auto") path.method = factorisations > reduction_cost ? "tridiagonal" : "per_alpha";
+  if (method == "auto") {
+    const double factorisations = static_cast<double>(alphas.size() * (layout.shared ? layout.n_tasks() : 1));
+    const double reduction_cost =
+        threads * (layout.shared ? static_cast<double>(layout.n_inputs()) / reduction_cost_divisor : band_reduction_cost);
+    path.method = factorisations > reduction_cost ? (layout.shared ? "tridiagonal" : "band") : "per_alpha";
+  }
   if (path.method == "per_alpha")
     detail::path_per_alpha(problem, alphas, n_threads, path);
   else if (path.method == "tridiagonal" && layout.shared)
     detail::path_tridiagonal_shared(problem, alphas, n_threads, path);
   else if (path.method == "tridiagonal")
-    detail::path_tridiagonal_per_task(problem, alphas, n_threads, path);
+    detail::path_reduced_per_task<TridiagonalReduction>(problem, alphas, n_threads, path);
+  else if (path.method == "band" && !layout.shared)
+    detail::path_reduced_per_task<BandReduction>(problem, alphas, n_threads, path);
+  else if (path.method == "band")
+    throw InvalidArgument("method 'band' reduces the kernel matrix of per-task inputs; a shared design's path "
+                          "uses 'tridiagonal' (or 'auto')");
   else
-    throw InvalidArgument("method must be 'auto', 'tridiagonal' or 'per_alpha', got '" + method + "'");
+    throw InvalidArgument("method must be 'auto', 'band', 'tridiagonal' or 'per_alpha', got '" + method + "'");
   return path;
 }
 
