@@ -123,11 +123,12 @@ def test_auto_takes_the_woodbury_route_past_the_dense_size():
     assert np.abs(model.intercept_ - intercept).max() < 1e-9 * max(1.0, np.abs(intercept).max())
 
 
-def test_path_reuses_the_diagonalisations_and_equals_single_fits():
+# Four alphas or more: the Grams diagonalised once; fewer: each D_t factorised per alpha (as a single fit).
+@pytest.mark.parametrize("alphas", [[1e-5, 3.0, 0.01, 0.2], [0.3, 1e-3]], ids=["diagonalised", "factorised"])
+def test_path_equals_dense_solves_and_single_fits(alphas):  # alphas in any order
     rng = np.random.default_rng(8)
     Xs, ys, _ = random_problem(rng, SIZES, D, shift=1.0)
     K = mt.coupling.mean_regularized(len(SIZES), mu=0.3)
-    alphas = [1e-5, 3.0, 0.01, 0.2]  # any order
     s = np.full(len(SIZES), 1.0 / sum(SIZES))
     path = core.fit_least_squares_path_f64(X=Xs, y=ys, sample_weight=s, coupling=K, alphas=alphas,
                                            fit_intercept=True, shared_design=False, solver="auto", tol=1e-12,

@@ -270,7 +270,7 @@ BENCHMARK(BM_sylvester)
     ->Args({2000, 100, 20})
     ->Unit(benchmark::kMillisecond);
 
-// The exact solver of per-task designs with the mean-regularised coupling (args: n_t, d, T):
+// The exact solver of per-task designs with the mean-regularised coupling (args: n_t, d, T), diagonalised:
 // LowRankCouplingSolver (Woodbury, K = c I + rank one) re-shifted to an alpha and solved,
 // as each alpha of a path does; the diagonalisations of the T Grams are outside the timing.
 // FLOPS (nominal): 2 T d^3 (the capacitance's symmetric rank update: T d outer products of
@@ -285,7 +285,7 @@ void BM_low_rank_coupling_alpha(benchmark::State& state) {
     state.SkipWithError("the coupling has no low-rank split");
     return;
   }
-  multitask::LowRankCouplingSolver<Scalar> solver(system, std::move(*split));
+  multitask::LowRankCouplingSolver<Scalar> solver(system, std::move(*split), /*diagonalise=*/true);
   Scalar alpha = kAlpha;
   for (auto _ : state) {
     alpha = alpha == kAlpha ? Scalar(2) * kAlpha : kAlpha;  // a new alpha each time, as along a path

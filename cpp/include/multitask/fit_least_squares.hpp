@@ -58,7 +58,7 @@ void solve_gram_system(const CoupledSystem<Scalar>& system, const std::string& s
   const Index d = system.n_features(), T = system.n_tasks();
   if (solver == "exact") {
     std::optional<ExactGramSolver<Scalar>> own;
-    if (!exact) exact = &own.emplace(system);
+    if (!exact) exact = &own.emplace(system, 1);
     Matrix<Scalar> HW;
     result.coef = exact->solve(system, HW);
     result.exact_method = exact->method();

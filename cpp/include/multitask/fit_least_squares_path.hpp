@@ -39,7 +39,8 @@ std::vector<SolverResult<Scalar>> fit_least_squares_path(const TaskData<Scalar>&
   const bool dense_exact = solver == "exact" && !data.shared_design;
   CoupledSystem<Scalar> system(data, coupling, static_cast<Scalar>(alphas[order[0]]), options.n_threads, dense_exact);
   std::unique_ptr<ExactGramSolver<Scalar>> exact;
-  if (solver == "exact") exact = std::make_unique<ExactGramSolver<Scalar>>(system);
+  if (solver == "exact")
+    exact = std::make_unique<ExactGramSolver<Scalar>>(system, static_cast<Index>(alphas.size()));
 
   std::vector<SolverResult<Scalar>> results(alphas.size());
   Matrix<Scalar> start = Matrix<Scalar>::Zero(data.n_features(), data.n_tasks());

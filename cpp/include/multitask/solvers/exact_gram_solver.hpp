@@ -15,13 +15,15 @@ namespace multitask {
 template <typename Scalar>
 class ExactGramSolver {
  public:
-  /// The set-up that does not depend on alpha (reductions, diagonalisations).
-  explicit ExactGramSolver(const CoupledSystem<Scalar>& system) {
+  /// The set-up that does not depend on alpha (reductions, diagonalisations),
+  /// for `n_alphas` alphas to come (a path diagonalises where one alpha factorises).
+  ExactGramSolver(const CoupledSystem<Scalar>& system, Index n_alphas) {
     if (system.data().shared_design) {
       sylvester_ = std::make_unique<SylvesterSolver<Scalar>>(sylvester_solver(system));
     } else if (system.alpha() > 0) {  // alpha = 0 leaves no coupling to split: the dense solver judges singularity
       if (auto split = low_rank_coupling_split(system.coupling(), system.n_features()))
-        low_rank_ = std::make_unique<LowRankCouplingSolver<Scalar>>(system, std::move(*split));
+        low_rank_ = std::make_unique<LowRankCouplingSolver<Scalar>>(system, std::move(*split),
+                                                                    n_alphas >= kLowRankDiagonaliseMinAlphas);
     }
   }
 

@@ -15,11 +15,11 @@
 //     H^{-1} = D^{-1} - D^{-1} U~ S^{-1} U~^T D^{-1},
 //     S = diag(1 / (alpha sigma)) (x) I_d + U~^T D^{-1} U~   ((r d, r d)),
 // whose (k, l) block of size d is delta_kl / (alpha sigma_k) I + sum_t U_tk U_tl D_t^{-1}.
-// Every A_t = Q_t diag(lambda_t) Q_t^T is diagonalised once (9 d^3 per task);
-// then an alpha costs r (r + 1) T d^3 to form S (none for r = 0) and (r d)^3 / 3 to
-// factorise it, and a solve O(T d^2 + d T r): no iterations, and a grid of
-// alphas re-uses the diagonalisations (set_alpha). The dense solver instead
-// factorises the (dT, dT) system, (dT)^3 / 3 per alpha.
+// Along a path every A_t = Q_t diag(lambda_t) Q_t^T is diagonalised once (9 d^3 per
+// task); then an alpha costs r (r + 1) T d^3 to form S (none for r = 0), (r d)^3 / 3
+// to factorise it, and a solve O(T d^2 + d T r): no iterations. A single alpha
+// factorises each D_t instead (Cholesky and a triangular inverse). The dense
+// solver factorises the (dT, dT) system, (dT)^3 / 3 per alpha.
 //
 // The split treats eigenvalues of K within round-off of each other as equal,
 // and S suffers cancellation when K is nearly singular (c + sigma_k near 0), so
@@ -27,6 +27,7 @@
 // true H until the residual stops shrinking.
 #pragma once
 
+#include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <cmath>
@@ -96,66 +97,93 @@ std::optional<LowRankCouplingSplit> low_rank_coupling_split(const Matrix<Scalar>
   return split;
 }
 
+/// Paths of at least this many alphas diagonalise the Grams once; shorter ones
+/// factorise D_t per alpha (Cholesky and a triangular inverse). Measured at
+/// School's shape (T = 139, d = 27, one thread, x86-64-v3): a first alpha costs
+/// 16 ms diagonalised and 4.8 ms factorised, every further alpha 0.74 ms
+/// diagonalised and about 4 ms factorised.
+constexpr Index kLowRankDiagonaliseMinAlphas = 4;
+
 /// The Woodbury solver of the file comment for the system's tasks (every task
-/// must hold its Gram: build the system with form_all_grams).
+/// must hold its Gram: build the system with form_all_grams). Every alpha
+/// writes D_t^{-1} = F_t F_t^T with F = [F_1 ... F_T] (d, T d): from the
+/// diagonalisation, F_t = Q_t diag((lambda_t + alpha c)^{-1/2}) (O(d^2) per task
+/// and alpha, `diagonalise`); otherwise from the Cholesky factor D_t = L_t L_t^T,
+/// F_t = L_t^{-T}. The capacitance and the solves only read F.
 template <typename Scalar>
 class LowRankCouplingSolver {
  public:
-  LowRankCouplingSolver(const CoupledSystem<Scalar>& system, LowRankCouplingSplit split)
-      : split_(std::move(split)) {
+  LowRankCouplingSolver(const CoupledSystem<Scalar>& system, LowRankCouplingSplit split, bool diagonalise)
+      : system_(system), split_(std::move(split)), diagonalise_(diagonalise) {
     const Index d = system.n_features(), T = system.n_tasks();
-    stacked_eigenvectors_.resize(d, T * d);
-    eigenvalues_.resize(d, T);
-    std::vector<char> failed(T, 0);
-    // The diagonalisations, parallel over tasks: A_t = s_t X~_t^T X~_t = Q_t diag(lambda_t) Q_t^T.
-    parallel_for_interruptible(T, system.n_threads(), 9.0 * static_cast<double>(d) * d * d, [&](Index t) {
-      const TaskStatistics<Scalar>& s = system.stats(t);
-      require(s.has_gram(), "the low-rank coupling solver needs every task's Gram");
-      const Matrix<Work> A = Work(s.weight) * s.gram->template cast<Work>();
-      if (!A.allFinite()) {
-        failed[t] = 1;
-        return;
-      }
-      Eigen::SelfAdjointEigenSolver<Matrix<Work>> eigen(A);
-      if (eigen.info() != Eigen::Success) {
-        failed[t] = 1;
-        return;
-      }
-      stacked_eigenvectors_.middleCols(t * d, d) = eigen.eigenvectors();
-      eigenvalues_.col(t) = eigen.eigenvalues().cwiseMax(Work(0));  // a Gram is positive semidefinite
-    });
-    for (Index t = 0; t < T; ++t)
-      if (failed[t])
-        throw NumericalError(std::string("solver 'exact': a task's Gram matrix has inf or NaN entries: ") +
-                             overflow_advice());
+    for (Index t = 0; t < T; ++t) require(system.stats(t).has_gram(), "the low-rank coupling solver needs every task's Gram");
+    factors_.resize(d, T * d);
+    if (diagonalise_) {
+      stacked_eigenvectors_.resize(d, T * d);
+      eigenvalues_.resize(d, T);
+      std::vector<char> failed(T, 0);
+      // A_t = s_t X~_t^T X~_t = Q_t diag(lambda_t) Q_t^T, parallel over tasks.
+      parallel_for_interruptible(T, system.n_threads(), 9.0 * static_cast<double>(d) * d * d, [&](Index t) {
+        const Matrix<Work> A = task_matrix(t);
+        Eigen::SelfAdjointEigenSolver<Matrix<Work>> eigen;
+        if (A.allFinite()) eigen.compute(A);
+        if (!A.allFinite() || eigen.info() != Eigen::Success) {
+          failed[t] = 1;
+          return;
+        }
+        stacked_eigenvectors_.middleCols(t * d, d) = eigen.eigenvectors();
+        eigenvalues_.col(t) = eigen.eigenvalues().cwiseMax(Work(0));  // a Gram is positive semidefinite
+      });
+      for (Index t = 0; t < T; ++t)
+        if (failed[t]) throw non_finite_gram();
+    }
     set_alpha(system.alpha());
   }
 
-  /// Re-shifts to another alpha (> 0): the diagonalisations do not depend on it.
+  /// Re-shifts to another alpha (> 0).
   void set_alpha(Scalar alpha_in) {
     alpha_ = alpha_in;
     require(alpha_ > 0, "the low-rank coupling solver needs alpha > 0");
-    const Index d = eigenvalues_.rows(), T = eigenvalues_.cols(), r = split_.sigma.size();
-    inverse_eigenvalues_ = (eigenvalues_.array() + alpha_ * split_.c).inverse().matrix();
+    const Index d = factors_.rows(), T = system_.n_tasks(), r = split_.sigma.size();
+    const Work shift = alpha_ * split_.c;
+    if (diagonalise_) {
+      const Matrix<Work> scales = (eigenvalues_.array() + shift).rsqrt().matrix();  // (d, T)
+      for (Index t = 0; t < T; ++t)
+        factors_.middleCols(t * d, d) = stacked_eigenvectors_.middleCols(t * d, d) * scales.col(t).asDiagonal();
+    } else {
+      std::vector<char> failed(T, 0);
+      parallel_for_interruptible(T, system_.n_threads(), static_cast<double>(d) * d * d, [&](Index t) {
+        Matrix<Work> D = task_matrix(t);
+        D.diagonal().array() += shift;
+        const Eigen::LLT<Matrix<Work>> cholesky(D);
+        if (!D.allFinite() || cholesky.info() != Eigen::Success) {
+          failed[t] = 1;
+          return;
+        }
+        // F_t = L_t^{-T}: the upper triangular inverse of L_t^T.
+        Matrix<Work> F = Matrix<Work>::Identity(d, d);
+        cholesky.matrixU().solveInPlace(F);
+        factors_.middleCols(t * d, d) = F;
+      });
+      for (Index t = 0; t < T; ++t)
+        if (failed[t]) throw non_finite_gram();
+    }
     if (r == 0) return;
     // S = diag(1 / (alpha sigma)) (x) I + sum_t (U_t^T U_t) (x) D_t^{-1}, block (k, l) of size d:
-    // sum_t U_tk U_tl Q_t diag(1 / (lambda_t + alpha c)) Q_t^T = [Q_1 ... Q_T] diag(weights) [Q_1 ... Q_T]^T,
-    // one product of (d, T d) matrices per block.
+    // sum_t U_tk U_tl F_t F_t^T = F diag(weights) F^T, one product of (d, T d) matrices per block.
     Matrix<Work> S(r * d, r * d);
     Vector<Work> weights(T * d);
     for (Index k = 0; k < r; ++k) {
       for (Index l = 0; l <= k; ++l) {
         poll_interrupt(2.0 * static_cast<double>(d) * d * d * T);
-        for (Index t = 0; t < T; ++t)
-          weights.segment(t * d, d) = (split_.U(t, k) * split_.U(t, l)) * inverse_eigenvalues_.col(t);
+        for (Index t = 0; t < T; ++t) weights.segment(t * d, d).setConstant(split_.U(t, k) * split_.U(t, l));
         if (l == k) {  // weights >= 0: a symmetric rank-(T d) update, half the flops
-          const Matrix<Work> scaled = stacked_eigenvectors_ * weights.cwiseSqrt().asDiagonal();
+          const Matrix<Work> scaled = factors_ * weights.cwiseSqrt().asDiagonal();
           Matrix<Work> block = Matrix<Work>::Zero(d, d);
           block.template selfadjointView<Eigen::Lower>().rankUpdate(scaled);
           S.block(k * d, k * d, d, d) = block.template selfadjointView<Eigen::Lower>();
         } else {
-          S.block(k * d, l * d, d, d).noalias() =
-              (stacked_eigenvectors_ * weights.asDiagonal()) * stacked_eigenvectors_.transpose();
+          S.block(k * d, l * d, d, d).noalias() = (factors_ * weights.asDiagonal()) * factors_.transpose();
           S.block(l * d, k * d, d, d) = S.block(k * d, l * d, d, d).transpose();
         }
       }
@@ -193,15 +221,26 @@ class LowRankCouplingSolver {
  private:
   using Work = ExactScalar;
 
-  /// D^{-1} R, per task through its eigenbasis.
+  /// D^{-1} R = [F_t F_t^T r_t]_t.
   Matrix<Work> apply_block_inverse(const Matrix<Work>& R) const {
     Matrix<Work> out(R.rows(), R.cols());
     const Index d = R.rows();
     for (Index t = 0; t < R.cols(); ++t) {
-      const auto Q = stacked_eigenvectors_.middleCols(t * d, d);
-      out.col(t).noalias() = Q * inverse_eigenvalues_.col(t).cwiseProduct(Q.transpose() * R.col(t));
+      const auto F = factors_.middleCols(t * d, d);
+      out.col(t).noalias() = F * (F.transpose() * R.col(t));
     }
     return out;
+  }
+
+  /// A_t = s_t X~_t^T X~_t in working precision.
+  Matrix<Work> task_matrix(Index t) const {
+    const TaskStatistics<Scalar>& s = system_.stats(t);
+    return Work(s.weight) * s.gram->template cast<Work>();
+  }
+
+  static NumericalError non_finite_gram() {
+    return NumericalError(std::string("solver 'exact': a task's Gram matrix has inf or NaN entries: ") +
+                          overflow_advice());
   }
 
   /// H~^{-1} R by the Woodbury identity (R, result (d, T); vec stacks task columns,
@@ -225,11 +264,13 @@ class LowRankCouplingSolver {
     return HW.template cast<Work>();
   }
 
+  const CoupledSystem<Scalar>& system_;
   LowRankCouplingSplit split_;
+  bool diagonalise_;
   Work alpha_ = 0;
-  Matrix<Work> stacked_eigenvectors_;       // (d, T d) [Q_1 ... Q_T]
-  Matrix<Work> eigenvalues_;                // (d, T) lambda_t
-  Matrix<Work> inverse_eigenvalues_;        // (d, T) 1 / (lambda_t + alpha c)
+  Matrix<Work> stacked_eigenvectors_;  // (d, T d) [Q_1 ... Q_T] (diagonalise only)
+  Matrix<Work> eigenvalues_;           // (d, T) lambda_t (diagonalise only)
+  Matrix<Work> factors_;               // (d, T d) [F_1 ... F_T] at the current alpha
   Eigen::PartialPivLU<Matrix<Work>> capacitance_;
 };
 
