@@ -37,6 +37,13 @@ The covariance derivatives are built explicitly, one (N, N) matrix per parameter
 **Prediction** at new points (x*_a, t*_a): with K_* = Cov(f(X*), f(X)) and K_** = Cov(f(X*), f(X*)),
 
     mean = m_{t*} + K_* α,     cov = K_** − K_* K⁻¹ K_*ᵀ    (+ diag(σ²_{t*}) for noisy targets y*).
+
+**Relation to MultiTaskKernelRidge** (ICM, Q = 1). The ridge solves (M + α N Ω⁻¹) c = y with
+M = B ∘ k(X, X) over task pairs and Ω the per-sample task weights ω_t (an array is used as given),
+the GP K c = y − m. They coincide when α N / ω_t = σ²_t, i.e. for any α > 0 with
+``task_weights = α N / σ²`` (uniform weights: α = σ²/N), ``task_kernel = B`` and the input kernel
+k (``"rbf"`` with γ = 1/(2 l²), ARD by dividing the inputs by l); ``fit_intercept=False`` is m = 0,
+``fit_intercept=True`` is m = :func:`gls_means`. Proven by tests/test_gp_reference.py.
 """
 
 from __future__ import annotations
@@ -105,7 +112,7 @@ class GPHyper:
         return GPHyper(tuple(terms), vector[pos : pos + T], vector[pos + T :])
 
 
-def random_hyper(rng, n_tasks: int, specs, *, mean_scale: float = 0.0) -> GPHyper:
+def random_hyper(rng: np.random.Generator, n_tasks: int, specs: list, *, mean_scale: float = 0.0) -> GPHyper:
     """Random hyperparameters for tests: ``specs`` is a list of (kernel, rank, n_theta) per term."""
     terms = tuple(
         ICMTerm(
@@ -120,6 +127,7 @@ def random_hyper(rng, n_tasks: int, specs, *, mean_scale: float = 0.0) -> GPHype
 
 
 def _check_long(X: np.ndarray, tasks: np.ndarray, n_tasks: int) -> tuple[np.ndarray, np.ndarray]:
+    """Float inputs (N, d) and integer task ids in [0, T), or a ValueError naming the argument."""
     X = np.atleast_2d(np.asarray(X, dtype=float))
     tasks = np.asarray(tasks)
     if tasks.shape != (X.shape[0],):
