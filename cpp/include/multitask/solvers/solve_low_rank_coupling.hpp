@@ -116,26 +116,22 @@ class LowRankCouplingSolver {
   LowRankCouplingSolver(const CoupledSystem<Scalar>& system, LowRankCouplingSplit split, bool diagonalise)
       : system_(system), split_(std::move(split)), diagonalise_(diagonalise) {
     const Index d = system.n_features(), T = system.n_tasks();
-    for (Index t = 0; t < T; ++t) require(system.stats(t).has_gram(), "the low-rank coupling solver needs every task's Gram");
+    for (Index t = 0; t < T; ++t)
+      require(system.stats(t).has_gram(), "the low-rank coupling solver needs every task's Gram");
     factors_.resize(d, T * d);
     if (diagonalise_) {
       stacked_eigenvectors_.resize(d, T * d);
       eigenvalues_.resize(d, T);
-      std::vector<char> failed(T, 0);
       // A_t = s_t X~_t^T X~_t = Q_t diag(lambda_t) Q_t^T, parallel over tasks.
-      parallel_for_interruptible(T, system.n_threads(), 9.0 * static_cast<double>(d) * d * d, [&](Index t) {
+      for_each_task(9.0 * static_cast<double>(d) * d * d, [&](Index t) {
         const Matrix<Work> A = task_matrix(t);
-        Eigen::SelfAdjointEigenSolver<Matrix<Work>> eigen;
-        if (A.allFinite()) eigen.compute(A);
-        if (!A.allFinite() || eigen.info() != Eigen::Success) {
-          failed[t] = 1;
-          return;
-        }
+        if (!A.allFinite()) return false;
+        const Eigen::SelfAdjointEigenSolver<Matrix<Work>> eigen(A);
+        if (eigen.info() != Eigen::Success) return false;
         stacked_eigenvectors_.middleCols(t * d, d) = eigen.eigenvectors();
         eigenvalues_.col(t) = eigen.eigenvalues().cwiseMax(Work(0));  // a Gram is positive semidefinite
+        return true;
       });
-      for (Index t = 0; t < T; ++t)
-        if (failed[t]) throw non_finite_gram();
     }
     set_alpha(system.alpha());
   }
@@ -151,22 +147,17 @@ class LowRankCouplingSolver {
       for (Index t = 0; t < T; ++t)
         factors_.middleCols(t * d, d) = stacked_eigenvectors_.middleCols(t * d, d) * scales.col(t).asDiagonal();
     } else {
-      std::vector<char> failed(T, 0);
-      parallel_for_interruptible(T, system_.n_threads(), static_cast<double>(d) * d * d, [&](Index t) {
+      for_each_task(static_cast<double>(d) * d * d, [&](Index t) {
         Matrix<Work> D = task_matrix(t);
         D.diagonal().array() += shift;
         const Eigen::LLT<Matrix<Work>> cholesky(D);
-        if (!D.allFinite() || cholesky.info() != Eigen::Success) {
-          failed[t] = 1;
-          return;
-        }
+        if (!D.allFinite() || cholesky.info() != Eigen::Success) return false;
         // F_t = L_t^{-T}: the upper triangular inverse of L_t^T.
         Matrix<Work> F = Matrix<Work>::Identity(d, d);
         cholesky.matrixU().solveInPlace(F);
         factors_.middleCols(t * d, d) = F;
+        return true;
       });
-      for (Index t = 0; t < T; ++t)
-        if (failed[t]) throw non_finite_gram();
     }
     if (r == 0) return;
     // S = diag(1 / (alpha sigma)) (x) I + sum_t (U_t^T U_t) (x) D_t^{-1}, block (k, l) of size d:
@@ -238,9 +229,17 @@ class LowRankCouplingSolver {
     return Work(s.weight) * s.gram->template cast<Work>();
   }
 
-  static NumericalError non_finite_gram() {
-    return NumericalError(std::string("solver 'exact': a task's Gram matrix has inf or NaN entries: ") +
-                          overflow_advice());
+  /// body(t) for every task, parallel and interruptible; body returns false
+  /// when task t's matrix is not finite (or its factorisation failed).
+  template <typename Body>
+  void for_each_task(double work_per_task, Body&& body) const {
+    const Index T = system_.n_tasks();
+    std::vector<char> failed(T, 0);
+    parallel_for_interruptible(T, system_.n_threads(), work_per_task, [&](Index t) { failed[t] = !body(t); });
+    for (Index t = 0; t < T; ++t)
+      if (failed[t])
+        throw NumericalError(std::string("solver 'exact': a task's Gram matrix has inf or NaN entries: ") +
+                             overflow_advice());
   }
 
   /// H~^{-1} R by the Woodbury identity (R, result (d, T); vec stacks task columns,
