@@ -1,0 +1,399 @@
+r"""Sparse multi-task Gaussian process: Titsias' collapsed variational (VFE) bound.
+
+The inducing inputs Z (m, d) are shared by the tasks: the inducing variables are
+u = (f_t(z_j)) for every task t and every z_j, task-major, M = m T of them. With the latent
+covariance K (the LCM Σ_q B_q[t, t′] k_q(x, x′), supplied by a :class:`CovarianceFunctions`),
+the noise Σ = diag(σ²_{t_i}) and the residual r = y − m_t (per-task constant means m),
+
+    K_uu = Cov(u, u) (+ jitter),   K_uf = Cov(u, f(X, tasks)),   Q = K_fu K_uu⁻¹ K_uf,
+    F = log N(r | 0, Q + Σ) − ½ Σ_i (K_ff[i, i] − Q_ii) / σ²_{t_i}   ≤   log p(y).
+
+F is maximised over the same hyperparameters as the exact marginal likelihood (ML-II); the gap
+log p(y) − F is the KL divergence from the variational to the exact posterior, zero when every
+(x_i, t_i) is an inducing point. Nothing N × N is formed: with the Cholesky factors
+
+    K_uu = C Cᵀ,  A = C⁻¹ K_uf Σ^(−½) (M, N),  H = I + A Aᵀ = D Dᵀ,  ρ = Σ^(−½) r,  c = D⁻¹ A ρ,
+
+    log|Q + Σ| = Σ_i log σ²_{t_i} + 2 Σ log D_kk,   rᵀ(Q + Σ)⁻¹ r = ‖ρ‖² − ‖c‖²,
+    Σ_i Q_ii / σ²_{t_i} = ‖A‖²_F,
+
+in O(N M² + M³).
+
+**Gradient.** With P = (Q + Σ)⁻¹, β = P r = Σ^(−½)(ρ − Aᵀ H⁻¹ A ρ), Φ = K_uu + K_uf Σ⁻¹ K_fu
+= C H Cᵀ and b = K_uf β, differentiating F through Q = K_fu K_uu⁻¹ K_uf (dF/dQ = ½(ββᵀ − P + Σ⁻¹))
+and using K_uf P = K_uu Φ⁻¹ K_uf Σ⁻¹ gives, as the weights W of Σ_ab W_ab ∂K_ab/∂η,
+
+    ∂F/∂K_uf = K_uu⁻¹ b βᵀ − Φ⁻¹ K_uf Σ⁻¹ + K_uu⁻¹ K_uf Σ⁻¹
+             = C⁻ᵀ [ v βᵀ + (I − H⁻¹) A Σ^(−½) ],                       v = C⁻¹ b,
+    ∂F/∂K_uu = −½ K_uu⁻¹ b bᵀ K_uu⁻¹ + ½ (K_uu⁻¹ − Φ⁻¹) − ½ K_uu⁻¹ K_uf Σ⁻¹ K_fu K_uu⁻¹
+             = C⁻ᵀ [ −½ v vᵀ + I − ½ H⁻¹ − ½ H ] C⁻¹,
+    ∂F/∂K_ff[i, i] = −1 / (2σ²_{t_i}),
+    ∂F/∂σ²_i = ½ β_i² − ½ P_ii + ½ (K_ff[i, i] − Q_ii) / σ⁴_i,
+               P_ii = (1 − [Aᵀ H⁻¹ A]_ii) / σ²_i,   Q_ii = σ²_i ‖A_{:, i}‖²,
+    ∂F/∂m_t = Σ_{i: t_i = t} β_i.
+
+F depends on K_uu only through K_uu⁻¹ in Q, so ∂F/∂K_uu above is the derivative with respect to
+every entry taken as free; summed against ∂K_uu/∂η over all pairs (a, b) it is the chain rule
+for the symmetric K_uu. The jitter ε tr(K_uu)/M added to the diagonal depends on η too: it adds
+(ε/M) tr(W_uu) I to W_uu, so the gradient is that of the value actually computed.
+
+**Prediction** from the optimal q(u) (the latent f; the caller adds the noise for targets):
+
+    mean = m_{t*} + K_*u Φ⁻¹ K_uf Σ⁻¹ r = m_{t*} + K_*u C⁻ᵀ D⁻ᵀ c,
+    cov  = K_** − K_*u K_uu⁻¹ K_u* + K_*u Φ⁻¹ K_u* = K_** − VᵀV + (D⁻¹V)ᵀ(D⁻¹V),   V = C⁻¹ K_u*.
+
+References: Titsias (2009), "Variational learning of inducing variables in sparse Gaussian
+processes"; Álvarez et al. (2010) for inducing points shared across outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
+
+import numpy as np
+from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
+from sklearn.cluster import kmeans_plusplus
+from sklearn.utils import check_random_state
+
+from ._errors import NumericalError
+
+__all__ = [
+    "CovarianceFunctions",
+    "VFEPosterior",
+    "choose_inducing_inputs",
+    "inducing_long_format",
+    "vfe_objective",
+    "vfe_predict",
+]
+
+
+class CovarianceFunctions(Protocol):
+    """The latent covariance K = Σ_q B_q[t1, t2] k_q(X1, X2) at fixed hyperparameters.
+
+    The "covariance hyperparameters" η are, per term q: L_q row-major, log κ_q, the log
+    length-scales θ_q (the noise and the means are not among them).
+    """
+
+    def covariance(self, X1: np.ndarray, t1: np.ndarray, X2: np.ndarray, t2: np.ndarray) -> np.ndarray:
+        """K(X1, X2), shape (n1, n2)."""
+
+    def diagonal(self, X: np.ndarray, t: np.ndarray) -> np.ndarray:
+        """diag K(X, X), shape (n,)."""
+
+    def gradient(
+        self, X1: np.ndarray, t1: np.ndarray, X2: np.ndarray, t2: np.ndarray, W: np.ndarray
+    ) -> np.ndarray:
+        """Σ_ab W_ab ∂K(X1, X2)_ab / ∂η for every covariance hyperparameter η, shape (n_cov,)."""
+
+    def diagonal_gradient(self, X: np.ndarray, t: np.ndarray, w: np.ndarray) -> np.ndarray:
+        """Σ_a w_a ∂K(X, X)_aa / ∂η for every covariance hyperparameter η, shape (n_cov,)."""
+
+
+def inducing_long_format(Z: np.ndarray, n_tasks: int) -> tuple[np.ndarray, np.ndarray]:
+    """The inducing points (every row of Z for every task, task-major): inputs (m T, d) and tasks."""
+    return np.tile(Z, (n_tasks, 1)), np.repeat(np.arange(n_tasks), Z.shape[0])
+
+
+def choose_inducing_inputs(X: np.ndarray, n_inducing: int, random_state=None) -> np.ndarray:
+    """Inducing inputs: k-means++ seeding on the distinct rows of X, deterministic given the seed.
+
+    Why k-means++ rather than a uniform subset: the D² sampling spreads the points over the
+    inputs (a point close to one already chosen is unlikely), so the Nyström approximation
+    K_fu K_uu⁻¹ K_uf covers sparse regions that a uniform draw leaves to chance, at O(N m d).
+    Each distinct row is weighted by its multiplicity, so dense regions still get more points.
+    The columns are standardised first: the length-scales are not known before the fit, and
+    the result should not depend on the units of each input. Duplicated inducing inputs would
+    make K_uu singular, so at most the number of distinct rows are returned.
+
+    Parameters
+    ----------
+    X : ndarray of shape (N, d)
+        Training inputs (all tasks together).
+    n_inducing : int
+        Requested number m of inducing inputs, ≥ 1.
+    random_state : int, RandomState instance or None
+        Seed of the D² sampling.
+
+    Returns
+    -------
+    ndarray of shape (min(m, number of distinct rows), d)
+        Rows of X, in the order they were chosen.
+    """
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"X must be a non-empty 2-d array, got shape {X.shape}")
+    if isinstance(n_inducing, bool) or not isinstance(n_inducing, (int, np.integer)) or n_inducing < 1:
+        raise ValueError(f"n_inducing must be an integer >= 1, got {n_inducing!r}")
+    distinct, counts = np.unique(X, axis=0, return_counts=True)
+    n_points = min(int(n_inducing), distinct.shape[0])
+    scale = distinct.std(axis=0)
+    scale[scale == 0.0] = 1.0
+    standardised = (distinct - distinct.mean(axis=0)) / scale
+    _, indices = kmeans_plusplus(
+        standardised, n_points, sample_weight=counts.astype(float), random_state=check_random_state(random_state)
+    )
+    # A zero-distance (already chosen) row has zero probability; the unique() is a guard only.
+    _, first = np.unique(indices, return_index=True)
+    return distinct[indices[np.sort(first)]]
+
+
+class _Factors(NamedTuple):
+    """The fit-time quantities of the module docstring, shared by the bound and the posterior."""
+
+    Zl: np.ndarray  # inducing inputs, long format (M, d)
+    tz: np.ndarray  # their tasks (M,)
+    K_uf: np.ndarray  # (M, N)
+    C: np.ndarray  # lower Cholesky factor of K_uu + jitter (M, M)
+    A: np.ndarray  # C⁻¹ K_uf Σ^(−½) (M, N)
+    H: np.ndarray  # I + A Aᵀ (M, M)
+    D: np.ndarray  # lower Cholesky factor of H
+    noise: np.ndarray  # σ²_{t_i} (N,)
+    rho: np.ndarray  # Σ^(−½) r (N,)
+    c: np.ndarray  # D⁻¹ A ρ (M,)
+    jitter_scale: float  # ε / M: the jitter added is jitter_scale · tr(K_uu)
+
+
+def _check_data(X, tasks, y, Z, log_noise, mean, jitter) -> tuple:
+    """Float/int arrays of consistent shapes, or a ValueError naming the argument."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2:
+        raise ValueError(f"X must be a 2-d array, got shape {X.shape}")
+    log_noise = np.asarray(log_noise, dtype=float)
+    if log_noise.ndim != 1 or log_noise.size == 0 or not np.all(np.isfinite(log_noise)):
+        raise ValueError(f"log_noise must be a finite 1-d array with one entry per task, got {log_noise!r}")
+    n_tasks = log_noise.size
+    mean = np.asarray(mean, dtype=float)
+    if mean.shape != (n_tasks,) or not np.all(np.isfinite(mean)):
+        raise ValueError(f"mean must be a finite array of shape ({n_tasks},), got shape {mean.shape}")
+    tasks = np.asarray(tasks)
+    if tasks.shape != (X.shape[0],) or tasks.dtype.kind not in "iu":
+        raise ValueError(f"tasks must be integers of shape ({X.shape[0]},), got {tasks.dtype} {tasks.shape}")
+    if tasks.size and (tasks.min() < 0 or tasks.max() >= n_tasks):
+        raise ValueError(f"tasks must lie in [0, {n_tasks}) (one log_noise entry per task)")
+    y = np.asarray(y, dtype=float)
+    if y.shape != tasks.shape:
+        raise ValueError(f"y must have shape {tasks.shape}, got {y.shape}")
+    Z = np.asarray(Z, dtype=float)
+    if Z.ndim != 2 or Z.shape[0] == 0 or Z.shape[1] != X.shape[1]:
+        raise ValueError(f"Z must have shape (m, {X.shape[1]}) with m >= 1, got {Z.shape}")
+    if not (np.isfinite(jitter) and jitter >= 0.0):
+        raise ValueError(f"jitter must be a finite number >= 0, got {jitter!r}")
+    return X, tasks.astype(np.intp), y, Z, log_noise, mean
+
+
+def _cholesky(matrix: np.ndarray, what: str) -> np.ndarray:
+    """Lower Cholesky factor, or a NumericalError saying which matrix is not positive definite."""
+    try:
+        return cholesky(matrix, lower=True, check_finite=False)
+    except LinAlgError as error:
+        raise NumericalError(
+            f"{what} is not numerically positive definite ({error}); increase the jitter, "
+            "or use fewer / less clustered inducing inputs"
+        ) from None
+
+
+def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, jitter: float) -> _Factors:
+    """Everything the bound, its gradient and the posterior share (module docstring)."""
+    n_tasks = log_noise.size
+    Zl, tz = inducing_long_format(Z, n_tasks)
+    n_inducing = tz.size
+    # One call for [K_uu | K_uf]: the kernel and task pairs are built once.
+    K_u = functions.covariance(Zl, tz, np.vstack([Zl, X]), np.concatenate([tz, tasks]))
+    K_uu, K_uf = K_u[:, :n_inducing], K_u[:, n_inducing:]
+    jitter_scale = jitter / n_inducing
+    K_uu = K_uu + jitter_scale * np.trace(K_uu) * np.eye(n_inducing)
+    C = _cholesky(K_uu, "K_uu (the covariance of the inducing variables)")
+    noise = np.exp(log_noise)[tasks]
+    root = np.sqrt(noise)
+    A = solve_triangular(C, K_uf, lower=True, check_finite=False) / root
+    H = A @ A.T
+    H[np.diag_indices_from(H)] += 1.0
+    D = _cholesky(H, "I + A Aᵀ")
+    rho = (y - mean[tasks]) / root
+    c = solve_triangular(D, A @ rho, lower=True, check_finite=False)
+    return _Factors(Zl, tz, K_uf, C, A, H, D, noise, rho, c, jitter_scale)
+
+
+def vfe_objective(
+    functions: CovarianceFunctions,
+    X: np.ndarray,
+    tasks: np.ndarray,
+    y: np.ndarray,
+    Z: np.ndarray,
+    log_noise: np.ndarray,
+    mean: np.ndarray,
+    *,
+    eval_gradient: bool = False,
+    jitter: float = 1e-8,
+):
+    """Titsias' collapsed bound F ≤ log p(y) and its gradient (formulas: module docstring).
+
+    Parameters
+    ----------
+    functions : CovarianceFunctions
+        The latent covariance at the current covariance hyperparameters.
+    X : ndarray of shape (N, d)
+        Training inputs, long format.
+    tasks : ndarray of shape (N,)
+        Task index in [0, T) of each row.
+    y : ndarray of shape (N,)
+        Targets.
+    Z : ndarray of shape (m, d)
+        Inducing inputs, shared by the T tasks (M = m T inducing variables).
+    log_noise : ndarray of shape (T,)
+        log σ²_t.
+    mean : ndarray of shape (T,)
+        Per-task constant means m_t.
+    eval_gradient : bool, default=False
+        Also return the gradient.
+    jitter : float, default=1e-8
+        ε: ε tr(K_uu)/M is added to the diagonal of K_uu (a relative ridge, as in
+        tests/gp_reference_sparse.py); it is part of the objective and of its gradient.
+
+    Returns
+    -------
+    F : float
+    gradient : ndarray of shape (n_cov + 2T,)
+        Only with ``eval_gradient``: ∂F/∂η for the covariance hyperparameters (in the order of
+        ``functions``), then ∂F/∂ log σ²_t, then ∂F/∂m_t.
+
+    Raises
+    ------
+    NumericalError
+        When K_uu + jitter is not numerically positive definite.
+    """
+    X, tasks, y, Z, log_noise, mean = _check_data(X, tasks, y, Z, log_noise, mean, jitter)
+    f = _factorise(functions, X, tasks, y, Z, log_noise, mean, jitter)
+    K_ff_diag = functions.diagonal(X, tasks)
+    log_det = np.log(f.noise).sum() + 2.0 * np.log(np.diag(f.D)).sum()
+    quadratic = f.rho @ f.rho - f.c @ f.c
+    trace = np.sum(K_ff_diag / f.noise) - np.sum(f.A**2)
+    value = -0.5 * (quadratic + log_det + y.size * np.log(2.0 * np.pi) + trace)
+    if not eval_gradient:
+        return value
+
+    root = np.sqrt(f.noise)
+    D_solve = (f.D, True)
+    # β = Σ^(−½)(ρ − Aᵀ H⁻¹ A ρ), with H⁻¹ A ρ = D⁻ᵀ c.
+    beta = (f.rho - f.A.T @ solve_triangular(f.D, f.c, lower=True, trans="T", check_finite=False)) / root
+    v = f.A @ (root * beta)  # C⁻¹ K_uf β
+    H_inv = cho_solve(D_solve, np.eye(f.H.shape[0]), check_finite=False)
+    RA = f.A - H_inv @ f.A  # (I − H⁻¹) A
+    W_uf = solve_triangular(f.C, RA / root, lower=True, trans="T", check_finite=False)
+    W_uf += np.outer(solve_triangular(f.C, v, lower=True, trans="T", check_finite=False), beta)
+    inner = -0.5 * (np.outer(v, v) + H_inv + f.H)
+    inner[np.diag_indices_from(inner)] += 1.0
+    W_uu = solve_triangular(f.C, inner, lower=True, trans="T", check_finite=False)
+    W_uu = solve_triangular(f.C, W_uu.T, lower=True, trans="T", check_finite=False).T  # (C⁻ᵀ inner) C⁻¹
+    W_uu[np.diag_indices_from(W_uu)] += f.jitter_scale * np.trace(W_uu)
+    covariance_part = functions.gradient(
+        f.Zl, f.tz, np.vstack([f.Zl, X]), np.concatenate([f.tz, tasks]), np.hstack([W_uu, W_uf])
+    ) + functions.diagonal_gradient(X, tasks, -0.5 / f.noise)
+
+    Q_diag = f.noise * np.sum(f.A**2, axis=0)
+    P_diag = (1.0 - np.sum(f.A * (f.A - RA), axis=0)) / f.noise  # Aᵀ H⁻¹ A = Aᵀ (A − RA)
+    d_noise = 0.5 * (beta**2 - P_diag + (K_ff_diag - Q_diag) / f.noise**2)
+    n_tasks = log_noise.size
+    noise_part = np.bincount(tasks, weights=f.noise * d_noise, minlength=n_tasks)
+    mean_part = np.bincount(tasks, weights=beta, minlength=n_tasks)
+    return value, np.concatenate([np.asarray(covariance_part, dtype=float), noise_part, mean_part])
+
+
+@dataclass(frozen=True)
+class VFEPosterior:
+    """The VFE posterior of the latent f, stored once after a fit (formulas: module docstring).
+
+    Attributes
+    ----------
+    functions : CovarianceFunctions
+        The latent covariance at the fitted hyperparameters.
+    inducing_inputs : ndarray of shape (M, d)
+        The inducing points in the long format (Z for every task, task-major).
+    inducing_tasks : ndarray of shape (M,)
+        Their tasks.
+    mean : ndarray of shape (T,)
+        The per-task constant means.
+    kuu_factor : ndarray of shape (M, M)
+        C, lower Cholesky factor of K_uu (+ jitter).
+    h_factor : ndarray of shape (M, M)
+        D, lower Cholesky factor of H = I + A Aᵀ.
+    weights : ndarray of shape (M,)
+        C⁻ᵀ D⁻ᵀ c = Φ⁻¹ K_uf Σ⁻¹ r: the predictive mean is m_{t*} + K_*u · weights.
+    """
+
+    functions: CovarianceFunctions
+    inducing_inputs: np.ndarray
+    inducing_tasks: np.ndarray
+    mean: np.ndarray
+    kuu_factor: np.ndarray
+    h_factor: np.ndarray
+    weights: np.ndarray
+
+    @classmethod
+    def from_data(
+        cls,
+        functions: CovarianceFunctions,
+        X: np.ndarray,
+        tasks: np.ndarray,
+        y: np.ndarray,
+        Z: np.ndarray,
+        log_noise: np.ndarray,
+        mean: np.ndarray,
+        *,
+        jitter: float = 1e-8,
+    ) -> "VFEPosterior":
+        """Factorise once; the arguments are those of :func:`vfe_objective`."""
+        X, tasks, y, Z, log_noise, mean = _check_data(X, tasks, y, Z, log_noise, mean, jitter)
+        f = _factorise(functions, X, tasks, y, Z, log_noise, mean, jitter)
+        weights = solve_triangular(f.D, f.c, lower=True, trans="T", check_finite=False)
+        weights = solve_triangular(f.C, weights, lower=True, trans="T", check_finite=False)
+        return cls(functions, f.Zl, f.tz, mean, f.C, f.D, weights)
+
+    def predict(self, X_new: np.ndarray, tasks_new: np.ndarray, *, full_cov: bool = False):
+        """Mean and variance (or covariance with ``full_cov``) of the latent f at (X_new, tasks_new).
+
+        Returns
+        -------
+        mean : ndarray of shape (n,)
+        variance : ndarray of shape (n,), or covariance of shape (n, n) with ``full_cov``
+            Latent (no noise). Variances are clipped at 0 against round-off.
+        """
+        X_new = np.asarray(X_new, dtype=float)
+        if X_new.ndim != 2 or X_new.shape[1] != self.inducing_inputs.shape[1]:
+            raise ValueError(f"X_new must have shape (n, {self.inducing_inputs.shape[1]}), got {X_new.shape}")
+        tasks_new = np.asarray(tasks_new)
+        n_tasks = self.mean.size
+        if tasks_new.shape != (X_new.shape[0],) or tasks_new.dtype.kind not in "iu" or (
+            tasks_new.size and (tasks_new.min() < 0 or tasks_new.max() >= n_tasks)
+        ):
+            raise ValueError(f"tasks_new must be integers in [0, {n_tasks}) of shape ({X_new.shape[0]},)")
+        tasks_new = tasks_new.astype(np.intp)
+        K_us = self.functions.covariance(self.inducing_inputs, self.inducing_tasks, X_new, tasks_new)
+        mean = self.mean[tasks_new] + K_us.T @ self.weights
+        V = solve_triangular(self.kuu_factor, K_us, lower=True, check_finite=False)
+        DV = solve_triangular(self.h_factor, V, lower=True, check_finite=False)
+        if full_cov:
+            cov = self.functions.covariance(X_new, tasks_new, X_new, tasks_new) - V.T @ V + DV.T @ DV
+            return mean, 0.5 * (cov + cov.T)
+        variance = self.functions.diagonal(X_new, tasks_new) - np.sum(V**2, axis=0) + np.sum(DV**2, axis=0)
+        return mean, np.maximum(variance, 0.0)
+
+
+def vfe_predict(
+    functions: CovarianceFunctions,
+    X: np.ndarray,
+    tasks: np.ndarray,
+    y: np.ndarray,
+    Z: np.ndarray,
+    log_noise: np.ndarray,
+    mean: np.ndarray,
+    X_new: np.ndarray,
+    tasks_new: np.ndarray,
+    *,
+    full_cov: bool = False,
+    jitter: float = 1e-8,
+):
+    """:meth:`VFEPosterior.predict` of :meth:`VFEPosterior.from_data` (one-off predictions)."""
+    posterior = VFEPosterior.from_data(functions, X, tasks, y, Z, log_noise, mean, jitter=jitter)
+    return posterior.predict(X_new, tasks_new, full_cov=full_cov)
