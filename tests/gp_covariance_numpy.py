@@ -19,7 +19,7 @@ the exact log marginal likelihood and its gradient through the same protocol, fo
 from __future__ import annotations
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve
+from scipy.linalg import cho_factor, cho_solve, lapack
 
 from gp_reference import GPHyper, ICMTerm
 from gp_reference_kernels import kernel_gradient, kernel_matrix
@@ -172,8 +172,10 @@ def exact_objective(functions, X, tasks, y, log_noise, mean, *, eval_gradient: b
     value = -0.5 * residual @ alpha - 0.5 * log_det - 0.5 * y.size * np.log(2.0 * np.pi)
     if not eval_gradient:
         return value
-    W = cho_solve(factor, np.eye(y.size), overwrite_b=True)
-    W *= -1.0
+    K_inv, info = lapack.dpotri(factor[0], lower=1, overwrite_c=1)  # (L Lᵀ)⁻¹, lower triangle
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dpotri failed: info = {info}")
+    W = -(np.tril(K_inv) + np.tril(K_inv, -1).T)
     W += np.outer(alpha, alpha)
     T = log_noise.size
     covariance_part = 0.5 * functions.gradient(X, tasks, X, tasks, W)

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import numpy as np
-from scipy.linalg import LinAlgError, cho_solve, cholesky, solve_triangular
+from scipy.linalg import LinAlgError, cholesky, lapack, solve_triangular
 from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
 
@@ -193,6 +193,14 @@ def _cholesky(matrix: np.ndarray, what: str) -> np.ndarray:
         ) from None
 
 
+def _inverse_from_factor(D: np.ndarray) -> np.ndarray:
+    """(D Dᵀ)⁻¹ from its lower Cholesky factor: LAPACK potri, a third of the flops of solving for I."""
+    inverse, info = lapack.dpotri(D, lower=1)
+    if info != 0:
+        raise NumericalError(f"LAPACK dpotri failed with info = {info}")
+    return np.tril(inverse) + np.tril(inverse, -1).T
+
+
 def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, jitter: float) -> _Factors:
     """Everything the bound, its gradient and the posterior share (module docstring)."""
     n_tasks = log_noise.size
@@ -274,11 +282,10 @@ def vfe_objective(
         return value
 
     root = np.sqrt(f.noise)
-    D_solve = (f.D, True)
     # β = Σ^(−½)(ρ − Aᵀ H⁻¹ A ρ), with H⁻¹ A ρ = D⁻ᵀ c.
     beta = (f.rho - f.A.T @ solve_triangular(f.D, f.c, lower=True, trans="T", check_finite=False)) / root
     v = f.A @ (root * beta)  # C⁻¹ K_uf β
-    H_inv = cho_solve(D_solve, np.eye(f.H.shape[0]), check_finite=False)
+    H_inv = _inverse_from_factor(f.D)
     RA = f.A - H_inv @ f.A  # (I − H⁻¹) A
     W_uf = solve_triangular(f.C, RA / root, lower=True, trans="T", check_finite=False)
     W_uf += np.outer(solve_triangular(f.C, v, lower=True, trans="T", check_finite=False), beta)

@@ -1,0 +1,186 @@
+"""Accuracy of the sparse (VFE) multi-task GP against the exact model, both fitted by ML-II.
+
+    OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 PYTHONPATH=python python bench/gp_sparse_accuracy.py \
+        [--cases 2000x3] [--inducing 50 100 200 400] [--max-iter 200] [--out bench/gp_sparse_accuracy.md]
+
+Data (per case N x d, seed ``--seed``): T = 4 tasks with their own inputs (N/T each, uniform on
+[-2, 2]^d), f drawn from the ICM prior B ⊗ k with a planted rank-2 task kernel B = L Lᵀ + 0.05 I,
+rbf ARD length-scales uniform on [0.6, 1.5], per-task noise variances uniform on [0.02, 0.1] and
+per-task means; 250 test points per task from the same draw.
+
+Model: rbf ARD, rank 2, per-task noise and constant means, the same as the planted one.
+Both fits run scipy's L-BFGS-B (``--max-iter`` iterations, scipy's default tolerances) from the
+same start (L = 0.3 · fixed normal draw, κ = 0.5 var(y), length-scales = the input std, noise
+= 0.1 var(y), means = the per-task target means); the exact one on log p(y) (dense Cholesky,
+gradient through the same covariance functions), the sparse one on Titsias' bound F with the
+inducing inputs Z chosen once by :func:`multitask._gp_sparse.choose_inducing_inputs` (m rows,
+M = m T inducing variables) and kept fixed.
+
+Reported per (case, m): the test RMSE of the posterior mean (against the noisy test targets)
+minus the exact model's; the mean over the test points of |std_sparse − std_exact| of the
+latent f (each model at its own fitted hyperparameters), also relative to the mean exact std;
+the bound gap log p(y) − F at the sparse fit's hyperparameters (the KL divergence from q to the
+exact posterior); log p(y) at the exact fit minus log p(y) at the sparse fit (how far the sparse
+hyperparameters are from the exact optimum, judged by the exact model); the number of
+objective evaluations and the CPU seconds of the fit. One thread; CPU time (process_time).
+
+The covariance functions are the numpy stand-ins of tests/gp_covariance_numpy.py (tested equal
+to tests/gp_reference.py); the estimator's C++ ones change the times, not the accuracies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.linalg import cho_factor, cho_solve
+from scipy.optimize import minimize
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+
+from gp_covariance_numpy import VectorisedCovariance, exact_objective, terms_from_vector  # noqa: E402
+from gp_reference import ICMTerm  # noqa: E402
+
+from multitask._gp_sparse import VFEPosterior, choose_inducing_inputs, vfe_objective  # noqa: E402
+
+T, RANK = 4, 2
+
+
+def make_data(rng: np.random.Generator, n_train: int, d: int, n_test_per_task: int = 250):
+    """Train and test sets drawn jointly from the planted model (module docstring)."""
+    L = rng.normal(size=(T, RANK))
+    planted = (ICMTerm("rbf", L, np.full(T, np.log(0.05)), np.log(rng.uniform(0.6, 1.5, size=d))),)
+    tasks = np.concatenate([np.repeat(np.arange(T), n_train // T), np.repeat(np.arange(T), n_test_per_task)])
+    X = rng.uniform(-2.0, 2.0, size=(tasks.size, d))
+    K = VectorisedCovariance(planted).covariance(X, tasks, X, tasks)
+    K[np.diag_indices_from(K)] += 1e-8 * np.trace(K) / K.shape[0]
+    f = cho_factor(K, lower=True, overwrite_a=True)[0]
+    f = np.tril(f) @ rng.normal(size=tasks.size)
+    noise = rng.uniform(0.02, 0.1, size=T)
+    y = rng.normal(size=T)[tasks] + f + np.sqrt(noise[tasks]) * rng.normal(size=tasks.size)
+    n = (n_train // T) * T
+    return (X[:n], tasks[:n], y[:n]), (X[n:], tasks[n:], y[n:])
+
+
+def start_vector(X, tasks, y) -> tuple[tuple[ICMTerm, ...], np.ndarray]:
+    """The common start (module docstring): the template terms and the full vector."""
+    var = y.var()
+    L = 0.3 * np.random.default_rng(12345).normal(size=(T, RANK))
+    template = (ICMTerm("rbf", L, np.full(T, np.log(0.5 * var)), np.log(X.std(axis=0))),)
+    means = np.array([y[tasks == t].mean() for t in range(T)])
+    cov = np.concatenate([L.ravel(), template[0].log_kappa, template[0].theta])
+    return template, np.concatenate([cov, np.full(T, np.log(0.1 * var)), means])
+
+
+def unpack(template, vector):
+    n_cov = vector.size - 2 * T
+    return VectorisedCovariance(terms_from_vector(template, vector[:n_cov])), vector[n_cov:n_cov + T], vector[n_cov + T:]
+
+
+def maximise(objective, start, max_iter):
+    """L-BFGS-B on −objective; returns (argmax, max, evaluations, CPU seconds)."""
+    count = [0]
+
+    def negative(vector):
+        count[0] += 1
+        value, gradient = objective(vector)
+        return -value, -gradient
+
+    begin = time.process_time()
+    result = minimize(negative, start, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
+    print(f"  L-BFGS-B: nit={result.nit} {result.message}", flush=True)
+    return result.x, -result.fun, count[0], time.process_time() - begin
+
+
+def exact_posterior(template, vector, train, test):
+    """Exact latent posterior mean and std at the test points."""
+    (X, tasks, y), (Xs, ts, _) = train, test
+    functions, log_noise, mean = unpack(template, vector)
+    K = functions.covariance(X, tasks, X, tasks)
+    K[np.diag_indices_from(K)] += np.exp(log_noise)[tasks]
+    factor = cho_factor(K, lower=True, overwrite_a=True)
+    K_s = functions.covariance(Xs, ts, X, tasks)
+    mu = mean[ts] + K_s @ cho_solve(factor, y - mean[tasks])
+    var = functions.diagonal(Xs, ts) - np.sum(K_s.T * cho_solve(factor, K_s.T), axis=0)
+    return mu, np.sqrt(np.maximum(var, 0.0))
+
+
+def run_case(n_train: int, d: int, inducing: list[int], max_iter: int, seed: int, jitter: float) -> list[dict]:
+    rng = np.random.default_rng(seed)
+    train, test = make_data(rng, n_train, d)
+    X, tasks, y = train
+    template, start = start_vector(X, tasks, y)
+
+    def exact(vector):
+        functions, log_noise, mean = unpack(template, vector)
+        return exact_objective(functions, X, tasks, y, log_noise, mean, eval_gradient=True)
+
+    theta_exact, lml_exact, n_exact, time_exact = maximise(exact, start, max_iter)
+    mu_exact, std_exact = exact_posterior(template, theta_exact, train, test)
+    rmse_exact = np.sqrt(np.mean((mu_exact - test[2]) ** 2))
+    rows = [dict(N=n_train, d=d, m="exact", rmse=rmse_exact, evals=n_exact, cpu=time_exact, lml=lml_exact)]
+    print(f"N={n_train} d={d} exact: log p={lml_exact:.2f} rmse={rmse_exact:.4f} "
+          f"evals={n_exact} cpu={time_exact:.1f}s", flush=True)
+    for m in inducing:
+        Z = choose_inducing_inputs(X, m, random_state=seed)
+
+        def sparse(vector, Z=Z):
+            functions, log_noise, mean = unpack(template, vector)
+            return vfe_objective(functions, X, tasks, y, Z, log_noise, mean, eval_gradient=True, jitter=jitter)
+
+        theta, bound, n_evals, cpu = maximise(sparse, start, max_iter)
+        functions, log_noise, mean = unpack(template, theta)
+        mu, var = VFEPosterior.from_data(functions, X, tasks, y, Z, log_noise, mean, jitter=jitter).predict(*test[:2])
+        std = np.sqrt(var)
+        lml_at_sparse = exact_objective(functions, X, tasks, y, log_noise, mean)
+        rmse = np.sqrt(np.mean((mu - test[2]) ** 2))
+        row = dict(N=n_train, d=d, m=m, rmse=rmse, d_rmse=rmse - rmse_exact,
+                   d_std=np.mean(np.abs(std - std_exact)), rel_std=np.mean(np.abs(std - std_exact)) / std_exact.mean(),
+                   gap=lml_at_sparse - bound, lml_loss=lml_exact - lml_at_sparse, evals=n_evals, cpu=cpu)
+        rows.append(row)
+        print(f"N={n_train} d={d} m={m}: F={bound:.2f} gap={row['gap']:.2f} lml_loss={row['lml_loss']:.2f} "
+              f"d_rmse={row['d_rmse']:+.4f} d_std={row['d_std']:.4f} evals={n_evals} cpu={cpu:.1f}s", flush=True)
+    return rows
+
+
+def markdown(rows: list[dict], command: str) -> str:
+    lines = [
+        "| N | d | m (M = 4m) | test RMSE | RMSE − exact | mean abs std diff (rel.) | log p − F | log p(exact fit) − log p(sparse fit) | evals | CPU s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if r["m"] == "exact":
+            lines.append(f"| {r['N']} | {r['d']} | exact | {r['rmse']:.4f} | — | — | 0 | 0 | {r['evals']} | {r['cpu']:.1f} |")
+        else:
+            lines.append(
+                f"| {r['N']} | {r['d']} | {r['m']} | {r['rmse']:.4f} | {r['d_rmse']:+.4f} | "
+                f"{r['d_std']:.4f} ({100 * r['rel_std']:.1f} %) | {r['gap']:.2f} | {r['lml_loss']:.2f} | "
+                f"{r['evals']} | {r['cpu']:.1f} |"
+            )
+    return f"Command: `{command}`\n\n" + "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", nargs="+", default=["2000x3"], help="N x d per case")
+    parser.add_argument("--inducing", nargs="+", type=int, default=[50, 100, 200, 400])
+    parser.add_argument("--max-iter", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--jitter", type=float, default=1e-8)
+    parser.add_argument("--out", type=Path, default=None, help="write the markdown table here")
+    args = parser.parse_args()
+    rows = []
+    for case in args.cases:
+        n_train, d = (int(v) for v in case.split("x"))
+        rows += run_case(n_train, d, args.inducing, args.max_iter, args.seed, args.jitter)
+    table = markdown(rows, "python bench/gp_sparse_accuracy.py " + " ".join(sys.argv[1:]))
+    print(table)
+    if args.out is not None:
+        args.out.write_text(table)
+
+
+if __name__ == "__main__":
+    main()
