@@ -77,7 +77,8 @@ def start_vector(X, tasks, y) -> tuple[tuple[ICMTerm, ...], np.ndarray]:
 
 def unpack(template, vector):
     n_cov = vector.size - 2 * T
-    return VectorisedCovariance(terms_from_vector(template, vector[:n_cov])), vector[n_cov:n_cov + T], vector[n_cov + T:]
+    functions = VectorisedCovariance(terms_from_vector(template, vector[:n_cov]))
+    return functions, vector[n_cov : n_cov + T], vector[n_cov + T :]
 
 
 def maximise(objective, start, max_iter):
@@ -148,12 +149,15 @@ def run_case(n_train: int, d: int, inducing: list[int], max_iter: int, seed: int
 
 def markdown(rows: list[dict], command: str) -> str:
     lines = [
-        "| N | d | m (M = 4m) | test RMSE | RMSE − exact | mean abs std diff (rel.) | log p − F | log p(exact fit) − log p(sparse fit) | evals | CPU s |",
+        "| N | d | m (M = 4m) | test RMSE | RMSE − exact | mean abs std diff (rel.) | log p − F "
+        "| log p(exact fit) − log p(sparse fit) | evals | CPU s |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if r["m"] == "exact":
-            lines.append(f"| {r['N']} | {r['d']} | exact | {r['rmse']:.4f} | — | — | 0 | 0 | {r['evals']} | {r['cpu']:.1f} |")
+            lines.append(
+                f"| {r['N']} | {r['d']} | exact | {r['rmse']:.4f} | — | — | 0 | 0 | {r['evals']} | {r['cpu']:.1f} |"
+            )
         else:
             lines.append(
                 f"| {r['N']} | {r['d']} | {r['m']} | {r['rmse']:.4f} | {r['d_rmse']:+.4f} | "

@@ -69,7 +69,8 @@ def test_explicit_stand_in_matches_reference_derivatives_and_finite_differences(
     hyper = random_hyper(rng, 3, SPECS[name])
     functions = ExplicitCovariance(hyper.terms)
     n_cov = hyper.to_vector().size - 6
-    for mine, reference in zip(functions.derivatives(X, tasks, X, tasks), covariance_derivatives(X, tasks, hyper)[:n_cov]):
+    references = covariance_derivatives(X, tasks, hyper)[:n_cov]
+    for mine, reference in zip(functions.derivatives(X, tasks, X, tasks), references, strict=True):
         np.testing.assert_allclose(mine, reference, rtol=1e-12, atol=1e-14)
     # Cross arguments (X1 ≠ X2), which the reference's derivatives do not cover: finite differences.
     X2, t2 = rng.normal(size=(7, 2)), rng.integers(0, 3, size=7)
@@ -205,8 +206,25 @@ def test_prediction_equals_reference(name):
     np.testing.assert_allclose(mean_diag, ref_mean, rtol=1e-9, atol=1e-10)
     np.testing.assert_allclose(cov, ref_cov, atol=1e-9)
     np.testing.assert_allclose(variance, np.diag(ref_cov), atol=1e-9)
+    np.testing.assert_allclose(posterior.predict_mean(X_new, tasks_new), ref_mean, rtol=1e-9, atol=1e-10)
     one_off = vfe_predict(functions, X, tasks, y, Z, log_noise, mean, X_new, tasks_new, jitter=1e-8)
     np.testing.assert_allclose(one_off[1], variance, rtol=1e-12)
+
+
+def test_blocked_prediction_equals_one_block(monkeypatch):
+    import multitask._gp_sparse as sparse
+
+    rng = np.random.default_rng(17)
+    X, tasks, y = data(rng)
+    hyper = random_hyper(rng, 3, SPECS["rbf-ard-rank2"], mean_scale=1.0)
+    posterior = VFEPosterior.from_data(*split(hyper)[:1], X, tasks, y, X[:5], hyper.log_noise, hyper.mean)
+    X_new, tasks_new = rng.normal(size=(11, 2)), rng.integers(0, 3, size=11)
+    whole = posterior.predict(X_new, tasks_new)
+    monkeypatch.setattr(sparse, "_chunks", lambda n: [slice(a, min(a + 3, n)) for a in range(0, n, 3)])
+    blocked = posterior.predict(X_new, tasks_new)
+    np.testing.assert_allclose(blocked[0], whole[0], rtol=1e-13)
+    np.testing.assert_allclose(blocked[1], whole[1], rtol=1e-13)
+    np.testing.assert_allclose(posterior.predict_mean(X_new, tasks_new), whole[0], rtol=1e-13)
 
 
 def test_prediction_is_exact_with_every_training_input_inducing():
@@ -288,3 +306,30 @@ def test_singular_inducing_covariance_raises_numerical_error():
     Z = np.vstack([X[:3], X[:1]])  # a repeated inducing input: K_uu singular without jitter
     with pytest.raises(NumericalError, match="K_uu"):
         vfe_objective(*split(hyper)[:1], X, tasks, y, Z, hyper.log_noise, hyper.mean, jitter=0.0)
+
+
+# --- with the core's covariance functions (what the estimator passes) ------------------------------
+
+
+@pytest.mark.parametrize("name", ["rbf-ard-rank2", "matern52-rank0", "linear-ard", "lcm-rbf-matern32"])
+def test_bound_gradient_and_prediction_with_the_core_covariance_equal_the_stand_in(name):
+    from multitask._gp_likelihood import CoreCovariance
+    from multitask._gp_params import GPSpec, TermSpec
+
+    rng = np.random.default_rng(16)
+    X, tasks, y = data(rng)
+    hyper = random_hyper(rng, 3, SPECS[name], mean_scale=1.0)
+    spec = GPSpec(tuple(TermSpec(kernel, rank, n_theta) for kernel, rank, n_theta in SPECS[name]), 3)
+    core_functions = CoreCovariance(spec.unpack(hyper.to_vector()), n_threads=1)
+    functions, log_noise, mean = split(hyper)
+    Z = rng.normal(size=(2 if name.startswith("linear") else 6, 2))
+    value, gradient = vfe_objective(core_functions, X, tasks, y, Z, log_noise, mean, eval_gradient=True)
+    ref_value, ref_gradient = vfe_objective(functions, X, tasks, y, Z, log_noise, mean, eval_gradient=True)
+    assert value == pytest.approx(ref_value, rel=1e-11)
+    np.testing.assert_allclose(gradient, ref_gradient, rtol=1e-8, atol=1e-9)
+    X_new, tasks_new = rng.normal(size=(8, 2)), rng.integers(0, 3, size=8)
+    for full_cov in (False, True):
+        got = vfe_predict(core_functions, X, tasks, y, Z, log_noise, mean, X_new, tasks_new, full_cov=full_cov)
+        want = vfe_predict(functions, X, tasks, y, Z, log_noise, mean, X_new, tasks_new, full_cov=full_cov)
+        np.testing.assert_allclose(got[0], want[0], rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(got[1], want[1], rtol=1e-9, atol=1e-11)

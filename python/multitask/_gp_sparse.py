@@ -357,15 +357,7 @@ class VFEPosterior:
         weights = solve_triangular(f.C, weights, lower=True, trans="T", check_finite=False)
         return cls(functions, f.Zl, f.tz, mean, f.C, f.D, weights)
 
-    def predict(self, X_new: np.ndarray, tasks_new: np.ndarray, *, full_cov: bool = False):
-        """Mean and variance (or covariance with ``full_cov``) of the latent f at (X_new, tasks_new).
-
-        Returns
-        -------
-        mean : ndarray of shape (n,)
-        variance : ndarray of shape (n,), or covariance of shape (n, n) with ``full_cov``
-            Latent (no noise). Variances are clipped at 0 against round-off.
-        """
+    def _checked(self, X_new, tasks_new) -> tuple[np.ndarray, np.ndarray]:
         X_new = np.asarray(X_new, dtype=float)
         if X_new.ndim != 2 or X_new.shape[1] != self.inducing_inputs.shape[1]:
             raise ValueError(f"X_new must have shape (n, {self.inducing_inputs.shape[1]}), got {X_new.shape}")
@@ -375,16 +367,52 @@ class VFEPosterior:
             tasks_new.size and (tasks_new.min() < 0 or tasks_new.max() >= n_tasks)
         ):
             raise ValueError(f"tasks_new must be integers in [0, {n_tasks}) of shape ({X_new.shape[0]},)")
-        tasks_new = tasks_new.astype(np.intp)
-        K_us = self.functions.covariance(self.inducing_inputs, self.inducing_tasks, X_new, tasks_new)
-        mean = self.mean[tasks_new] + K_us.T @ self.weights
-        V = solve_triangular(self.kuu_factor, K_us, lower=True, check_finite=False)
-        DV = solve_triangular(self.h_factor, V, lower=True, check_finite=False)
+        return X_new, tasks_new.astype(np.intp)
+
+    def predict_mean(self, X_new: np.ndarray, tasks_new: np.ndarray) -> np.ndarray:
+        """The posterior mean alone, shape (n,): O(n M) after the kernel, no triangular solves."""
+        X_new, tasks_new = self._checked(X_new, tasks_new)
+        out = np.empty(X_new.shape[0])
+        for rows in _chunks(X_new.shape[0]):
+            K_us = self.functions.covariance(self.inducing_inputs, self.inducing_tasks, X_new[rows], tasks_new[rows])
+            out[rows] = self.mean[tasks_new[rows]] + K_us.T @ self.weights
+        return out
+
+    def predict(self, X_new: np.ndarray, tasks_new: np.ndarray, *, full_cov: bool = False):
+        """Mean and variance (or covariance with ``full_cov``) of the latent f at (X_new, tasks_new).
+
+        Without ``full_cov`` the points are processed in blocks, so the memory is O(M · block)
+        whatever n.
+
+        Returns
+        -------
+        mean : ndarray of shape (n,)
+        variance : ndarray of shape (n,), or covariance of shape (n, n) with ``full_cov``
+            Latent (no noise). Variances are clipped at 0 against round-off.
+        """
+        X_new, tasks_new = self._checked(X_new, tasks_new)
         if full_cov:
+            mean, V, DV = self._projections(X_new, tasks_new)
             cov = self.functions.covariance(X_new, tasks_new, X_new, tasks_new) - V.T @ V + DV.T @ DV
             return mean, 0.5 * (cov + cov.T)
-        variance = self.functions.diagonal(X_new, tasks_new) - np.sum(V**2, axis=0) + np.sum(DV**2, axis=0)
+        mean, variance = np.empty(X_new.shape[0]), np.empty(X_new.shape[0])
+        for rows in _chunks(X_new.shape[0]):
+            mean[rows], V, DV = self._projections(X_new[rows], tasks_new[rows])
+            prior = self.functions.diagonal(X_new[rows], tasks_new[rows])
+            variance[rows] = prior - np.einsum("ij,ij->j", V, V) + np.einsum("ij,ij->j", DV, DV)
         return mean, np.maximum(variance, 0.0)
+
+    def _projections(self, X_new: np.ndarray, tasks_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The mean, V = C⁻¹ K_u* and D⁻¹ V at some query points."""
+        K_us = self.functions.covariance(self.inducing_inputs, self.inducing_tasks, X_new, tasks_new)
+        V = solve_triangular(self.kuu_factor, K_us, lower=True, check_finite=False)
+        DV = solve_triangular(self.h_factor, V, lower=True, check_finite=False)
+        return self.mean[tasks_new] + K_us.T @ self.weights, V, DV
+
+
+def _chunks(n: int, size: int = 4096):
+    """Row slices of at most ``size`` rows covering range(n)."""
+    return [slice(start, min(start + size, n)) for start in range(0, n, size)]
 
 
 def vfe_predict(
