@@ -24,8 +24,9 @@ exact posterior); log p(y) at the exact fit minus log p(y) at the sparse fit (ho
 hyperparameters are from the exact optimum, judged by the exact model); the number of
 objective evaluations and the CPU seconds of the fit. One thread; CPU time (process_time).
 
-The covariance functions are the numpy stand-ins of tests/gp_covariance_numpy.py (tested equal
-to tests/gp_reference.py); the estimator's C++ ones change the times, not the accuracies.
+Both objectives are the estimator's own (``multitask._gp_likelihood.Likelihood``, routes "dense"
+and "sparse", one thread), so the CPU times are those of MultiTaskGaussianProcessRegressor's fits
+up to the start and the restarts.
 """
 
 from __future__ import annotations
@@ -39,104 +40,89 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import minimize
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-
-from gp_covariance_numpy import VectorisedCovariance, exact_objective, terms_from_vector  # noqa: E402
-from gp_reference import ICMTerm  # noqa: E402
-
-from multitask._gp_sparse import VFEPosterior, choose_inducing_inputs, vfe_objective  # noqa: E402
+from multitask._gp_data import GPData
+from multitask._gp_likelihood import CoreCovariance, Likelihood
+from multitask._gp_params import GPSpec, TermSpec
+from multitask._gp_sparse import VFEPosterior, choose_inducing_inputs
 
 T, RANK = 4, 2
 
 
 def make_data(rng: np.random.Generator, n_train: int, d: int, n_test_per_task: int = 250):
     """Train and test sets drawn jointly from the planted model (module docstring)."""
-    L = rng.normal(size=(T, RANK))
-    planted = (ICMTerm("rbf", L, np.full(T, np.log(0.05)), np.log(rng.uniform(0.6, 1.5, size=d))),)
+    spec = GPSpec((TermSpec("rbf", RANK, d),), T)
+    planted = np.concatenate([rng.normal(size=T * RANK), np.full(T, np.log(0.05)),
+                              np.log(rng.uniform(0.6, 1.5, size=d)), np.zeros(2 * T)])
     tasks = np.concatenate([np.repeat(np.arange(T), n_train // T), np.repeat(np.arange(T), n_test_per_task)])
     X = rng.uniform(-2.0, 2.0, size=(tasks.size, d))
-    K = VectorisedCovariance(planted).covariance(X, tasks, X, tasks)
+    K = CoreCovariance(spec.unpack(planted), n_threads=1).covariance(X, tasks, X, tasks)
     K[np.diag_indices_from(K)] += 1e-8 * np.trace(K) / K.shape[0]
-    f = cho_factor(K, lower=True, overwrite_a=True)[0]
-    f = np.tril(f) @ rng.normal(size=tasks.size)
+    f = np.tril(cho_factor(K, lower=True, overwrite_a=True)[0]) @ rng.normal(size=tasks.size)
     noise = rng.uniform(0.02, 0.1, size=T)
     y = rng.normal(size=T)[tasks] + f + np.sqrt(noise[tasks]) * rng.normal(size=tasks.size)
     n = (n_train // T) * T
-    return (X[:n], tasks[:n], y[:n]), (X[n:], tasks[n:], y[n:])
+    return spec, GPData(X[:n], tasks[:n], y[:n], T), (X[n:], tasks[n:], y[n:])
 
 
-def start_vector(X, tasks, y) -> tuple[tuple[ICMTerm, ...], np.ndarray]:
-    """The common start (module docstring): the template terms and the full vector."""
-    var = y.var()
-    L = 0.3 * np.random.default_rng(12345).normal(size=(T, RANK))
-    template = (ICMTerm("rbf", L, np.full(T, np.log(0.5 * var)), np.log(X.std(axis=0))),)
-    means = np.array([y[tasks == t].mean() for t in range(T)])
-    cov = np.concatenate([L.ravel(), template[0].log_kappa, template[0].theta])
-    return template, np.concatenate([cov, np.full(T, np.log(0.1 * var)), means])
+def start_vector(data: GPData) -> np.ndarray:
+    """The common start (module docstring), in the order of the full vector."""
+    var = data.y.var()
+    L = 0.3 * np.random.default_rng(12345).normal(size=T * RANK)
+    means = np.array([data.y[data.tasks == t].mean() for t in range(T)])
+    return np.concatenate([L, np.full(T, np.log(0.5 * var)), np.log(data.X.std(axis=0)),
+                           np.full(T, np.log(0.1 * var)), means])
 
 
-def unpack(template, vector):
-    n_cov = vector.size - 2 * T
-    functions = VectorisedCovariance(terms_from_vector(template, vector[:n_cov]))
-    return functions, vector[n_cov : n_cov + T], vector[n_cov + T :]
-
-
-def maximise(objective, start, max_iter):
-    """L-BFGS-B on −objective; returns (argmax, max, evaluations, CPU seconds)."""
-    count = [0]
+def maximise(likelihood: Likelihood, start: np.ndarray, max_iter: int):
+    """L-BFGS-B on −likelihood; returns (argmax, max, evaluations, CPU seconds)."""
 
     def negative(vector):
-        count[0] += 1
-        value, gradient = objective(vector)
-        return -value, -gradient
+        out = likelihood(vector)
+        return -out.value, -out.gradient
 
     begin = time.process_time()
     result = minimize(negative, start, jac=True, method="L-BFGS-B", options={"maxiter": max_iter})
     print(f"  L-BFGS-B: nit={result.nit} {result.message}", flush=True)
-    return result.x, -result.fun, count[0], time.process_time() - begin
+    return result.x, -result.fun, likelihood.n_evaluations, time.process_time() - begin
 
 
-def exact_posterior(template, vector, train, test):
+def exact_posterior(functions: CoreCovariance, log_noise, mean, data: GPData, test):
     """Exact latent posterior mean and std at the test points."""
-    (X, tasks, y), (Xs, ts, _) = train, test
-    functions, log_noise, mean = unpack(template, vector)
-    K = functions.covariance(X, tasks, X, tasks)
-    K[np.diag_indices_from(K)] += np.exp(log_noise)[tasks]
+    Xs, ts, _ = test
+    K = functions.covariance(data.X, data.tasks, data.X, data.tasks)
+    K[np.diag_indices_from(K)] += np.exp(log_noise)[data.tasks]
     factor = cho_factor(K, lower=True, overwrite_a=True)
-    K_s = functions.covariance(Xs, ts, X, tasks)
-    mu = mean[ts] + K_s @ cho_solve(factor, y - mean[tasks])
+    K_s = functions.covariance(Xs, ts, data.X, data.tasks)
+    mu = mean[ts] + K_s @ cho_solve(factor, data.y - mean[data.tasks])
     var = functions.diagonal(Xs, ts) - np.sum(K_s.T * cho_solve(factor, K_s.T), axis=0)
     return mu, np.sqrt(np.maximum(var, 0.0))
 
 
 def run_case(n_train: int, d: int, inducing: list[int], max_iter: int, seed: int, jitter: float) -> list[dict]:
     rng = np.random.default_rng(seed)
-    train, test = make_data(rng, n_train, d)
-    X, tasks, y = train
-    template, start = start_vector(X, tasks, y)
+    spec, data, test = make_data(rng, n_train, d)
+    start = start_vector(data)
 
-    def exact(vector):
-        functions, log_noise, mean = unpack(template, vector)
-        return exact_objective(functions, X, tasks, y, log_noise, mean, eval_gradient=True)
+    def at(vector):
+        params = spec.unpack(vector)
+        return CoreCovariance(params, n_threads=1), params.log_noise, params.mean
 
-    theta_exact, lml_exact, n_exact, time_exact = maximise(exact, start, max_iter)
-    mu_exact, std_exact = exact_posterior(template, theta_exact, train, test)
+    dense = Likelihood(spec, data, "dense", n_threads=1)
+    theta_exact, lml_exact, n_exact, time_exact = maximise(dense, start, max_iter)
+    mu_exact, std_exact = exact_posterior(*at(theta_exact), data, test)
     rmse_exact = np.sqrt(np.mean((mu_exact - test[2]) ** 2))
     rows = [dict(N=n_train, d=d, m="exact", rmse=rmse_exact, evals=n_exact, cpu=time_exact, lml=lml_exact)]
     print(f"N={n_train} d={d} exact: log p={lml_exact:.2f} rmse={rmse_exact:.4f} "
           f"evals={n_exact} cpu={time_exact:.1f}s", flush=True)
     for m in inducing:
-        Z = choose_inducing_inputs(X, m, random_state=seed)
-
-        def sparse(vector, Z=Z):
-            functions, log_noise, mean = unpack(template, vector)
-            return vfe_objective(functions, X, tasks, y, Z, log_noise, mean, eval_gradient=True, jitter=jitter)
-
+        Z = choose_inducing_inputs(data.X, m, random_state=seed)
+        sparse = Likelihood(spec, data, "sparse", n_threads=1, sparse_inputs=Z, jitter=jitter)
         theta, bound, n_evals, cpu = maximise(sparse, start, max_iter)
-        functions, log_noise, mean = unpack(template, theta)
-        mu, var = VFEPosterior.from_data(functions, X, tasks, y, Z, log_noise, mean, jitter=jitter).predict(*test[:2])
+        functions, log_noise, mean = at(theta)
+        posterior = VFEPosterior.from_data(functions, data.X, data.tasks, data.y, Z, log_noise, mean, jitter=jitter)
+        mu, var = posterior.predict(*test[:2])
         std = np.sqrt(var)
-        lml_at_sparse = exact_objective(functions, X, tasks, y, log_noise, mean)
+        lml_at_sparse = dense(theta, eval_gradient=False).value
         rmse = np.sqrt(np.mean((mu - test[2]) ** 2))
         row = dict(N=n_train, d=d, m=m, rmse=rmse, d_rmse=rmse - rmse_exact,
                    d_std=np.mean(np.abs(std - std_exact)), rel_std=np.mean(np.abs(std - std_exact)) / std_exact.mean(),
