@@ -9,7 +9,14 @@ import numpy as np
 import pytest
 
 from gp_covariance_numpy import ExplicitCovariance, VectorisedCovariance, exact_objective, terms_from_vector
-from gp_reference import GPHyper, covariance_derivatives, log_marginal_likelihood, predict, random_hyper
+from gp_reference import (
+    GPHyper,
+    covariance_derivatives,
+    gls_means,
+    log_marginal_likelihood,
+    predict,
+    random_hyper,
+)
 from gp_reference_sparse import vfe_bound, vfe_bound_dense
 from gp_reference_sparse import vfe_predict as reference_vfe_predict
 from multitask._errors import NumericalError
@@ -333,3 +340,54 @@ def test_bound_gradient_and_prediction_with_the_core_covariance_equal_the_stand_
         want = vfe_predict(functions, X, tasks, y, Z, log_noise, mean, X_new, tasks_new, full_cov=full_cov)
         np.testing.assert_allclose(got[0], want[0], rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(got[1], want[1], rtol=1e-9, atol=1e-11)
+
+
+# --- profiled means --------------------------------------------------------------------------------
+
+
+def test_profiled_means_are_the_exact_gls_means_when_every_training_input_is_inducing():
+    rng = np.random.default_rng(18)
+    X, tasks, y = data(rng)
+    hyper = random_hyper(rng, 3, SPECS["lcm-rbf-matern32"])
+    value, means = vfe_objective(*split(hyper)[:1], X, tasks, y, X, hyper.log_noise, None, jitter=0.0,
+                                 profile_mean=True)
+    gls = gls_means(X, tasks, y, hyper)
+    np.testing.assert_allclose(means, gls, rtol=1e-8, atol=1e-9)
+    at_gls = GPHyper(hyper.terms, hyper.log_noise, gls)
+    assert value == pytest.approx(log_marginal_likelihood(X, tasks, y, at_gls), rel=1e-9)
+
+
+@pytest.mark.parametrize("name", ["rbf-ard-rank2", "lcm-rbf-matern32"])
+def test_profiled_bound_is_the_maximum_over_the_means_and_its_gradient_the_envelope(name):
+    rng = np.random.default_rng(19)
+    X, tasks, y = data(rng)
+    hyper = random_hyper(rng, 3, SPECS[name], mean_scale=1.0)
+    functions, log_noise, _ = split(hyper)
+    Z = rng.normal(size=(6, 2))
+    value, gradient, means = vfe_objective(functions, X, tasks, y, Z, log_noise, None, eval_gradient=True,
+                                           profile_mean=True)
+    at_means, gradient_at_means = vfe_objective(functions, X, tasks, y, Z, log_noise, means, eval_gradient=True)
+    assert value == pytest.approx(at_means, rel=1e-12)
+    np.testing.assert_allclose(gradient, gradient_at_means, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gradient[-3:], 0.0, atol=1e-9)  # ∂F/∂m = 0 at the maximiser
+    for _ in range(5):  # F is concave in m: any other means give less
+        other = means + 0.1 * rng.normal(size=3)
+        assert vfe_objective(functions, X, tasks, y, Z, log_noise, other) < value
+    # Finite differences of the profiled F over the covariance and noise hyperparameters.
+    T, vector = 3, hyper.to_vector()[:-3]
+
+    def profiled(v):
+        terms = terms_from_vector(hyper.terms, v[:-T])
+        return vfe_objective(ExplicitCovariance(terms), X, tasks, y, Z, v[-T:], None, profile_mean=True)  # (F, m*)
+
+    np.testing.assert_allclose(gradient[:-3], central_differences(profiled, vector), rtol=2e-6, atol=1e-6)
+
+
+def test_profiling_the_means_needs_every_task():
+    rng = np.random.default_rng(20)
+    X, tasks, y = data(rng)
+    hyper = random_hyper(rng, 3, SPECS["rbf-ard-rank2"])
+    keep = tasks != 1
+    with pytest.raises(ValueError, match="profile_mean"):
+        vfe_objective(*split(hyper)[:1], X[keep], tasks[keep], y[keep], X[:4], hyper.log_noise, None,
+                      profile_mean=True)

@@ -37,6 +37,16 @@ every entry taken as free; summed against ∂K_uu/∂η over all pairs (a, b) it
 for the symmetric K_uu. The jitter ε tr(K_uu)/M added to the diagonal depends on η too: it adds
 (ε/M) tr(W_uu) I to W_uu, so the gradient is that of the value actually computed.
 
+**Profiled means.** F depends on m only through the Gaussian term, a concave quadratic, so for
+given covariance and noise it is maximised by the generalised least-squares means under Q + Σ,
+
+    m* = (Eᵀ P E)⁻¹ Eᵀ P y,     E (N, T) the task indicators,
+    Eᵀ P [E | y] = Sᵀ S − Gᵀ G,   S = Σ^(−½) [E | y] (N, T+1),   G = D⁻¹ A S (M, T+1),
+
+(the exact route's ``gls_means`` with Q + Σ for K), at O(N M T) on top of the factors; then
+c = G[:, y] − G[:, E] m*. With ``profile_mean`` the objective is F(η, m*(η)) and, by the envelope
+theorem (∂F/∂m = 0 at m*), its gradient is the partial one above at m = m*.
+
 **Prediction** from the optimal q(u) (the latent f; the caller adds the noise for targets):
 
     mean = m_{t*} + K_*u Φ⁻¹ K_uf Σ⁻¹ r = m_{t*} + K_*u C⁻ᵀ D⁻ᵀ c,
@@ -154,7 +164,7 @@ class _Factors(NamedTuple):
     jitter_scale: float  # ε / M: the jitter added is jitter_scale · tr(K_uu)
 
 
-def _check_data(X, tasks, y, Z, log_noise, mean, jitter) -> tuple:
+def _check_data(X, tasks, y, Z, log_noise, mean, jitter, profile_mean: bool = False) -> tuple:
     """Float/int arrays of consistent shapes, or a ValueError naming the argument."""
     X = np.asarray(X, dtype=float)
     if X.ndim != 2:
@@ -163,14 +173,17 @@ def _check_data(X, tasks, y, Z, log_noise, mean, jitter) -> tuple:
     if log_noise.ndim != 1 or log_noise.size == 0 or not np.all(np.isfinite(log_noise)):
         raise ValueError(f"log_noise must be a finite 1-d array with one entry per task, got {log_noise!r}")
     n_tasks = log_noise.size
-    mean = np.asarray(mean, dtype=float)
-    if mean.shape != (n_tasks,) or not np.all(np.isfinite(mean)):
-        raise ValueError(f"mean must be a finite array of shape ({n_tasks},), got shape {mean.shape}")
+    if not profile_mean:
+        mean = np.asarray(mean, dtype=float)
+        if mean.shape != (n_tasks,) or not np.all(np.isfinite(mean)):
+            raise ValueError(f"mean must be a finite array of shape ({n_tasks},), got shape {np.shape(mean)}")
     tasks = np.asarray(tasks)
     if tasks.shape != (X.shape[0],) or tasks.dtype.kind not in "iu":
         raise ValueError(f"tasks must be integers of shape ({X.shape[0]},), got {tasks.dtype} {tasks.shape}")
     if tasks.size and (tasks.min() < 0 or tasks.max() >= n_tasks):
         raise ValueError(f"tasks must lie in [0, {n_tasks}) (one log_noise entry per task)")
+    if profile_mean and np.unique(tasks).size != n_tasks:
+        raise ValueError("tasks must hold every task at least once to profile the means (profile_mean=True)")
     y = np.asarray(y, dtype=float)
     if y.shape != tasks.shape:
         raise ValueError(f"y must have shape {tasks.shape}, got {y.shape}")
@@ -201,8 +214,10 @@ def _inverse_from_factor(D: np.ndarray) -> np.ndarray:
     return np.tril(inverse) + np.tril(inverse, -1).T
 
 
-def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, jitter: float) -> _Factors:
-    """Everything the bound, its gradient and the posterior share (module docstring)."""
+def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, jitter: float,
+               profile_mean: bool = False) -> tuple[_Factors, np.ndarray]:
+    """Everything the bound, its gradient and the posterior share, and the means used
+    (``mean``, or the GLS means m* with ``profile_mean``; module docstring)."""
     n_tasks = log_noise.size
     Zl, tz = inducing_long_format(Z, n_tasks)
     n_inducing = tz.size
@@ -218,9 +233,16 @@ def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, 
     H = A @ A.T
     H[np.diag_indices_from(H)] += 1.0
     D = _cholesky(H, "I + A Aᵀ")
+    if profile_mean:
+        S = np.column_stack([tasks[:, None] == np.arange(n_tasks), y]) / root[:, None]
+        G = solve_triangular(D, A @ S, lower=True, check_finite=False)
+        gram = S.T @ S - G.T @ G  # Eᵀ P [E | y] in its first T rows
+        mean = np.linalg.solve(gram[:n_tasks, :n_tasks], gram[:n_tasks, n_tasks])
+        c = G[:, n_tasks] - G[:, :n_tasks] @ mean
     rho = (y - mean[tasks]) / root
-    c = solve_triangular(D, A @ rho, lower=True, check_finite=False)
-    return _Factors(Zl, tz, K_uf, C, A, H, D, noise, rho, c, jitter_scale)
+    if not profile_mean:
+        c = solve_triangular(D, A @ rho, lower=True, check_finite=False)
+    return _Factors(Zl, tz, K_uf, C, A, H, D, noise, rho, c, jitter_scale), mean
 
 
 def vfe_objective(
@@ -230,10 +252,11 @@ def vfe_objective(
     y: np.ndarray,
     Z: np.ndarray,
     log_noise: np.ndarray,
-    mean: np.ndarray,
+    mean: np.ndarray | None,
     *,
     eval_gradient: bool = False,
     jitter: float = 1e-8,
+    profile_mean: bool = False,
 ):
     """Titsias' collapsed bound F ≤ log p(y) and its gradient (formulas: module docstring).
 
@@ -251,36 +274,47 @@ def vfe_objective(
         Inducing inputs, shared by the T tasks (M = m T inducing variables).
     log_noise : ndarray of shape (T,)
         log σ²_t.
-    mean : ndarray of shape (T,)
-        Per-task constant means m_t.
+    mean : ndarray of shape (T,) or None
+        Per-task constant means m_t (ignored, and may be None, with ``profile_mean``).
     eval_gradient : bool, default=False
         Also return the gradient.
     jitter : float, default=1e-8
         ε: ε tr(K_uu)/M is added to the diagonal of K_uu (a relative ridge, as in
         tests/gp_reference_sparse.py); it is part of the objective and of its gradient.
+    profile_mean : bool, default=False
+        Use the maximiser m* of F over the means (GLS under Q + Σ) instead of ``mean``, and
+        return it. Every task needs at least one sample.
 
     Returns
     -------
     F : float
     gradient : ndarray of shape (n_cov + 2T,)
         Only with ``eval_gradient``: ∂F/∂η for the covariance hyperparameters (in the order of
-        ``functions``), then ∂F/∂ log σ²_t, then ∂F/∂m_t.
+        ``functions``), then ∂F/∂ log σ²_t, then ∂F/∂m_t (zero up to rounding with
+        ``profile_mean``: the partial derivatives at m*, which are the profiled ones).
+    mean : ndarray of shape (T,)
+        Only with ``profile_mean``: m*.
 
     Raises
     ------
     NumericalError
         When K_uu + jitter is not numerically positive definite.
     """
-    X, tasks, y, Z, log_noise, mean = _check_data(X, tasks, y, Z, log_noise, mean, jitter)
-    f = _factorise(functions, X, tasks, y, Z, log_noise, mean, jitter)
+    X, tasks, y, Z, log_noise, mean = _check_data(X, tasks, y, Z, log_noise, mean, jitter, profile_mean)
+    f, mean = _factorise(functions, X, tasks, y, Z, log_noise, mean, jitter, profile_mean)
     K_ff_diag = functions.diagonal(X, tasks)
     log_det = np.log(f.noise).sum() + 2.0 * np.log(np.diag(f.D)).sum()
     quadratic = f.rho @ f.rho - f.c @ f.c
     trace = np.sum(K_ff_diag / f.noise) - np.sum(f.A**2)
     value = -0.5 * (quadratic + log_det + y.size * np.log(2.0 * np.pi) + trace)
     if not eval_gradient:
-        return value
+        return (value, mean) if profile_mean else value
+    gradient = _gradient(functions, X, tasks, f, K_ff_diag, log_noise.size)
+    return (value, gradient, mean) if profile_mean else (value, gradient)
 
+
+def _gradient(functions: CovarianceFunctions, X, tasks, f: _Factors, K_ff_diag, n_tasks: int) -> np.ndarray:
+    """[∂F/∂η, ∂F/∂ log σ², ∂F/∂m] from the factors (module docstring, "Gradient")."""
     root = np.sqrt(f.noise)
     # β = Σ^(−½)(ρ − Aᵀ H⁻¹ A ρ), with H⁻¹ A ρ = D⁻ᵀ c.
     beta = (f.rho - f.A.T @ solve_triangular(f.D, f.c, lower=True, trans="T", check_finite=False)) / root
@@ -301,10 +335,9 @@ def vfe_objective(
     Q_diag = f.noise * np.sum(f.A**2, axis=0)
     P_diag = (1.0 - np.sum(f.A * (f.A - RA), axis=0)) / f.noise  # Aᵀ H⁻¹ A = Aᵀ (A − RA)
     d_noise = 0.5 * (beta**2 - P_diag + (K_ff_diag - Q_diag) / f.noise**2)
-    n_tasks = log_noise.size
     noise_part = np.bincount(tasks, weights=f.noise * d_noise, minlength=n_tasks)
     mean_part = np.bincount(tasks, weights=beta, minlength=n_tasks)
-    return value, np.concatenate([np.asarray(covariance_part, dtype=float), noise_part, mean_part])
+    return np.concatenate([np.asarray(covariance_part, dtype=float), noise_part, mean_part])
 
 
 @dataclass(frozen=True)
@@ -352,7 +385,7 @@ class VFEPosterior:
     ) -> "VFEPosterior":
         """Factorise once; the arguments are those of :func:`vfe_objective`."""
         X, tasks, y, Z, log_noise, mean = _check_data(X, tasks, y, Z, log_noise, mean, jitter)
-        f = _factorise(functions, X, tasks, y, Z, log_noise, mean, jitter)
+        f, _ = _factorise(functions, X, tasks, y, Z, log_noise, mean, jitter)
         weights = solve_triangular(f.D, f.c, lower=True, trans="T", check_finite=False)
         weights = solve_triangular(f.C, weights, lower=True, trans="T", check_finite=False)
         return cls(functions, f.Zl, f.tz, mean, f.C, f.D, weights)
