@@ -317,7 +317,7 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
     # ------------------------------------------------------- likelihood
 
     def log_marginal_likelihood(self, theta: Any = None, eval_gradient: bool = False) -> Any:
-        """log p(y) of the training data at ``theta`` (default: the fitted value).
+        """The log marginal likelihood log p(y) of the training data at ``theta`` (default: the fitted value).
 
         Parameters
         ----------
@@ -444,8 +444,10 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
 
         Parameters
         ----------
-        X, tasks
-            As for :meth:`predict`.
+        X : list of array-like (m_t, d), or array-like of shape (m, d)
+            Test inputs, as for :meth:`predict`.
+        tasks : array-like of shape (m,), default=None
+            Task label of every row, as for :meth:`predict`.
         n_samples : int, default=1
             Number of draws.
         random_state : int, RandomState instance or None, default=0
