@@ -114,9 +114,15 @@ py::array_t<double> covariance_gradient(const py::object& X1_obj, const TaskIds&
   gp::check_rows(lcm, A, "X1");
   gp::check_rows(lcm, B, "X2");
   require(W_array.ndim() == 2 && W_array.shape(0) == A.n && W_array.shape(1) == B.n, "W must have shape (n1, n2)");
-  const auto W = W_array.unchecked<2>();
+  const auto view = W_array.unchecked<2>();
+  Matrix<double> W(A.n, B.n);
+  for (Index a = 0; a < A.n; ++a)
+    for (Index b = 0; b < B.n; ++b) W(a, b) = view(a, b);
   return vector_out(call_core([&] {
-    return gp::weighted_covariance_gradient(lcm, A, B, false, [&](Index a, Index b) { return W(a, b); }, n_threads);
+    return gp::weighted_covariance_gradient(
+        lcm, A, B, false,
+        [&](Index b, Index a0, Index m, double* w) { Eigen::Map<Vector<double>>(w, m) = W.col(b).segment(a0, m); },
+        n_threads);
   }));
 }
 

@@ -62,7 +62,11 @@ inline DenseLikelihood dense_log_marginal_likelihood(const LcmCovariance& covari
   inverse_from_cholesky(K);  // lower triangle: K^{-1}
   const Vector<double>& alpha = out.alpha;
   const Vector<double> covariance_part = weighted_covariance_gradient(
-      covariance, data, data, true, [&](Index a, Index b) { return alpha[a] * alpha[b] - K(a, b); }, n_threads);
+      covariance, data, data, true,
+      [&](Index b, Index a0, Index m, double* w) {
+        Eigen::Map<Eigen::ArrayXd>(w, m) = alpha.segment(a0, m).array() * alpha[b] - K.col(b).segment(a0, m).array();
+      },
+      n_threads);
   out.gradient.resize(covariance_part.size() + 2 * T);
   out.gradient.head(covariance_part.size()) = 0.5 * covariance_part;
   Vector<double> noise_part = Vector<double>::Zero(T), mean_part = Vector<double>::Zero(T);

@@ -102,7 +102,9 @@ inline KroneckerLikelihood kronecker_log_marginal_likelihood(const LcmCovariance
     W.selfadjointView<Eigen::Lower>().rankUpdate(scaled_V, -1.0);
     W.triangularView<Eigen::Lower>() += alpha * term.B * alpha.transpose();
     const Vector<double> kernel_gradient = weighted_covariance_gradient(
-        kernel_only, rows, rows, true, [&](Index a, Index b) { return W(a, b); }, n_threads);
+        kernel_only, rows, rows, true,
+        [&](Index b, Index a0, Index m, double* w) { Eigen::Map<Vector<double>>(w, m) = W.col(b).segment(a0, m); },
+        n_threads);
 
     const Vector<double> h = Delta.cwiseInverse().colwise().sum().transpose();
     const Vector<double> noise_gradient = 0.5 * noise_mean.noise.cwiseProduct(alpha.colwise().squaredNorm().transpose()) -
