@@ -332,3 +332,28 @@ def test_prediction_errors():
         model.predict(X[:2], tasks=[0, 7])
     with pytest.raises(ValueError, match="n_samples"):
         model.sample_y(X[:2], n_samples=0)
+
+
+def test_threads_and_float32_inputs_give_the_same_model():
+    Xs, ys = per_task_data(seed=17, sizes=(60, 80, 50))
+    one = mt.MultiTaskGaussianProcessRegressor(rank=1, optimizer=None, n_jobs=1).fit(Xs, ys)
+    two = mt.MultiTaskGaussianProcessRegressor(rank=1, optimizer=None, n_jobs=2).fit(Xs, ys)
+    assert two.log_marginal_likelihood_value_ == pytest.approx(one.log_marginal_likelihood_value_, rel=1e-13)
+    value_1, gradient_1 = one.log_marginal_likelihood(one.theta_, eval_gradient=True)
+    value_2, gradient_2 = two.log_marginal_likelihood(one.theta_, eval_gradient=True)
+    np.testing.assert_allclose(gradient_2, gradient_1, rtol=1e-11, atol=1e-11)
+    single = mt.MultiTaskGaussianProcessRegressor(rank=1, optimizer=None).fit(
+        [X.astype(np.float32) for X in Xs], [y.astype(np.float32) for y in ys])
+    X_new = [X[:3] for X in Xs]
+    np.testing.assert_allclose(np.concatenate(single.predict(X_new)), np.concatenate(one.predict(X_new)),
+                               rtol=1e-5, atol=1e-5)
+
+
+def test_missing_targets_and_empty_data_are_refused():
+    Xs, ys = per_task_data()
+    ys[1] = ys[1].copy()
+    ys[1][3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        mt.MultiTaskGaussianProcessRegressor().fit(Xs, ys)
+    with pytest.raises(ValueError):
+        mt.MultiTaskGaussianProcessRegressor().fit(np.zeros((0, 2)), np.zeros((0, 3)))
