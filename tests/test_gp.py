@@ -48,26 +48,39 @@ SPECS = {
 }
 
 
+def with_means(X, tasks, y, hyper: GPHyper, mean: str) -> GPHyper:
+    """``hyper`` with the means the estimator uses: the GLS means (profiled, "constant") or zeros."""
+    from gp_reference import gls_means
+
+    means = gls_means(X, tasks, y, hyper) if mean == "constant" else np.zeros(hyper.n_tasks)
+    return GPHyper(hyper.terms, hyper.log_noise, means)
+
+
+@pytest.mark.parametrize("mean", ["constant", "zero"])
 @pytest.mark.parametrize("name", sorted(SPECS))
-def test_log_marginal_likelihood_and_gradient_equal_the_dense_reference(name):
+def test_log_marginal_likelihood_and_gradient_equal_the_dense_reference(name, mean):
     Xs, ys = per_task_data()
     X, y, tasks = long_arrays(Xs, ys)
-    hyper = random_hyper(np.random.default_rng(1), 3, SPECS[name], mean_scale=0.5)
-    model = fixed_model(hyper).fit(Xs, ys)
-    theta = hyper.to_vector()
+    hyper = with_means(X, tasks, y, random_hyper(np.random.default_rng(1), 3, SPECS[name]), mean)
+    model = fixed_model(hyper, mean=mean).fit(Xs, ys)
+    theta = hyper.to_vector()[:-3]  # the means are not free: profiled by GLS, or zero
     assert model.theta_.shape == theta.shape
     value, gradient = model.log_marginal_likelihood(theta, eval_gradient=True)
     ref_value, ref_gradient = log_marginal_likelihood(X, tasks, y, hyper, eval_gradient=True)
     np.testing.assert_allclose(value, ref_value, rtol=1e-10)
-    np.testing.assert_allclose(gradient, ref_gradient, rtol=1e-8, atol=1e-9 * np.abs(ref_gradient).max())
+    scale = np.abs(ref_gradient).max()
+    np.testing.assert_allclose(gradient, ref_gradient[:-3], rtol=1e-8, atol=1e-9 * scale)
     assert model.log_marginal_likelihood() == pytest.approx(ref_value, rel=1e-10)
+    np.testing.assert_allclose(model.mean_, hyper.mean, atol=1e-10)
+    if mean == "constant":  # the GLS means maximise the likelihood over m: the reference's d/dm vanishes
+        np.testing.assert_allclose(ref_gradient[-3:], 0.0, atol=1e-9 * scale)
 
 
 def test_gradient_equals_finite_differences_for_every_hyperparameter():
     Xs, ys = per_task_data(seed=3)
     hyper = random_hyper(np.random.default_rng(4), 3, [("rbf", 2, 2), ("linear", 1, 2)], mean_scale=0.3)
     model = mt.MultiTaskGaussianProcessRegressor(kernel=["rbf", "linear"], rank=[2, 1], optimizer=None).fit(Xs, ys)
-    theta = hyper.to_vector()
+    theta = hyper.to_vector()[:-3]
     _, gradient = model.log_marginal_likelihood(theta, eval_gradient=True)
     numeric = approx_fprime(theta, model.log_marginal_likelihood, 1e-6)
     np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-4)
@@ -98,18 +111,20 @@ def shared_data(seed=0, n=40, T=3):
 @pytest.mark.parametrize("kernel,rank", [("rbf", 2), ("matern52", 1), ("linear", 1)])
 def test_kronecker_route_equals_dense_route_and_reference(kernel, rank):
     X, Y = shared_data()
-    hyper = random_hyper(np.random.default_rng(2), 3, [(kernel, rank, 2)], mean_scale=0.5)
+    hyper = with_means(*shared_to_long(X, Y), random_hyper(np.random.default_rng(2), 3, [(kernel, rank, 2)]),
+                       "constant")
     kron = fixed_model(hyper).fit(X, Y)
     dense = fixed_model(hyper).set_params(method="dense").fit(X, Y)
     assert (kron.method_, dense.method_) == ("kronecker", "dense")
-    theta = hyper.to_vector()
+    np.testing.assert_allclose([kron.mean_, dense.mean_], [hyper.mean, hyper.mean], atol=1e-9)
+    theta = hyper.to_vector()[:-3]
     v_k, g_k = kron.log_marginal_likelihood(theta, eval_gradient=True)
     v_d, g_d = dense.log_marginal_likelihood(theta, eval_gradient=True)
     ref_value, ref_gradient = kronecker_log_marginal_likelihood(X, Y, hyper, eval_gradient=True)
     np.testing.assert_allclose([v_k, v_d], ref_value, rtol=1e-9)
     scale = np.abs(ref_gradient).max()
-    np.testing.assert_allclose(g_k, ref_gradient, atol=1e-8 * scale)
-    np.testing.assert_allclose(g_d, ref_gradient, atol=1e-8 * scale)
+    np.testing.assert_allclose(g_k, ref_gradient[:-3], atol=1e-8 * scale)
+    np.testing.assert_allclose(g_d, ref_gradient[:-3], atol=1e-8 * scale)
     X_new = np.random.default_rng(5).uniform(-3, 3, size=(6, 2))
     ref_mean, ref_cov = kronecker_predict(X, Y, hyper, X_new, include_noise=True)
     for model in (kron, dense):
@@ -138,7 +153,8 @@ def test_kronecker_and_dense_fits_take_the_same_path():
 def test_per_task_predictions_equal_the_reference_posterior():
     Xs, ys = per_task_data(seed=7)
     X, y, tasks = long_arrays(Xs, ys)
-    hyper = random_hyper(np.random.default_rng(8), 3, [("rbf", 1, 2), ("matern32", 1, 1)], mean_scale=0.4)
+    hyper = with_means(X, tasks, y, random_hyper(np.random.default_rng(8), 3, [("rbf", 1, 2), ("matern32", 1, 1)]),
+                       "constant")
     model = fixed_model(hyper).fit(Xs, ys)
     rng = np.random.default_rng(9)
     X_new, t_new = rng.uniform(-2, 2, size=(7, 2)), rng.integers(0, 3, size=7)
