@@ -373,3 +373,16 @@ def test_missing_targets_and_empty_data_are_refused():
         mt.MultiTaskGaussianProcessRegressor().fit(Xs, ys)
     with pytest.raises(ValueError):
         mt.MultiTaskGaussianProcessRegressor().fit(np.zeros((0, 2)), np.zeros((0, 3)))
+
+
+def test_readme_section_runs_and_shows_what_it_says():
+    from readme_blocks import readme_blocks
+
+    namespace: dict = {}
+    for block in readme_blocks("## Multi-task Gaussian processes: `MultiTaskGaussianProcessRegressor`"):
+        exec(block, namespace)  # noqa: S102
+    B = namespace["B"]
+    correlation = B / np.sqrt(np.outer(np.diag(B), np.diag(B)))
+    np.testing.assert_allclose(correlation, [[1, 1, -1], [1, 1, -1], [-1, -1, 1]], atol=0.05)
+    assert namespace["mean"].shape == namespace["std"].shape == (5, 3)
+    assert namespace["draws"].shape == (5, 3, 10)
