@@ -24,12 +24,13 @@ in O(N M² + M³).
 and using K_uf P = K_uu Φ⁻¹ K_uf Σ⁻¹ gives, as the weights W of Σ_ab W_ab ∂K_ab/∂η,
 
     ∂F/∂K_uf = K_uu⁻¹ b βᵀ − Φ⁻¹ K_uf Σ⁻¹ + K_uu⁻¹ K_uf Σ⁻¹
-             = C⁻ᵀ [ v βᵀ + (I − H⁻¹) A Σ^(−½) ],                       v = C⁻¹ b,
+             = C⁻ᵀ v βᵀ + G K_uf Σ⁻¹,      v = C⁻¹ b,   G = K_uu⁻¹ − Φ⁻¹ = C⁻ᵀ (I − H⁻¹) C⁻¹,
     ∂F/∂K_uu = −½ K_uu⁻¹ b bᵀ K_uu⁻¹ + ½ (K_uu⁻¹ − Φ⁻¹) − ½ K_uu⁻¹ K_uf Σ⁻¹ K_fu K_uu⁻¹
              = C⁻ᵀ [ −½ v vᵀ + I − ½ H⁻¹ − ½ H ] C⁻¹,
     ∂F/∂K_ff[i, i] = −1 / (2σ²_{t_i}),
     ∂F/∂σ²_i = ½ β_i² − ½ P_ii + ½ (K_ff[i, i] − Q_ii) / σ⁴_i,
                P_ii = (1 − [Aᵀ H⁻¹ A]_ii) / σ²_i,   Q_ii = σ²_i ‖A_{:, i}‖²,
+               [Aᵀ H⁻¹ A]_ii = ‖A_{:, i}‖² − [K_fu G K_uf]_ii / σ²_i,
     ∂F/∂m_t = Σ_{i: t_i = t} β_i.
 
 F depends on K_uu only through K_uu⁻¹ in Q, so ∂F/∂K_uu above is the derivative with respect to
@@ -50,7 +51,11 @@ theorem (∂F/∂m = 0 at m*), its gradient is the partial one above at m = m*.
 **Prediction** from the optimal q(u) (the latent f; the caller adds the noise for targets):
 
     mean = m_{t*} + K_*u Φ⁻¹ K_uf Σ⁻¹ r = m_{t*} + K_*u C⁻ᵀ D⁻ᵀ c,
-    cov  = K_** − K_*u K_uu⁻¹ K_u* + K_*u Φ⁻¹ K_u* = K_** − VᵀV + (D⁻¹V)ᵀ(D⁻¹V),   V = C⁻¹ K_u*.
+    cov  = K_** − K_*u K_uu⁻¹ K_u* + K_*u Φ⁻¹ K_u* = K_** − K_*u G K_u*.
+
+**Cost.** C⁻¹ is formed explicitly (LAPACK trtri) so that every product with it is a matrix
+product: K_uf → A, G K_uf, and the M × M products are gemm/syrk calls; per evaluation about
+5 M²N + 9 M³ flops of level-3 BLAS, plus the covariance functions' O(M (M + N)) pair passes.
 
 References: Titsias (2009), "Variational learning of inducing variables in sparse Gaussian
 processes"; Álvarez et al. (2010) for inducing points shared across outputs.
@@ -62,7 +67,7 @@ from dataclasses import dataclass
 from typing import NamedTuple, Protocol
 
 import numpy as np
-from scipy.linalg import LinAlgError, cholesky, lapack, solve_triangular
+from scipy.linalg import LinAlgError, blas, cholesky, lapack, solve_triangular
 from sklearn.cluster import kmeans_plusplus
 from sklearn.utils import check_random_state
 
@@ -154,7 +159,7 @@ class _Factors(NamedTuple):
     Zl: np.ndarray  # inducing inputs, long format (M, d)
     tz: np.ndarray  # their tasks (M,)
     K_uf: np.ndarray  # (M, N)
-    C: np.ndarray  # lower Cholesky factor of K_uu + jitter (M, M)
+    C_inv: np.ndarray  # C⁻¹, C the lower Cholesky factor of K_uu + jitter (M, M)
     A: np.ndarray  # C⁻¹ K_uf Σ^(−½) (M, N)
     H: np.ndarray  # I + A Aᵀ (M, M)
     D: np.ndarray  # lower Cholesky factor of H
@@ -214,6 +219,26 @@ def _inverse_from_factor(D: np.ndarray) -> np.ndarray:
     return np.tril(inverse) + np.tril(inverse, -1).T
 
 
+def _triangular_inverse(C: np.ndarray) -> np.ndarray:
+    """C⁻¹ of a lower-triangular C (LAPACK trtri, M³/3 flops).
+
+    Why an explicit inverse: every product with C⁻¹ below has M or N right-hand sides, and a
+    matrix product runs several times faster than the triangular solve of the same flop count
+    (measured with OpenBLAS: C⁻¹ K_uf by trsm 2.2 × the time of a gemm twice its flops). The
+    forward error of either is of order cond(C) ε, with cond(C) = cond(K_uu)^½ ≤ (M/jitter)^½.
+    """
+    inverse, info = lapack.dtrtri(C, lower=1)
+    if info != 0:
+        raise NumericalError(f"LAPACK dtrtri failed with info = {info}")
+    return np.tril(inverse)
+
+
+def _gram(A: np.ndarray) -> np.ndarray:
+    """A Aᵀ by a symmetric rank-k update (half the flops of a product; Aᵀ is Fortran-ordered)."""
+    upper = blas.dsyrk(1.0, A.T, trans=1, lower=0)
+    return np.triu(upper) + np.triu(upper, 1).T
+
+
 def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, jitter: float,
                profile_mean: bool = False) -> tuple[_Factors, np.ndarray]:
     """Everything the bound, its gradient and the posterior share, and the means used
@@ -226,11 +251,12 @@ def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, 
     K_uu, K_uf = K_u[:, :n_inducing], K_u[:, n_inducing:]
     jitter_scale = jitter / n_inducing
     K_uu = K_uu + jitter_scale * np.trace(K_uu) * np.eye(n_inducing)
-    C = _cholesky(K_uu, "K_uu (the covariance of the inducing variables)")
+    C_inv = _triangular_inverse(_cholesky(K_uu, "K_uu (the covariance of the inducing variables)"))
     noise = np.exp(log_noise)[tasks]
     root = np.sqrt(noise)
-    A = solve_triangular(C, K_uf, lower=True, check_finite=False) / root
-    H = A @ A.T
+    A = C_inv @ K_uf
+    A /= root
+    H = _gram(A)
     H[np.diag_indices_from(H)] += 1.0
     D = _cholesky(H, "I + A Aᵀ")
     if profile_mean:
@@ -242,7 +268,7 @@ def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, 
     rho = (y - mean[tasks]) / root
     if not profile_mean:
         c = solve_triangular(D, A @ rho, lower=True, check_finite=False)
-    return _Factors(Zl, tz, K_uf, C, A, H, D, noise, rho, c, jitter_scale), mean
+    return _Factors(Zl, tz, K_uf, C_inv, A, H, D, noise, rho, c, jitter_scale), mean
 
 
 def vfe_objective(
@@ -320,24 +346,34 @@ def _gradient(functions: CovarianceFunctions, X, tasks, f: _Factors, K_ff_diag, 
     beta = (f.rho - f.A.T @ solve_triangular(f.D, f.c, lower=True, trans="T", check_finite=False)) / root
     v = f.A @ (root * beta)  # C⁻¹ K_uf β
     H_inv = _inverse_from_factor(f.D)
-    RA = f.A - H_inv @ f.A  # (I − H⁻¹) A
-    W_uf = solve_triangular(f.C, RA / root, lower=True, trans="T", check_finite=False)
-    W_uf += np.outer(solve_triangular(f.C, v, lower=True, trans="T", check_finite=False), beta)
+    # G = C⁻ᵀ (I − H⁻¹) C⁻¹ = K_uu⁻¹ − Φ⁻¹, so C⁻ᵀ (I − H⁻¹) A Σ^(−½) = G K_uf Σ⁻¹.
+    reduction = -H_inv
+    reduction[np.diag_indices_from(reduction)] += 1.0
+    G_K_uf = _sandwich(f.C_inv, reduction) @ f.K_uf
+    W_uf = G_K_uf / f.noise
+    W_uf += np.outer(f.C_inv.T @ v, beta)
     inner = -0.5 * (np.outer(v, v) + H_inv + f.H)
     inner[np.diag_indices_from(inner)] += 1.0
-    W_uu = solve_triangular(f.C, inner, lower=True, trans="T", check_finite=False)
-    W_uu = solve_triangular(f.C, W_uu.T, lower=True, trans="T", check_finite=False).T  # (C⁻ᵀ inner) C⁻¹
+    W_uu = _sandwich(f.C_inv, inner)
     W_uu[np.diag_indices_from(W_uu)] += f.jitter_scale * np.trace(W_uu)
     covariance_part = functions.gradient(
         f.Zl, f.tz, np.vstack([f.Zl, X]), np.concatenate([f.tz, tasks]), np.hstack([W_uu, W_uf])
     ) + functions.diagonal_gradient(X, tasks, -0.5 / f.noise)
 
-    Q_diag = f.noise * np.sum(f.A**2, axis=0)
-    P_diag = (1.0 - np.sum(f.A * (f.A - RA), axis=0)) / f.noise  # Aᵀ H⁻¹ A = Aᵀ (A − RA)
+    A_norms = np.einsum("ij,ij->j", f.A, f.A)
+    Q_diag = f.noise * A_norms
+    # [Aᵀ H⁻¹ A]_ii = [K_fu Φ⁻¹ K_uf]_ii / σ²_i = ‖A_{:, i}‖² − [K_fu G K_uf]_ii / σ²_i.
+    P_diag = (1.0 - A_norms + np.einsum("ij,ij->j", f.K_uf, G_K_uf) / f.noise) / f.noise
     d_noise = 0.5 * (beta**2 - P_diag + (K_ff_diag - Q_diag) / f.noise**2)
     noise_part = np.bincount(tasks, weights=f.noise * d_noise, minlength=n_tasks)
     mean_part = np.bincount(tasks, weights=beta, minlength=n_tasks)
     return np.concatenate([np.asarray(covariance_part, dtype=float), noise_part, mean_part])
+
+
+def _sandwich(C_inv: np.ndarray, inner: np.ndarray) -> np.ndarray:
+    """C⁻ᵀ inner C⁻¹ for a symmetric ``inner``, symmetrised against rounding."""
+    out = C_inv.T @ (inner @ C_inv)
+    return 0.5 * (out + out.T)
 
 
 @dataclass(frozen=True)
@@ -354,10 +390,8 @@ class VFEPosterior:
         Their tasks.
     mean : ndarray of shape (T,)
         The per-task constant means.
-    kuu_factor : ndarray of shape (M, M)
-        C, lower Cholesky factor of K_uu (+ jitter).
-    h_factor : ndarray of shape (M, M)
-        D, lower Cholesky factor of H = I + A Aᵀ.
+    reduction : ndarray of shape (M, M)
+        K_uu⁻¹ − Φ⁻¹ = C⁻ᵀ (I − H⁻¹) C⁻¹: the covariance is K_** − K_*u · reduction · K_u*.
     weights : ndarray of shape (M,)
         C⁻ᵀ D⁻ᵀ c = Φ⁻¹ K_uf Σ⁻¹ r: the predictive mean is m_{t*} + K_*u · weights.
     """
@@ -366,8 +400,7 @@ class VFEPosterior:
     inducing_inputs: np.ndarray
     inducing_tasks: np.ndarray
     mean: np.ndarray
-    kuu_factor: np.ndarray
-    h_factor: np.ndarray
+    reduction: np.ndarray
     weights: np.ndarray
 
     @classmethod
@@ -386,9 +419,10 @@ class VFEPosterior:
         """Factorise once; the arguments are those of :func:`vfe_objective`."""
         X, tasks, y, Z, log_noise, mean = _check_data(X, tasks, y, Z, log_noise, mean, jitter)
         f, _ = _factorise(functions, X, tasks, y, Z, log_noise, mean, jitter)
-        weights = solve_triangular(f.D, f.c, lower=True, trans="T", check_finite=False)
-        weights = solve_triangular(f.C, weights, lower=True, trans="T", check_finite=False)
-        return cls(functions, f.Zl, f.tz, mean, f.C, f.D, weights)
+        weights = f.C_inv.T @ solve_triangular(f.D, f.c, lower=True, trans="T", check_finite=False)
+        reduction = -_inverse_from_factor(f.D)
+        reduction[np.diag_indices_from(reduction)] += 1.0
+        return cls(functions, f.Zl, f.tz, mean, _sandwich(f.C_inv, reduction), weights)
 
     def _checked(self, X_new, tasks_new) -> tuple[np.ndarray, np.ndarray]:
         X_new = np.asarray(X_new, dtype=float)
@@ -403,7 +437,7 @@ class VFEPosterior:
         return X_new, tasks_new.astype(np.intp)
 
     def predict_mean(self, X_new: np.ndarray, tasks_new: np.ndarray) -> np.ndarray:
-        """The posterior mean alone, shape (n,): O(n M) after the kernel, no triangular solves."""
+        """The posterior mean alone, shape (n,): O(n M) after the kernel."""
         X_new, tasks_new = self._checked(X_new, tasks_new)
         out = np.empty(X_new.shape[0])
         for rows in _chunks(X_new.shape[0]):
@@ -425,22 +459,16 @@ class VFEPosterior:
         """
         X_new, tasks_new = self._checked(X_new, tasks_new)
         if full_cov:
-            mean, V, DV = self._projections(X_new, tasks_new)
-            cov = self.functions.covariance(X_new, tasks_new, X_new, tasks_new) - V.T @ V + DV.T @ DV
-            return mean, 0.5 * (cov + cov.T)
+            K_us = self.functions.covariance(self.inducing_inputs, self.inducing_tasks, X_new, tasks_new)
+            cov = self.functions.covariance(X_new, tasks_new, X_new, tasks_new) - K_us.T @ (self.reduction @ K_us)
+            return self.mean[tasks_new] + K_us.T @ self.weights, 0.5 * (cov + cov.T)
         mean, variance = np.empty(X_new.shape[0]), np.empty(X_new.shape[0])
         for rows in _chunks(X_new.shape[0]):
-            mean[rows], V, DV = self._projections(X_new[rows], tasks_new[rows])
+            K_us = self.functions.covariance(self.inducing_inputs, self.inducing_tasks, X_new[rows], tasks_new[rows])
+            mean[rows] = self.mean[tasks_new[rows]] + K_us.T @ self.weights
             prior = self.functions.diagonal(X_new[rows], tasks_new[rows])
-            variance[rows] = prior - np.einsum("ij,ij->j", V, V) + np.einsum("ij,ij->j", DV, DV)
+            variance[rows] = prior - np.einsum("ij,ij->j", K_us, self.reduction @ K_us)
         return mean, np.maximum(variance, 0.0)
-
-    def _projections(self, X_new: np.ndarray, tasks_new: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The mean, V = C⁻¹ K_u* and D⁻¹ V at some query points."""
-        K_us = self.functions.covariance(self.inducing_inputs, self.inducing_tasks, X_new, tasks_new)
-        V = solve_triangular(self.kuu_factor, K_us, lower=True, check_finite=False)
-        DV = solve_triangular(self.h_factor, V, lower=True, check_finite=False)
-        return self.mean[tasks_new] + K_us.T @ self.weights, V, DV
 
 
 def _chunks(n: int, size: int = 4096):
