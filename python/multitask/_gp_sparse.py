@@ -42,10 +42,10 @@ for the symmetric K_uu. The jitter ε tr(K_uu)/M added to the diagonal depends o
 given covariance and noise it is maximised by the generalised least-squares means under Q + Σ,
 
     m* = (Eᵀ P E)⁻¹ Eᵀ P y,     E (N, T) the task indicators,
-    Eᵀ P [E | y] = Sᵀ S − Gᵀ G,   S = Σ^(−½) [E | y] (N, T+1),   G = D⁻¹ A S (M, T+1),
+    Eᵀ P [E | y] = Sᵀ S − Jᵀ J,   S = Σ^(−½) [E | y] (N, T+1),   J = D⁻¹ A S (M, T+1),
 
 (the exact route's ``gls_means`` with Q + Σ for K), at O(N M T) on top of the factors; then
-c = G[:, y] − G[:, E] m*. With ``profile_mean`` the objective is F(η, m*(η)) and, by the envelope
+c = J[:, y] − J[:, E] m*. With ``profile_mean`` the objective is F(η, m*(η)) and, by the envelope
 theorem (∂F/∂m = 0 at m*), its gradient is the partial one above at m = m*.
 
 **Prediction** from the optimal q(u) (the latent f; the caller adds the noise for targets):
@@ -261,10 +261,10 @@ def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, 
     D = _cholesky(H, "I + A Aᵀ")
     if profile_mean:
         S = np.column_stack([tasks[:, None] == np.arange(n_tasks), y]) / root[:, None]
-        G = solve_triangular(D, A @ S, lower=True, check_finite=False)
-        gram = S.T @ S - G.T @ G  # Eᵀ P [E | y] in its first T rows
+        J = solve_triangular(D, A @ S, lower=True, check_finite=False)
+        gram = S.T @ S - J.T @ J  # Eᵀ P [E | y] in its first T rows
         mean = np.linalg.solve(gram[:n_tasks, :n_tasks], gram[:n_tasks, n_tasks])
-        c = G[:, n_tasks] - G[:, :n_tasks] @ mean
+        c = J[:, n_tasks] - J[:, :n_tasks] @ mean
     rho = (y - mean[tasks]) / root
     if not profile_mean:
         c = solve_triangular(D, A @ rho, lower=True, check_finite=False)
