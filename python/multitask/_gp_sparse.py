@@ -246,11 +246,9 @@ def _factorise(functions: CovarianceFunctions, X, tasks, y, Z, log_noise, mean, 
     n_tasks = log_noise.size
     Zl, tz = inducing_long_format(Z, n_tasks)
     n_inducing = tz.size
-    # One call for [K_uu | K_uf]: the kernel and task pairs are built once.
-    K_u = functions.covariance(Zl, tz, np.vstack([Zl, X]), np.concatenate([tz, tasks]))
-    K_uu, K_uf = K_u[:, :n_inducing], K_u[:, n_inducing:]
+    K_uu, K_uf = functions.covariance(Zl, tz, Zl, tz), functions.covariance(Zl, tz, X, tasks)
     jitter_scale = jitter / n_inducing
-    K_uu = K_uu + jitter_scale * np.trace(K_uu) * np.eye(n_inducing)
+    K_uu[np.diag_indices_from(K_uu)] += jitter_scale * np.trace(K_uu)
     C_inv = _triangular_inverse(_cholesky(K_uu, "K_uu (the covariance of the inducing variables)"))
     noise = np.exp(log_noise)[tasks]
     root = np.sqrt(noise)
@@ -349,21 +347,23 @@ def _gradient(functions: CovarianceFunctions, X, tasks, f: _Factors, K_ff_diag, 
     # G = C⁻ᵀ (I − H⁻¹) C⁻¹ = K_uu⁻¹ − Φ⁻¹, so C⁻ᵀ (I − H⁻¹) A Σ^(−½) = G K_uf Σ⁻¹.
     reduction = -H_inv
     reduction[np.diag_indices_from(reduction)] += 1.0
-    G_K_uf = _sandwich(f.C_inv, reduction) @ f.K_uf
-    W_uf = G_K_uf / f.noise
-    W_uf += np.outer(f.C_inv.T @ v, beta)
+    # Memory: besides the factors, one more (M, N) array, W_uf, built in place.
+    W_uf = _sandwich(f.C_inv, reduction) @ f.K_uf  # G K_uf
+    A_norms = np.einsum("ij,ij->j", f.A, f.A)
+    Q_diag = f.noise * A_norms
+    # [Aᵀ H⁻¹ A]_ii = [K_fu Φ⁻¹ K_uf]_ii / σ²_i = ‖A_{:, i}‖² − [K_fu G K_uf]_ii / σ²_i.
+    P_diag = (1.0 - A_norms + np.einsum("ij,ij->j", f.K_uf, W_uf) / f.noise) / f.noise
+    W_uf /= f.noise
+    W_uf = blas.dger(1.0, beta, f.C_inv.T @ v, a=W_uf.T, overwrite_a=1).T  # += (C⁻ᵀ v) βᵀ, in place
     inner = -0.5 * (np.outer(v, v) + H_inv + f.H)
     inner[np.diag_indices_from(inner)] += 1.0
     W_uu = _sandwich(f.C_inv, inner)
     W_uu[np.diag_indices_from(W_uu)] += f.jitter_scale * np.trace(W_uu)
-    covariance_part = functions.gradient(
-        f.Zl, f.tz, np.vstack([f.Zl, X]), np.concatenate([f.tz, tasks]), np.hstack([W_uu, W_uf])
-    ) + functions.diagonal_gradient(X, tasks, -0.5 / f.noise)
-
-    A_norms = np.einsum("ij,ij->j", f.A, f.A)
-    Q_diag = f.noise * A_norms
-    # [Aᵀ H⁻¹ A]_ii = [K_fu Φ⁻¹ K_uf]_ii / σ²_i = ‖A_{:, i}‖² − [K_fu G K_uf]_ii / σ²_i.
-    P_diag = (1.0 - A_norms + np.einsum("ij,ij->j", f.K_uf, G_K_uf) / f.noise) / f.noise
+    covariance_part = (
+        functions.gradient(f.Zl, f.tz, f.Zl, f.tz, W_uu)
+        + functions.gradient(f.Zl, f.tz, X, tasks, W_uf)
+        + functions.diagonal_gradient(X, tasks, -0.5 / f.noise)
+    )
     d_noise = 0.5 * (beta**2 - P_diag + (K_ff_diag - Q_diag) / f.noise**2)
     noise_part = np.bincount(tasks, weights=f.noise * d_noise, minlength=n_tasks)
     mean_part = np.bincount(tasks, weights=beta, minlength=n_tasks)
