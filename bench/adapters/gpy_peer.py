@@ -126,3 +126,21 @@ def evaluation(Xs: list, ys: list, hyper: ICMHyper):
     model = icm_model(Xs, ys, hyper)
     x = model.optimizer_array.copy()
     return lambda: model._objective_grads(x)
+
+
+def evaluation_parts(Xs: list, ys: list, hyper: ICMHyper) -> dict[str, object]:
+    """The parts of one GPy evaluation at ``hyper``, as callables (the profile of G1).
+
+    The kernel matrix (``kern.K``), GPy's ``pdinv`` of the covariance (jitchol, the inverse's triangular
+    factor by dtrtri, which the gradient does not use, and the inverse by dpotri) and the kernel
+    gradients from dL/dK (``kern.update_gradients_full``).
+    """
+    GPy = require("GPy")
+    model = icm_model(Xs, ys, hyper)
+    K = model.kern.K(model.X)
+    Ky = K + np.diag(np.ravel(model.likelihood.gaussian_variance(model.Y_metadata)) + GPY_JITTER)
+    dL_dK = model.grad_dict["dL_dK"]
+    # kern.K caches its result by its input: a fresh copy of X (N x 3, negligible) each call computes it.
+    return {"kernel matrix (kern.K)": lambda: model.kern.K(model.X.copy()),
+            "pdinv: jitchol + dtrtri + dpotri + symmetrify": lambda: GPy.util.linalg.pdinv(Ky),
+            "kernel gradients (kern.update_gradients_full)": lambda: model.kern.update_gradients_full(dL_dK, model.X)}
