@@ -17,5 +17,6 @@ void bind_kernel_ridge(pybind11::module_& m);
 void bind_svc(pybind11::module_& m);
 void bind_kernel_ridge_path(pybind11::module_& m);
 void bind_shared_subspace(pybind11::module_& m);
+void bind_gp(pybind11::module_& m);
 
 }  // namespace multitask::bindings

@@ -17,4 +17,5 @@ PYBIND11_MODULE(MULTITASK_MODULE_NAME, m) {
   multitask::bindings::bind_svc(m);
   multitask::bindings::bind_kernel_ridge_path(m);
   multitask::bindings::bind_shared_subspace(m);
+  multitask::bindings::bind_gp(m);
 }

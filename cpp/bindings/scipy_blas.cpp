@@ -1,5 +1,6 @@
 // Eigen's BLAS back-end (EIGEN_USE_BLAS) served by the BLAS that SciPy ships,
-// and the one LAPACK routine the core calls itself (dgesdd, thin_svd.hpp).
+// and the LAPACK routines the core calls itself (dgesdd, thin_svd.hpp; dpotri and
+// dsyevd, symmetric_lapack.hpp).
 //
 // With EIGEN_USE_BLAS, Eigen calls the Fortran BLAS symbols (dgemm_, dtrsm_, ...)
 // for its large products and triangular solves instead of compiling its own
@@ -16,6 +17,7 @@
 // The symbols get hidden visibility (pybind11 compiles with -fvisibility=hidden),
 // so they bind inside this module and never interpose on another library's BLAS.
 #include <Eigen/Core>  // declares the Fortran BLAS symbols (Eigen/src/misc/blas.h)
+#include <multitask/linalg/symmetric_lapack.hpp>  // declares dpotri_, dsyevd_
 #include <multitask/linalg/thin_svd.hpp>  // declares dgesdd_
 #include <pybind11/pybind11.h>
 
@@ -45,11 +47,13 @@ struct BlasPointer<Result(Args...)> {
   using type = void (*)(Args...);
 };
 
-/// One slot per routine of MULTITASK_BLAS_ROUTINES, and LAPACK's dgesdd.
+/// One slot per routine of MULTITASK_BLAS_ROUTINES, and the LAPACK routines.
 struct BlasTable {
 #define MULTITASK_BLAS_SLOT(name) BlasPointer<decltype(name##_)>::type name = nullptr;
   MULTITASK_BLAS_ROUTINES(MULTITASK_BLAS_SLOT)
   MULTITASK_BLAS_SLOT(dgesdd)
+  MULTITASK_BLAS_SLOT(dpotri)
+  MULTITASK_BLAS_SLOT(dsyevd)
 #undef MULTITASK_BLAS_SLOT
 };
 
@@ -114,6 +118,17 @@ int dgesdd_(const char* jobz, const int* m, const int* n, double* a, const int* 
   return 0;
 }
 
+int dpotri_(const char* uplo, const int* n, double* a, const int* lda, int* info) {
+  blas.dpotri(uplo, n, a, lda, info);
+  return 0;
+}
+
+int dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const int* lda, double* w, double* work,
+            const int* lwork, int* iwork, const int* liwork, int* info) {
+  blas.dsyevd(jobz, uplo, n, a, lda, w, work, lwork, iwork, liwork, info);
+  return 0;
+}
+
 }  // extern "C"
 
 namespace multitask::bindings {
@@ -125,6 +140,8 @@ void load_scipy_blas() {
 #undef MULTITASK_LOAD
   const py::dict lapack = py::module_::import("scipy.linalg.cython_lapack").attr("__pyx_capi__");
   load_routine(lapack, "dgesdd", blas.dgesdd);
+  load_routine(lapack, "dpotri", blas.dpotri);
+  load_routine(lapack, "dsyevd", blas.dsyevd);
 }
 
 }  // namespace multitask::bindings

@@ -13,6 +13,7 @@ from . import coupling, datasets
 from ._classifier import KernelCoupledClassifier
 from ._classifier_cv import KernelCoupledClassifierCV
 from ._errors import NumericalError
+from ._gp import MultiTaskGaussianProcessRegressor
 from ._kernel_ridge import MultiTaskKernelRidge
 from ._kernel_ridge_cv import MultiTaskKernelRidgeCV
 from ._kernel_ridge_path import kernel_ridge_path
@@ -31,6 +32,7 @@ __all__ = [
     "KernelCoupledClassifierCV",
     "KernelCoupledRegressor",
     "KernelCoupledRegressorCV",
+    "MultiTaskGaussianProcessRegressor",
     "MultiTaskKernelRidge",
     "MultiTaskKernelRidgeCV",
     "MultiTaskSVC",
