@@ -82,6 +82,11 @@ def own_inputs_part(n_t: int, max_iter: int, repeats: int, threads: int, notes: 
         if gpy:
             evaluations["gpy"] = gpy_peer.evaluation(Xs, ys, fitted)
         per_evaluation = interleaved_times(evaluations, repeats)
+        # Where one evaluation's time goes (ours through direct core calls: dropped if their API changed).
+        parts = {("ours", name): run for name, run in ours_gp.core_parts(Xs, ys, fitted, threads).items()}
+        if gpy:
+            parts.update({("gpy", name): run for name, run in gpy_peer.evaluation_parts(Xs, ys, fitted).items()})
+        part_times = interleaved_times(parts, repeats) if parts else {}
         lml_ours = _lml(model, fitted)
         lml_gpy = _lml(model, gpy_fit.hyper) if gpy else float("nan")
     iterations, evaluated = ours_gp.counts(model)
@@ -113,6 +118,10 @@ def own_inputs_part(n_t: int, max_iter: int, repeats: int, threads: int, notes: 
     rows.append(["LAPACK dpotrf + dpotri of the (N, N) covariance (numpy/scipy)", "", "", "", "", "", "",
                  ms(per_evaluation["floor"])])
     part = Part("g1", figures=figures)
+    part.tables["profile"] = table(
+        ["part of one evaluation", "time (ms)", "share of that evaluation"],
+        [[f"{'ours' if side == 'ours' else 'GPy'}: {name}", ms(seconds), f"{seconds / per_evaluation[side]:.0%}"]
+         for (side, name), seconds in part_times.items()])
     part.blocks.append("opt_gpy" if gpy else "opt_no_gpy")
     part.tables["g1"] = table(["method", "full ML-II fit (ms)", "× GPy", f"target ≤ {G1_TARGET}",
                                "log marginal likelihood (ours, at the fitted theta)", "L-BFGS-B iterations",
