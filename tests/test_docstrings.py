@@ -163,6 +163,10 @@ FITS = {
         ({"solver": "nystroem", "n_components": 5, "random_state": 0}, "regression"),
         ({}, "regression_frame"),
     ],
+    "MultiTaskGaussianProcessRegressor": [
+        ({"rank": 1}, "regression"),
+        ({"rank": 1}, "regression_frame"),
+    ],
     "MultiTaskSVC": [
         ({}, "classification"),
         ({}, "classification_frame"),

@@ -179,6 +179,12 @@ CASES = {
         lambda: _regression(2, 2500, 10),
         lambda: _regression(2, 40, 3, seed=1),
     ),
+    "gaussian_process_ml2": (  # the core's Cholesky polls; the Python optimiser between evaluations
+        mt.MultiTaskGaussianProcessRegressor(n_jobs=1),
+        dict(max_iter=10**5),
+        lambda: _regression(2, 1500, 10),
+        lambda: _regression(2, 40, 3, seed=1),
+    ),
     "kernel_ridge_cg": (
         mt.MultiTaskKernelRidge(solver="cg", n_jobs=1),
         dict(alpha=1e-8, tol=1e-300, max_iter=1500),

@@ -14,7 +14,8 @@ import multitask as mt
                           mt.MultiTaskKernelRidge(), mt.MultiTaskSVC(),
                           mt.TaskRelationRegressor(), mt.TaskRelationClassifier(),
                           mt.KernelCoupledRegressorCV(alphas=3, cv=3), mt.KernelCoupledClassifierCV(alphas=[1e-2, 1e-1, 1.0], cv=3),
-                          mt.MultiTaskKernelRidgeCV(alphas=3, cv=3)])
+                          mt.MultiTaskKernelRidgeCV(alphas=3, cv=3),
+                          mt.MultiTaskGaussianProcessRegressor()])
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
 

@@ -48,8 +48,16 @@ ESTIMATORS = {
     "subspace": lambda: mt.SharedSubspaceRegressor(n_components=2, alpha=1e-2),
     "relations": lambda: mt.TaskRelationRegressor(alpha=1e-2, beta=1e-2),
     "relations_classifier": lambda: mt.TaskRelationClassifier(alpha=1e-2, beta=1e-2),
+    "gaussian_process": lambda: mt.MultiTaskGaussianProcessRegressor(kernel="rbf", rank=1),
 }
 CLASSIFIERS = {"classifier", "svc", "relations_classifier"}
+
+
+def search_grid(kind, factors=(0.1, 1.0)):
+    """A two-point parameter grid for ``kind``: alpha times ``factors``, or the GP's rank (it has no alpha)."""
+    if kind == "gaussian_process":
+        return {"rank": [0, 1]}
+    return {"alpha": [ESTIMATORS[kind]().alpha * factor for factor in factors]}
 
 
 def task_lists(kind="regressor", seed=0, sizes=SIZES, n_features=3):
@@ -153,7 +161,7 @@ def test_task_lists_in_scikit_learn_cross_validation_are_refused(kind, tool):
         elif tool == "cross_val_predict":
             skm.cross_val_predict(model, Xs, ys, cv=2)
         else:
-            skm.GridSearchCV(model, {"alpha": [0.1, 1.0]}, cv=2).fit(Xs, ys)
+            skm.GridSearchCV(model, search_grid(kind), cv=2).fit(Xs, ys)
 
 
 def test_task_lists_are_refused_in_joblib_workers_and_as_cell_arrays():
@@ -359,8 +367,7 @@ def test_our_grid_search_on_a_classifier_with_roc_auc_and_accuracy():
 @pytest.mark.parametrize("kind", sorted(ESTIMATORS))
 def test_every_estimator_searches_the_long_format_like_a_by_hand_loop(kind):
     X, y, tasks = long_data(kind, seed=10)
-    grid = [0.5, 2.0]
-    search = GridSearchCV(ESTIMATORS[kind](), {"alpha": [ESTIMATORS[kind]().alpha * g for g in grid]}, cv=3)
+    search = GridSearchCV(ESTIMATORS[kind](), search_grid(kind, (0.5, 2.0)), cv=3)
     search.fit(X, y, tasks=tasks)
     folds = list(TaskKFold(3).split(X, groups=tasks))
     metric = ACCURACY if kind in CLASSIFIERS else R2  # the estimators' own score: accuracy, pooled R^2

@@ -57,8 +57,9 @@ TaskRows task_rows(const CArray<double>& X, const TaskIds& tasks, const std::str
   return TaskRows{X.data(), tasks.data(), X.shape(0), X.shape(1)};
 }
 
-gp::NoiseAndMean noise_and_mean(const SmallArray& log_noise, const SmallArray& mean, Index n_tasks) {
-  gp::NoiseAndMean out{small_vector(log_noise, "log_noise").array().exp(), small_vector(mean, "mean")};
+gp::NoiseAndMean noise_and_mean(const SmallArray& log_noise, const SmallArray& mean, bool profile_mean,
+                                Index n_tasks) {
+  gp::NoiseAndMean out{small_vector(log_noise, "log_noise").array().exp(), small_vector(mean, "mean"), profile_mean};
   require(out.noise.size() == n_tasks && out.mean.size() == n_tasks, "log_noise and mean must have one entry per task");
   return out;
 }
@@ -114,9 +115,15 @@ py::array_t<double> covariance_gradient(const py::object& X1_obj, const TaskIds&
   gp::check_rows(lcm, A, "X1");
   gp::check_rows(lcm, B, "X2");
   require(W_array.ndim() == 2 && W_array.shape(0) == A.n && W_array.shape(1) == B.n, "W must have shape (n1, n2)");
-  const auto W = W_array.unchecked<2>();
+  const auto view = W_array.unchecked<2>();
+  Matrix<double> W(A.n, B.n);
+  for (Index a = 0; a < A.n; ++a)
+    for (Index b = 0; b < B.n; ++b) W(a, b) = view(a, b);
   return vector_out(call_core([&] {
-    return gp::weighted_covariance_gradient(lcm, A, B, false, [&](Index a, Index b) { return W(a, b); }, n_threads);
+    return gp::weighted_covariance_gradient(
+        lcm, A, B, false,
+        [&](Index b, Index a0, Index m, double* w) { Eigen::Map<Vector<double>>(w, m) = W.col(b).segment(a0, m); },
+        n_threads);
   }));
 }
 
@@ -132,12 +139,12 @@ py::array_t<double> diagonal_gradient(const py::object& X_obj, const TaskIds& ta
 }
 
 py::dict dense_likelihood(const py::object& X_obj, const TaskIds& tasks, const py::array_t<double>& y_array,
-                          MULTITASK_GP_TERMS, const SmallArray& log_noise, const SmallArray& mean, bool eval_gradient,
-                          bool keep_factor, int n_threads) {
+                          MULTITASK_GP_TERMS, const SmallArray& log_noise, const SmallArray& mean, bool profile_mean,
+                          bool eval_gradient, bool keep_factor, int n_threads) {
   const auto X = checked_array<double>(X_obj, "X");
   const TaskRows rows = task_rows(X, tasks, "X");
   const LcmCovariance lcm = lcm_covariance(kernels, Ls, log_kappas, thetas, rows.d);
-  const gp::NoiseAndMean noise_mean = noise_and_mean(log_noise, mean, lcm.n_tasks);
+  const gp::NoiseAndMean noise_mean = noise_and_mean(log_noise, mean, profile_mean, lcm.n_tasks);
   const auto y = checked_array<double>(y_array, "y");
   require(y.ndim() == 1 && y.shape(0) == rows.n, "y must have one entry per row of X");
   gp::DenseLikelihood result = call_core([&] {
@@ -148,18 +155,19 @@ py::dict dense_likelihood(const py::object& X_obj, const TaskIds& tasks, const p
   out["value"] = result.value;
   out["gradient"] = vector_out(result.gradient);
   out["alpha"] = vector_out(result.alpha);
+  out["mean"] = vector_out(result.mean);
   out["factor"] = keep_factor && result.positive_definite ? py::object(fortran_array(std::move(result.factor)))
                                                           : py::object(py::none());
   return out;
 }
 
 py::dict kronecker_likelihood(const py::object& X_obj, const py::array_t<double>& Y_array, MULTITASK_GP_TERMS,
-                              const SmallArray& log_noise, const SmallArray& mean, bool eval_gradient,
-                              bool keep_factors, int n_threads) {
+                              const SmallArray& log_noise, const SmallArray& mean, bool profile_mean,
+                              bool eval_gradient, bool keep_factors, int n_threads) {
   const auto X = checked_array<double>(X_obj, "X");
   require(X.ndim() == 2, "X must be 2-D");
   const LcmCovariance lcm = lcm_covariance(kernels, Ls, log_kappas, thetas, X.shape(1));
-  const gp::NoiseAndMean noise_mean = noise_and_mean(log_noise, mean, lcm.n_tasks);
+  const gp::NoiseAndMean noise_mean = noise_and_mean(log_noise, mean, profile_mean, lcm.n_tasks);
   require(Y_array.ndim() == 2 && Y_array.shape(0) == X.shape(0), "Y must have shape (n_samples, n_tasks)");
   const auto Y_view = Y_array.unchecked<2>();
   Matrix<double> Y(Y_array.shape(0), Y_array.shape(1));
@@ -171,6 +179,7 @@ py::dict kronecker_likelihood(const py::object& X_obj, const py::array_t<double>
   py::dict out;
   out["value"] = result.value;
   out["gradient"] = vector_out(result.gradient);
+  out["mean"] = vector_out(result.mean);
   if (keep_factors) {
     out["V"] = fortran_array(std::move(result.V));
     out["delta"] = vector_out(result.delta);
@@ -199,11 +208,14 @@ void bind_gp(py::module_& m) {
   m.def("gp_covariance_diagonal_gradient", &diagonal_gradient, py::kw_only(), py::arg("X"), py::arg("tasks"),
         py::arg("w"), k, l, lk, th, "sum_a w_a dK(X, X)_aa / d eta for every covariance hyperparameter eta.");
   m.def("gp_lml_dense", &dense_likelihood, py::kw_only(), py::arg("X"), py::arg("tasks"), py::arg("y"), k, l, lk, th,
-        py::arg("log_noise"), py::arg("mean"), py::arg("eval_gradient"), py::arg("keep_factor"), py::arg("n_threads"),
-        "Log marginal likelihood on per-task inputs: dict with positive_definite, value, gradient, alpha, factor.");
+        py::arg("log_noise"), py::arg("mean"), py::arg("profile_mean"), py::arg("eval_gradient"), py::arg("keep_factor"),
+        py::arg("n_threads"),
+        "Log marginal likelihood on per-task inputs: dict with positive_definite, value, gradient, alpha, mean, "
+        "factor. With profile_mean the means are the GLS ones (the given mean is ignored).");
   m.def("gp_lml_kronecker", &kronecker_likelihood, py::kw_only(), py::arg("X"), py::arg("Y"), k, l, lk, th,
-        py::arg("log_noise"), py::arg("mean"), py::arg("eval_gradient"), py::arg("keep_factors"), py::arg("n_threads"),
-        "Log marginal likelihood on a shared design (one ICM term): dict with value, gradient and, with "
+        py::arg("log_noise"), py::arg("mean"), py::arg("profile_mean"), py::arg("eval_gradient"),
+        py::arg("keep_factors"), py::arg("n_threads"),
+        "Log marginal likelihood on a shared design (one ICM term): dict with value, gradient, mean and, with "
         "keep_factors, V, delta, U, lambda, alpha.");
 }
 

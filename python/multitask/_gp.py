@@ -238,10 +238,13 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
         spec = GPSpec(term_specs(self.kernel, self.rank, self.ard, data.X.shape[1]), data.n_tasks)
         method = self._resolved_method(spec, data)
         inducing = self._inducing_inputs(data) if method == "sparse" else None
-        likelihood = Likelihood(spec, data, method, effective_n_threads(self.n_jobs), sparse_inputs=inducing)
-        start = checked_init(self.init, start_params(spec, data, learn_mean=self.mean == "constant",
+        learn_mean = self.mean == "constant"
+        profile_mean = learn_mean and method != "sparse"
+        likelihood = Likelihood(spec, data, method, effective_n_threads(self.n_jobs), profile_mean=profile_mean,
+                                sparse_inputs=inducing)
+        start = checked_init(self.init, start_params(spec, data, learn_mean=learn_mean,
                                                      random_state=_seed(self.random_state)))
-        free = free_mask(spec, learn_mean=self.mean == "constant")
+        free = free_mask(spec, optimise_mean=learn_mean and not profile_mean)
         variances = task_variances(data)
         bounds = log_bounds(spec, self.length_scale_bounds, self.kappa_bounds, self.noise_variance_bounds, variances)
         if self.optimizer is None:
@@ -256,8 +259,10 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
         if not np.isfinite(final.value):
             raise ValueError("the covariance is not positive definite at the starting hyperparameters: give init "
                              "values, or let the optimizer run")
+        vector[spec.mean_slice()] = final.mean  # the GLS means where they are profiled
         params = spec.unpack(vector)
         self._store(params, data, blocks, method, final, free, n_iter, likelihood.n_evaluations, inducing)
+        self._profile_mean = profile_mean
         if self.verbose:
             print(f"[MultiTaskGaussianProcessRegressor] log p(y) = {final.value:.8g}, method {method}, "
                   f"{likelihood.n_evaluations} evaluations, {time.perf_counter() - began:.2f} s")
@@ -317,7 +322,7 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
     # ------------------------------------------------------- likelihood
 
     def log_marginal_likelihood(self, theta: Any = None, eval_gradient: bool = False) -> Any:
-        """log p(y) of the training data at ``theta`` (default: the fitted value).
+        """The log marginal likelihood log p(y) of the training data at ``theta`` (default: the fitted value).
 
         Parameters
         ----------
@@ -346,7 +351,7 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
         vector = self._spec_vector.copy()
         vector[self._free] = theta
         likelihood = Likelihood(self.kernel_.spec, self._data, self.method_, effective_n_threads(self.n_jobs),
-                                sparse_inputs=self._inducing)
+                                profile_mean=self._profile_mean, sparse_inputs=self._inducing)
         outcome = likelihood(vector, eval_gradient=eval_gradient)
         return (outcome.value, outcome.gradient[self._free]) if eval_gradient else outcome.value
 
@@ -444,8 +449,10 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
 
         Parameters
         ----------
-        X, tasks
-            As for :meth:`predict`.
+        X : list of array-like (m_t, d), or array-like of shape (m, d)
+            Test inputs, as for :meth:`predict`.
+        tasks : array-like of shape (m,), default=None
+            Task label of every row, as for :meth:`predict`.
         n_samples : int, default=1
             Number of draws.
         random_state : int, RandomState instance or None, default=0

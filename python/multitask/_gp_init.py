@@ -42,10 +42,11 @@ def term_specs(kernel: Any, rank: Any, ard: bool, n_features: int) -> tuple[Term
     return tuple(specs)
 
 
-def free_mask(spec: GPSpec, *, learn_mean: bool) -> np.ndarray:
-    """True for the coordinates the optimiser moves: all but the means of a zero-mean model."""
+def free_mask(spec: GPSpec, *, optimise_mean: bool) -> np.ndarray:
+    """True for the coordinates the optimiser moves: all but the means, unless they are optimised
+    with the others (the sparse route; the exact routes profile them out, a zero-mean model fixes them)."""
     free = np.ones(spec.size, dtype=bool)
-    if not learn_mean:
+    if not optimise_mean:
         free[spec.mean_slice()] = False
     return free
 

@@ -32,6 +32,7 @@ class LikelihoodValue:
     value: float
     gradient: np.ndarray | None
     factors: dict | None = None
+    mean: np.ndarray | None = None  # the means used: the GLS ones when they are profiled
 
 
 class CoreCovariance:
@@ -61,11 +62,19 @@ class CoreCovariance:
 
 
 class Likelihood:
-    """log p(y | η) of one route on fixed training data, as a function of the full vector η."""
+    """log p(y | η) of one route on fixed training data, as a function of the full vector η.
 
-    def __init__(self, spec: GPSpec, data: GPData, method: str, n_threads: int,
+    With ``profile_mean`` (the exact routes) the means in η are ignored: each
+    evaluation uses the generalised least-squares means, the maximiser of the
+    likelihood over m for the covariance at hand, and reports them.
+    """
+
+    def __init__(self, spec: GPSpec, data: GPData, method: str, n_threads: int, *, profile_mean: bool = False,
                  sparse_inputs: np.ndarray | None = None, jitter: float = 1e-8) -> None:
+        if profile_mean and method == "sparse":
+            raise ValueError("the sparse route optimises the means with the other hyperparameters")
         self.spec, self.data, self.method, self.n_threads = spec, data, method, n_threads
+        self.profile_mean = profile_mean
         self.sparse_inputs, self.jitter = sparse_inputs, jitter
         self.n_evaluations = 0
 
@@ -81,20 +90,22 @@ class Likelihood:
     def _dense(self, params: GPParams, eval_gradient: bool, keep_factors: bool) -> LikelihoodValue:
         data = self.data
         result = core.gp_lml_dense(X=data.X, tasks=data.tasks, y=data.y, **params.core_terms(),
-                                   log_noise=params.log_noise, mean=params.mean, eval_gradient=eval_gradient,
-                                   keep_factor=keep_factors, n_threads=self.n_threads)
+                                   log_noise=params.log_noise, mean=params.mean, profile_mean=self.profile_mean,
+                                   eval_gradient=eval_gradient, keep_factor=keep_factors, n_threads=self.n_threads)
         if not result["positive_definite"]:
             return _not_positive_definite(self.spec, eval_gradient)
         factors = {"factor": result["factor"], "alpha": result["alpha"]} if keep_factors else None
-        return LikelihoodValue(float(result["value"]), result["gradient"] if eval_gradient else None, factors)
+        return LikelihoodValue(float(result["value"]), result["gradient"] if eval_gradient else None, factors,
+                               result["mean"])
 
     def _kronecker(self, params: GPParams, eval_gradient: bool, keep_factors: bool) -> LikelihoodValue:
         data = self.data
         result = core.gp_lml_kronecker(X=data.X_shared, Y=data.Y, **params.core_terms(), log_noise=params.log_noise,
-                                       mean=params.mean, eval_gradient=eval_gradient, keep_factors=keep_factors,
-                                       n_threads=self.n_threads)
+                                       mean=params.mean, profile_mean=self.profile_mean, eval_gradient=eval_gradient,
+                                       keep_factors=keep_factors, n_threads=self.n_threads)
         factors = ({key: result[key] for key in ("V", "delta", "U", "lambda", "alpha")} if keep_factors else None)
-        return LikelihoodValue(float(result["value"]), result["gradient"] if eval_gradient else None, factors)
+        return LikelihoodValue(float(result["value"]), result["gradient"] if eval_gradient else None, factors,
+                               result["mean"])
 
     def _sparse(self, params: GPParams, eval_gradient: bool, keep_factors: bool) -> LikelihoodValue:
         from ._gp_sparse import vfe_objective
@@ -108,7 +119,7 @@ class Likelihood:
         except np.linalg.LinAlgError:
             return _not_positive_definite(self.spec, eval_gradient)
         value, gradient = outcome if eval_gradient else (outcome, None)
-        return LikelihoodValue(float(value), gradient)
+        return LikelihoodValue(float(value), gradient, None, params.mean)
 
 
 def _not_positive_definite(spec: GPSpec, eval_gradient: bool) -> LikelihoodValue:

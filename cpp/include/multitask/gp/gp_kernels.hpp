@@ -94,6 +94,54 @@ struct InputKernelParams {
     return k;
   }
 
+  /// The kernel between rows a0 .. a0 + m of the inputs F (n, d), stored feature-major
+  /// (column j holds feature j of every row, so each feature is one contiguous
+  /// vector), and the row xb: k (m). With `weights` (m) it also adds
+  /// sum_a weights_a dk_a/dtheta_j to gradient[j]. Vectorised over a (Eigen's
+  /// packet exp and sqrt): the pair loops' inner loop.
+  void column(const Matrix<double>& F, Index a0, Index m, const double* xb, Eigen::ArrayXd& k,
+              const Eigen::ArrayXd* weights, double* gradient) const {
+    const Index d = F.cols();
+    if (!stationary()) {
+      k.setZero(m);
+      for (Index j = 0; j < d; ++j) k += F.col(j).segment(a0, m).array() * (xb[j] * inverse_squares[j]);
+      if (weights != nullptr && n_theta == 1) gradient[0] -= 2.0 * (*weights * k).sum();
+      if (weights != nullptr && n_theta > 1)
+        for (Index j = 0; j < d; ++j)
+          gradient[j] -= 2.0 * xb[j] * inverse_squares[j] * (*weights * F.col(j).segment(a0, m).array()).sum();
+      return;
+    }
+    Eigen::ArrayXd r2 = Eigen::ArrayXd::Zero(m);
+    for (Index j = 0; j < d; ++j) r2 += (F.col(j).segment(a0, m).array() - xb[j]).square() * inverse_squares[j];
+    Eigen::ArrayXd g;  // dk/dtheta_j = g D_j^2/l_j^2
+    switch (kind) {
+      case InputKernel::rbf:
+        k = (-0.5 * r2).exp();
+        if (weights != nullptr) g = k;
+        break;
+      case InputKernel::matern32: {
+        const Eigen::ArrayXd sr = (3.0 * r2).sqrt(), e = (-sr).exp();
+        k = (1.0 + sr) * e;
+        if (weights != nullptr) g = 3.0 * e;
+        break;
+      }
+      default: {  // matern52
+        const Eigen::ArrayXd sr = (5.0 * r2).sqrt(), e = (-sr).exp();
+        k = (1.0 + sr + (5.0 / 3.0) * r2) * e;
+        if (weights != nullptr) g = (5.0 / 3.0) * (1.0 + sr) * e;
+        break;
+      }
+    }
+    if (weights == nullptr || n_theta == 0) return;
+    g *= *weights;
+    if (n_theta == 1) {
+      gradient[0] += (g * r2).sum();
+      return;
+    }
+    for (Index j = 0; j < d; ++j)
+      gradient[j] += inverse_squares[j] * (g * (F.col(j).segment(a0, m).array() - xb[j]).square()).sum();
+  }
+
  private:
   /// k(r) from r^2, and (when `g` is given) g(r) with dk/dtheta_j = g(r) D_j^2/l_j^2.
   double profile(double r2, double* g) const {

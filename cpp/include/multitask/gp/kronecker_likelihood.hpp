@@ -15,6 +15,10 @@
 //   theta:    1/2 sum_ab W_ab dK_x,ab/dtheta, W = alpha B alpha^T - V diag(e) V^T, e_j = sum_k lambda_k / Delta[j, k];
 //   log sigma^2_t: 1/2 sigma^2_t |alpha[:, t]|^2 - 1/2 sum_k U[t, k]^2 h_k, h_k = sum_j 1 / Delta[j, k];
 //   m_t:      sum_i alpha[i, t].
+// With profile_mean the means are the GLS ones: with c = V^T 1 and
+// Z0 = V^T Y S^-1/2 U, Z = Z0 - c mu^T for mu = U^T S^-1/2 m, and the quadratic
+// sum_jk (Z0 - c mu^T)^2 / Delta separates over k: mu_k = sum_j c_j Z0_jk / Delta_jk
+// / sum_j c_j^2 / Delta_jk, m = S^1/2 U mu.
 // The O(n^3) parts are the eigendecomposition of K_x (LAPACK dsyevd) and the
 // rank-n update forming W; the rest is O(n^2 T + T^3).
 #pragma once
@@ -37,6 +41,7 @@ struct KroneckerLikelihood {
   Matrix<double> U;
   Vector<double> lambda;
   Matrix<double> alpha;
+  Vector<double> mean;  // (T) the means used (the GLS means with profile_mean)
 };
 
 /// The input kernel of `term` alone as a one-task covariance (B = 1), for K_x and its gradient.
@@ -75,11 +80,22 @@ inline KroneckerLikelihood kronecker_log_marginal_likelihood(const LcmCovariance
   const Matrix<double>& U = task_eigen.eigenvectors();
   const Matrix<double> Delta = (delta * lambda.transpose()).array() + 1.0;
 
-  Matrix<double> whitened_residual = Y;
-  for (Index t = 0; t < T; ++t)
-    whitened_residual.col(t) = (whitened_residual.col(t).array() - noise_mean.mean[t]) / sigma[t];
-  const Matrix<double> Z = V.transpose() * whitened_residual * U;
   KroneckerLikelihood out;
+  out.mean = noise_mean.mean;
+  Matrix<double> whitened_residual = Y;
+  if (noise_mean.profile_mean) out.mean.setZero(T);
+  for (Index t = 0; t < T; ++t)
+    whitened_residual.col(t) = (whitened_residual.col(t).array() - out.mean[t]) / sigma[t];
+  Matrix<double> Z = V.transpose() * whitened_residual * U;
+  if (noise_mean.profile_mean) {
+    const Vector<double> c = V.transpose() * Vector<double>::Ones(n);
+    const Matrix<double> inverse_delta = Delta.cwiseInverse();
+    const Vector<double> numerator = (Z.cwiseProduct(inverse_delta)).transpose() * c;
+    const Vector<double> denominator = inverse_delta.transpose() * c.cwiseAbs2();
+    const Vector<double> mu = numerator.cwiseQuotient(denominator);
+    Z -= c * mu.transpose();
+    out.mean = sigma.cwiseProduct(U * mu);
+  }
   const double log_det = static_cast<double>(n) * noise_mean.noise.array().log().sum() + Delta.array().log().sum();
   out.value = -0.5 * (Z.array().square() / Delta.array()).sum() - 0.5 * log_det -
               0.5 * static_cast<double>(n * T) * kLogTwoPi;
@@ -102,7 +118,9 @@ inline KroneckerLikelihood kronecker_log_marginal_likelihood(const LcmCovariance
     W.selfadjointView<Eigen::Lower>().rankUpdate(scaled_V, -1.0);
     W.triangularView<Eigen::Lower>() += alpha * term.B * alpha.transpose();
     const Vector<double> kernel_gradient = weighted_covariance_gradient(
-        kernel_only, rows, rows, true, [&](Index a, Index b) { return W(a, b); }, n_threads);
+        kernel_only, rows, rows, true,
+        [&](Index b, Index a0, Index m, double* w) { Eigen::Map<Vector<double>>(w, m) = W.col(b).segment(a0, m); },
+        n_threads);
 
     const Vector<double> h = Delta.cwiseInverse().colwise().sum().transpose();
     const Vector<double> noise_gradient = 0.5 * noise_mean.noise.cwiseProduct(alpha.colwise().squaredNorm().transpose()) -

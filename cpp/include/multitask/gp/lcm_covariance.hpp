@@ -80,18 +80,41 @@ inline void check_rows(const LcmCovariance& covariance, const TaskRows& rows, co
 /// the fixed-order reduction that keeps results independent of the thread count.
 constexpr Index kPairColumns = 32;
 
+/// The rows' inputs feature-major (n, d): column j holds feature j of every row,
+/// the layout of InputKernelParams::column.
+inline Matrix<double> feature_major(const TaskRows& rows) {
+  return Eigen::Map<const RowMatrix<double>>(rows.X, rows.n, rows.d);
+}
+
+/// B[t_a, tb] for the rows a0 .. a0 + m of A: column tb of the symmetric B gathered by task.
+inline void gather_task_column(const Matrix<double>& B, const TaskRows& A, Index a0, Index m, std::int64_t tb,
+                               Eigen::ArrayXd& out) {
+  out.resize(m);
+  const double* column = B.col(tb).data();
+  for (Index i = 0; i < m; ++i) out[i] = column[A.tasks[a0 + i]];
+}
+
 /// K(A, B) (A.n, B.n). With `lower_only` (A and B the same rows) only the lower
 /// triangle is written.
 inline void covariance_matrix(const LcmCovariance& covariance, const TaskRows& A, const TaskRows& B,
                               bool lower_only, Matrix<double>& out, int n_threads) {
   out.resize(A.n, B.n);
+  const Matrix<double> F = feature_major(A);
   const Index n_chunks = (B.n + kPairColumns - 1) / kPairColumns;
   const double work = static_cast<double>(A.n) * kPairColumns * (covariance.n_features + 10) * covariance.terms.size();
   parallel_for_interruptible(n_chunks, threads_for_work(work * n_chunks, n_threads), work, [&](Index chunk) {
+    Eigen::ArrayXd k, task_factor;
     const Index last = std::min(B.n, (chunk + 1) * kPairColumns);
-    for (Index b = chunk * kPairColumns; b < last; ++b)
-      for (Index a = lower_only ? b : 0; a < A.n; ++a)
-        out(a, b) = covariance.value(A.row(a), A.tasks[a], B.row(b), B.tasks[b]);
+    for (Index b = chunk * kPairColumns; b < last; ++b) {
+      const Index a0 = lower_only ? b : 0, m = A.n - a0;
+      auto column = out.col(b).segment(a0, m).array();
+      column.setZero();
+      for (const IcmTerm& term : covariance.terms) {
+        term.kernel.column(F, a0, m, B.row(b), k, nullptr, nullptr);
+        gather_task_column(term.B, A, a0, m, B.tasks[b], task_factor);
+        column += task_factor * k;
+      }
+    }
   });
 }
 
@@ -152,35 +175,45 @@ inline Vector<double> gradient_from_sums(const LcmCovariance& covariance, const 
 }  // namespace detail
 
 /// sum_{a, b} W(a, b) dK(A, B)_ab / d eta for every covariance hyperparameter.
-/// `weight(a, b)` gives W. With `symmetric` (A and B the same rows, W symmetric)
-/// only pairs a >= b are visited, and weight(a, b) is only called for a >= b.
-template <typename Weight>
+/// `weight_column(b, a0, m, w)` fills w (m) with W(a0 .. a0 + m - 1, b). With
+/// `symmetric` (A and B the same rows, W symmetric) only the pairs a >= b are
+/// visited (a0 = b), each off-diagonal one standing for (a, b) and (b, a).
+template <typename WeightColumn>
 Vector<double> weighted_covariance_gradient(const LcmCovariance& covariance, const TaskRows& A, const TaskRows& B,
-                                            bool symmetric, Weight&& weight, int n_threads) {
+                                            bool symmetric, WeightColumn&& weight_column, int n_threads) {
+  const Matrix<double> F = feature_major(A);
   const Index n_chunks = (B.n + kPairColumns - 1) / kPairColumns;
   std::vector<detail::GradientSums> chunk_sums(static_cast<std::size_t>(n_chunks), detail::GradientSums(covariance));
   const double work = static_cast<double>(A.n) * kPairColumns * (2 * covariance.n_features + 12) * covariance.terms.size();
   parallel_for_interruptible(n_chunks, threads_for_work(work * n_chunks, n_threads), work, [&](Index chunk) {
     detail::GradientSums& sums = chunk_sums[static_cast<std::size_t>(chunk)];
+    Eigen::ArrayXd w, k, task_factor, kernel_weights;
     const Index last = std::min(B.n, (chunk + 1) * kPairColumns);
     for (Index b = chunk * kPairColumns; b < last; ++b) {
       const std::int64_t tb = B.tasks[b];
-      if (symmetric) {
-        detail::add_pair(covariance, A.row(b), tb, B.row(b), tb, weight(b, b), sums);
-        for (Index a = b + 1; a < A.n; ++a) {
-          // The pairs (a, b) and (b, a): the kernel part twice, H at [t_a, t_b] and [t_b, t_a].
-          const double w = weight(a, b);
-          const std::int64_t ta = A.tasks[a];
-          for (std::size_t q = 0; q < covariance.terms.size(); ++q) {
-            const IcmTerm& term = covariance.terms[q];
-            const double k = term.kernel.value_and_gradient(A.row(a), B.row(b), covariance.n_features,
-                                                            2.0 * w * term.B(ta, tb), sums.theta[q].data());
-            sums.H[q](ta, tb) += w * k;
-            sums.H[q](tb, ta) += w * k;
-          }
+      Index a0 = symmetric ? b : 0;
+      w.resize(A.n - a0);
+      weight_column(b, a0, A.n - a0, w.data());
+      if (symmetric) {  // the diagonal pair once; the rest of the column below stands for both orders
+        detail::add_pair(covariance, A.row(b), tb, B.row(b), tb, w[0], sums);
+        a0 = b + 1;
+      }
+      const Index m = A.n - a0;
+      if (m == 0) continue;
+      const auto weights = w.tail(m);
+      const double both_orders = symmetric ? 2.0 : 1.0;
+      for (std::size_t q = 0; q < covariance.terms.size(); ++q) {
+        const IcmTerm& term = covariance.terms[q];
+        gather_task_column(term.B, A, a0, m, tb, task_factor);
+        kernel_weights = both_orders * weights * task_factor;
+        term.kernel.column(F, a0, m, B.row(b), k, &kernel_weights, sums.theta[q].data());
+        Matrix<double>& H = sums.H[q];
+        for (Index i = 0; i < m; ++i) {
+          const double wk = weights[i] * k[i];
+          const std::int64_t ta = A.tasks[a0 + i];
+          H(ta, tb) += wk;
+          if (symmetric) H(tb, ta) += wk;
         }
-      } else {
-        for (Index a = 0; a < A.n; ++a) detail::add_pair(covariance, A.row(a), A.tasks[a], B.row(b), tb, weight(a, b), sums);
       }
     }
   });
