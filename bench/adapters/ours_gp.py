@@ -60,7 +60,7 @@ def core_parts(Xs: list, ys: list, hyper, threads: int) -> dict[str, object]:
     pairs = dict(X1=X, tasks1=tasks, X2=X, tasks2=tasks, **terms, n_threads=threads)
     try:
         likelihood = dict(X=X, tasks=tasks, y=y, **terms, log_noise=np.log(hyper.noise), mean=np.zeros(len(Xs)),
-                          eval_gradient=False, keep_factor=True, n_threads=threads)
+                          profile_mean=False, eval_gradient=False, keep_factor=True, n_threads=threads)
         factor = np.asfortranarray(core.gp_lml_dense(**likelihood)["factor"])
         weights = np.asfortranarray(scipy.linalg.lapack.dpotri(factor, lower=1)[0])
         core.gp_covariance_gradient(W=weights, **pairs)
