@@ -12,6 +12,16 @@ from scipy.optimize import approx_fprime
 import multitask as mt
 
 
+def central_differences(function, x, step=1e-5):
+    """The gradient of ``function`` at ``x`` by central differences (error O(step²))."""
+    out = np.empty(x.size)
+    for i in range(x.size):
+        e = np.zeros(x.size)
+        e[i] = step
+        out[i] = (function(x + e) - function(x - e)) / (2 * step)
+    return out
+
+
 def per_task_data(seed=0, T=3, sizes=(17, 25, 12), d=2):
     rng = np.random.default_rng(seed)
     Xs = [rng.uniform(-2, 2, size=(n, d)) for n in sizes[:T]]
@@ -386,3 +396,32 @@ def test_readme_section_runs_and_shows_what_it_says():
     np.testing.assert_allclose(correlation, [[1, 1, -1], [1, 1, -1], [-1, -1, 1]], atol=0.05)
     assert namespace["mean"].shape == namespace["std"].shape == (5, 3)
     assert namespace["draws"].shape == (5, 3, 10)
+
+
+def test_sparse_route_is_exact_with_every_input_inducing_and_a_bound_otherwise():
+    X, Y = shared_data(n=30)
+    dense = mt.MultiTaskGaussianProcessRegressor(rank=1, method="dense", optimizer=None).fit(X, Y)
+    full = mt.MultiTaskGaussianProcessRegressor(rank=1, method="sparse", inducing_points=X, optimizer=None).fit(X, Y)
+    few = mt.MultiTaskGaussianProcessRegressor(rank=1, method="sparse", n_inducing=5, optimizer=None,
+                                               random_state=0).fit(X, Y)
+    assert full.method_ == "sparse"
+    assert full.log_marginal_likelihood_value_ == pytest.approx(dense.log_marginal_likelihood_value_, rel=1e-6)
+    assert few.log_marginal_likelihood_value_ < dense.log_marginal_likelihood_value_
+    np.testing.assert_allclose(full.mean_, dense.mean_, atol=1e-5)
+    X_new = X[:4] + 0.1
+    for model in (full,):
+        mean, std = model.predict(X_new, return_std=True, include_noise=True)
+        ref_mean, ref_std = dense.predict(X_new, return_std=True, include_noise=True)
+        np.testing.assert_allclose(mean, ref_mean, atol=1e-5)
+        np.testing.assert_allclose(std, ref_std, atol=1e-5)
+        _, cov = model.predict(X_new, return_cov=True)
+        np.testing.assert_allclose(cov, dense.predict(X_new, return_cov=True)[1], atol=1e-5)
+    # the fitted sparse model: theta_ has the exact routes' layout (means profiled), and its gradient is exact
+    fitted = mt.MultiTaskGaussianProcessRegressor(rank=1, method="sparse", n_inducing=8, random_state=0).fit(X, Y)
+    assert fitted.theta_.shape == dense.theta_.shape
+    theta = fitted.theta_ + np.random.default_rng(0).uniform(-0.2, 0.2, size=fitted.theta_.size)
+    _, gradient = fitted.log_marginal_likelihood(theta, eval_gradient=True)
+    numeric = central_differences(fitted.log_marginal_likelihood, theta)
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-5 * np.abs(numeric).max())
+    with pytest.raises(ValueError, match="inducing_points"):
+        mt.MultiTaskGaussianProcessRegressor(method="sparse", inducing_points=np.zeros((3, 5))).fit(X, Y)

@@ -6,6 +6,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse.linalg
 
+from ..problems.gaussian_process import rbf_ard
 from ..problems.kernels import rbf, task_index
 from ..problems.least_squares import Problem
 
@@ -153,3 +154,29 @@ def kernel_ridge_kronecker_dense(X, Y, X_test, B, noise) -> np.ndarray:
     del M
     C = scipy.linalg.cho_solve(factor, Y.T.ravel(), check_finite=False).reshape(T, -1).T
     return rbf(X_test, X) @ C @ B
+
+
+# --------------------------------------------------------------------------- Gaussian process
+
+
+def gp_covariance(Xs: list, hyper) -> np.ndarray:
+    """The ICM training covariance B[t_i, t_j] k(x_i, x_j) + diag(s2_{t_i}) over the stacked samples (F order).
+
+    ``hyper`` is a ``problems.gaussian_process.ICMHyper``.
+    """
+    X_all, task_of = np.vstack(Xs), task_index(Xs)
+    K = hyper.B[np.ix_(task_of, task_of)] * rbf_ard(X_all, X_all, hyper.lengthscale)
+    K[np.diag_indices_from(K)] += hyper.noise[task_of]
+    return np.asfortranarray(K)
+
+
+def cholesky_and_inverse(K: np.ndarray) -> np.ndarray:
+    """LAPACK dpotrf then dpotri on a copy of K: the (N, N) inverse that an exact likelihood gradient
+    needs (tr(K^{-1} dK) for every parameter), N^3 flops: the floor of one evaluation."""
+    factor, info = scipy.linalg.lapack.dpotrf(K, lower=1, overwrite_a=0)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dpotrf failed (info={info})")
+    inverse, info = scipy.linalg.lapack.dpotri(factor, lower=1, overwrite_c=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"dpotri failed (info={info})")
+    return inverse

@@ -25,4 +25,5 @@ MODULES = (
     "cv_school",                # M1
     "cv_l21",                   # M2
     "cv_kernel_ridge",          # M3
+    "gaussian_process",         # G1, G2
 )

@@ -11,6 +11,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from ._base import MultiTaskInputMixin
 from ._fit_result import atomic_fit, finite_predictions
@@ -19,7 +20,7 @@ from ._gp_init import checked_init, free_mask, term_specs
 from ._gp_likelihood import Likelihood
 from ._gp_optimize import maximise_likelihood
 from ._gp_params import GPParams, GPSpec
-from ._gp_posterior import DensePosterior, KroneckerPosterior, Prediction
+from ._gp_posterior import DensePosterior, KroneckerPosterior, Prediction, SparsePosterior
 from ._gp_start import log_bounds, random_params, start_params, task_variances
 from ._input import check_design, check_tasks, common_float_dtype, to_task_blocks
 from ._kernel_ridge import _r2
@@ -230,6 +231,15 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
         self : MultiTaskGaussianProcessRegressor
             The fitted estimator.
         """
+        with self._blas_threads():
+            return self._fit(X, y, tasks)
+
+    def _blas_threads(self) -> Any:
+        """numpy/SciPy's BLAS at the estimator's thread count while it computes (the sparse route's
+        and the predictions' linear algebra run there, between core calls): ``n_jobs`` governs all."""
+        return threadpool_limits(limits=effective_n_threads(self.n_jobs), user_api="blas")
+
+    def _fit(self, X: Any, y: Any, tasks: Any) -> "MultiTaskGaussianProcessRegressor":
         began = time.perf_counter()
         self._validate_feature_names(X, tasks)
         blocks = to_task_blocks(X, y, tasks)
@@ -239,12 +249,12 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
         method = self._resolved_method(spec, data)
         inducing = self._inducing_inputs(data) if method == "sparse" else None
         learn_mean = self.mean == "constant"
-        profile_mean = learn_mean and method != "sparse"
+        profile_mean = learn_mean  # the GLS means of the covariance at hand (of the bound's, for "sparse")
         likelihood = Likelihood(spec, data, method, effective_n_threads(self.n_jobs), profile_mean=profile_mean,
                                 sparse_inputs=inducing)
         start = checked_init(self.init, start_params(spec, data, learn_mean=learn_mean,
                                                      random_state=_seed(self.random_state)))
-        free = free_mask(spec, optimise_mean=learn_mean and not profile_mean)
+        free = free_mask(spec, optimise_mean=False)
         variances = task_variances(data)
         bounds = log_bounds(spec, self.length_scale_bounds, self.kappa_bounds, self.noise_variance_bounds, variances)
         if self.optimizer is None:
@@ -283,7 +293,7 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
         from ._gp_sparse import choose_inducing_inputs
 
         if self.inducing_points is None:
-            return choose_inducing_inputs(data.X, self.n_inducing, check_random_state(self.random_state))
+            return choose_inducing_inputs(data.X, self.n_inducing, _seed(self.random_state))
         Z = check_design(self.inducing_points, "inducing_points", np.float64)
         if Z.shape[1] != data.X.shape[1]:
             raise ValueError(f"inducing_points has {Z.shape[1]} features but X has {data.X.shape[1]}")
@@ -352,7 +362,8 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
         vector[self._free] = theta
         likelihood = Likelihood(self.kernel_.spec, self._data, self.method_, effective_n_threads(self.n_jobs),
                                 profile_mean=self._profile_mean, sparse_inputs=self._inducing)
-        outcome = likelihood(vector, eval_gradient=eval_gradient)
+        with self._blas_threads():
+            outcome = likelihood(vector, eval_gradient=eval_gradient)
         return (outcome.value, outcome.gradient[self._free]) if eval_gradient else outcome.value
 
     # -------------------------------------------------------------- predict
@@ -391,7 +402,8 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
             raise ValueError("at most one of return_std and return_cov can be requested")
         form, X = self._prediction_form(X, tasks)
         query, reshape = self._query(form, X, tasks)
-        prediction = self._predict_query(query, return_std, return_cov, include_noise)
+        with self._blas_threads():
+            prediction = self._predict_query(query, return_std, return_cov, include_noise)
         mean = reshape(finite_predictions(prediction.mean))
         if return_std:
             return mean, reshape(np.sqrt(prediction.variance))
@@ -469,7 +481,8 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
         form, X = self._prediction_form(X, tasks)
         query, reshape = self._query(form, X, tasks)
-        prediction = self._predict_query(query, False, True, include_noise)
+        with self._blas_threads():
+            prediction = self._predict_query(query, False, True, include_noise)
         mean, cov = prediction.mean, prediction.covariance
         shape = mean.shape
         flat_mean = mean.reshape(-1)
@@ -517,5 +530,10 @@ def _seed(random_state: Any) -> int:
     return 0
 
 
-def _sparse_posterior(params: GPParams, data: GPData, inducing: np.ndarray, n_threads: int) -> Any:
-    raise NotImplementedError
+def _sparse_posterior(params: GPParams, data: GPData, inducing: np.ndarray, n_threads: int) -> SparsePosterior:
+    from ._gp_likelihood import CoreCovariance
+    from ._gp_sparse import VFEPosterior
+
+    functions = CoreCovariance(params, n_threads)
+    return SparsePosterior(params, VFEPosterior.from_data(functions, data.X, data.tasks, data.y, inducing,
+                                                         params.log_noise, params.mean))

@@ -71,8 +71,6 @@ class Likelihood:
 
     def __init__(self, spec: GPSpec, data: GPData, method: str, n_threads: int, *, profile_mean: bool = False,
                  sparse_inputs: np.ndarray | None = None, jitter: float = 1e-8) -> None:
-        if profile_mean and method == "sparse":
-            raise ValueError("the sparse route optimises the means with the other hyperparameters")
         self.spec, self.data, self.method, self.n_threads = spec, data, method, n_threads
         self.profile_mean = profile_mean
         self.sparse_inputs, self.jitter = sparse_inputs, jitter
@@ -115,11 +113,14 @@ class Likelihood:
         try:
             outcome: Any = vfe_objective(functions, data.X, data.tasks, data.y, self.sparse_inputs,
                                          params.log_noise, params.mean, eval_gradient=eval_gradient,
-                                         jitter=self.jitter)
+                                         jitter=self.jitter, profile_mean=self.profile_mean)
         except np.linalg.LinAlgError:
             return _not_positive_definite(self.spec, eval_gradient)
-        value, gradient = outcome if eval_gradient else (outcome, None)
-        return LikelihoodValue(float(value), gradient, None, params.mean)
+        outcome = outcome if isinstance(outcome, tuple) else (outcome,)
+        value = outcome[0]
+        gradient = outcome[1] if eval_gradient else None
+        mean = outcome[-1] if self.profile_mean else params.mean
+        return LikelihoodValue(float(value), gradient, None, mean)
 
 
 def _not_positive_definite(spec: GPSpec, eval_gradient: bool) -> LikelihoodValue:

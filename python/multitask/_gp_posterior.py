@@ -32,7 +32,7 @@ from ._gp_data import GPData
 from ._gp_likelihood import CoreCovariance
 from ._gp_params import GPParams
 
-__all__ = ["DensePosterior", "KroneckerPosterior"]
+__all__ = ["DensePosterior", "KroneckerPosterior", "SparsePosterior"]
 
 
 @dataclass
@@ -140,3 +140,23 @@ class KroneckerPosterior:
         if covariance:
             out.covariance = full.covariance[rows, tasks][:, rows, tasks]
         return out
+
+
+@dataclass
+class SparsePosterior:
+    """The variational posterior of the sparse route (:class:`multitask._gp_sparse.VFEPosterior`)."""
+
+    params: GPParams
+    vfe: "object"  # VFEPosterior
+
+    def predict(self, X: np.ndarray, tasks: np.ndarray, *, variance: bool, covariance: bool,
+                include_noise: bool) -> Prediction:
+        if not (variance or covariance):
+            return Prediction(self.vfe.predict_mean(X, tasks))
+        mean, spread = self.vfe.predict(X, tasks, full_cov=covariance)
+        noise = _noise_at(self.params, tasks) if include_noise else 0.0
+        if covariance:
+            spread = spread.copy()
+            spread[np.diag_indices_from(spread)] += noise
+            return Prediction(mean, covariance=spread)
+        return Prediction(mean, variance=spread + noise)
