@@ -425,3 +425,5 @@ def test_sparse_route_is_exact_with_every_input_inducing_and_a_bound_otherwise()
     np.testing.assert_allclose(gradient, numeric, rtol=1e-5, atol=1e-5 * np.abs(numeric).max())
     with pytest.raises(ValueError, match="inducing_points"):
         mt.MultiTaskGaussianProcessRegressor(method="sparse", inducing_points=np.zeros((3, 5))).fit(X, Y)
+    with pytest.raises(ValueError, match="93 inducing variables, more than the 90 samples"):
+        mt.MultiTaskGaussianProcessRegressor(method="sparse", inducing_points=np.vstack([X, X[:1]])).fit(X, Y)

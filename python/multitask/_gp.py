@@ -80,7 +80,9 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
         for its error. "auto": "kronecker" where it applies (T > 1), else "dense".
     n_inducing : int, default=200
         Inducing inputs of the sparse method (chosen among the training inputs
-        by ``random_state``); ignored by the exact methods.
+        by k-means++ seeding with ``random_state``), shared by the tasks: T ×
+        n_inducing inducing variables, which must not outnumber the samples
+        (ValueError); ignored by the exact methods.
     inducing_points : array-like of shape (n_inducing, n_features), default=None
         The sparse method's inducing inputs, overriding ``n_inducing``.
     optimizer : {"L-BFGS-B"} or None, default="L-BFGS-B"
@@ -290,13 +292,22 @@ class MultiTaskGaussianProcessRegressor(MultiTaskInputMixin, RegressorMixin, Bas
         return self.method
 
     def _inducing_inputs(self, data: GPData) -> np.ndarray:
+        """The sparse route's inducing inputs Z (m, d); a ValueError when the T m inducing variables
+        outnumber the N samples (the approximation would cost more than the exact model)."""
         from ._gp_sparse import choose_inducing_inputs
 
         if self.inducing_points is None:
-            return choose_inducing_inputs(data.X, self.n_inducing, _seed(self.random_state))
-        Z = check_design(self.inducing_points, "inducing_points", np.float64)
-        if Z.shape[1] != data.X.shape[1]:
-            raise ValueError(f"inducing_points has {Z.shape[1]} features but X has {data.X.shape[1]}")
+            Z = choose_inducing_inputs(data.X, self.n_inducing, _seed(self.random_state))
+        else:
+            Z = check_design(self.inducing_points, "inducing_points", np.float64)
+            if Z.shape[1] != data.X.shape[1]:
+                raise ValueError(f"inducing_points has {Z.shape[1]} features but X has {data.X.shape[1]}")
+        n_variables = Z.shape[0] * data.n_tasks
+        if n_variables > data.y.size:
+            raise ValueError(
+                f"method='sparse' with {Z.shape[0]} inducing inputs shared by {data.n_tasks} tasks has "
+                f"{n_variables} inducing variables, more than the {data.y.size} samples: it would cost more than "
+                "the exact model; lower n_inducing (or give fewer inducing_points), or use method='dense'")
         return np.ascontiguousarray(Z, dtype=np.float64)
 
     def _store(self, params: GPParams, data: GPData, blocks: Any, method: str, final: Any, free: np.ndarray,
