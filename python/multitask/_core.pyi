@@ -138,6 +138,37 @@ class CoreModule(Protocol):
         y: NDArray[np.float64], upper: NDArray[np.float64], intercept: str, tol: float, max_iter: int,
         cache_bytes: float, shrinking: bool, n_threads: int,
     ) -> SVCResult: ...
+    # The multi-task GP (cpp/include/multitask/gp): the LCM covariance is given as four lists with one
+    # entry per term: kernels ("rbf", "matern32", "matern52", "linear"), L (T, r), log_kappa (T,), theta.
+    def gp_covariance(
+        self, *, X1: NDArray[np.float64], tasks1: NDArray[np.int64], X2: NDArray[np.float64],
+        tasks2: NDArray[np.int64], kernels: list[str], L: list[NDArray[np.float64]],
+        log_kappa: list[NDArray[np.float64]], theta: list[NDArray[np.float64]], n_threads: int,
+    ) -> NDArray[np.float64]: ...
+    def gp_covariance_diagonal(
+        self, *, X: NDArray[np.float64], tasks: NDArray[np.int64], kernels: list[str],
+        L: list[NDArray[np.float64]], log_kappa: list[NDArray[np.float64]], theta: list[NDArray[np.float64]],
+    ) -> NDArray[np.float64]: ...
+    def gp_covariance_gradient(
+        self, *, X1: NDArray[np.float64], tasks1: NDArray[np.int64], X2: NDArray[np.float64],
+        tasks2: NDArray[np.int64], W: NDArray[np.float64], kernels: list[str], L: list[NDArray[np.float64]],
+        log_kappa: list[NDArray[np.float64]], theta: list[NDArray[np.float64]], n_threads: int,
+    ) -> NDArray[np.float64]: ...
+    def gp_covariance_diagonal_gradient(
+        self, *, X: NDArray[np.float64], tasks: NDArray[np.int64], w: NDArray[np.float64], kernels: list[str],
+        L: list[NDArray[np.float64]], log_kappa: list[NDArray[np.float64]], theta: list[NDArray[np.float64]],
+    ) -> NDArray[np.float64]: ...
+    def gp_lml_dense(
+        self, *, X: NDArray[np.float64], tasks: NDArray[np.int64], y: NDArray[np.float64], kernels: list[str],
+        L: list[NDArray[np.float64]], log_kappa: list[NDArray[np.float64]], theta: list[NDArray[np.float64]],
+        log_noise: NDArray[np.float64], mean: NDArray[np.float64], profile_mean: bool, eval_gradient: bool,
+        keep_factor: bool, n_threads: int,
+    ) -> dict[str, Any]: ...  # positive_definite, value, gradient, alpha, mean, factor
+    def gp_lml_kronecker(
+        self, *, X: NDArray[np.float64], Y: NDArray[np.float64], kernels: list[str], L: list[NDArray[np.float64]],
+        log_kappa: list[NDArray[np.float64]], theta: list[NDArray[np.float64]], log_noise: NDArray[np.float64],
+        mean: NDArray[np.float64], profile_mean: bool, eval_gradient: bool, keep_factors: bool, n_threads: int,
+    ) -> dict[str, Any]: ...  # value, gradient, mean; with keep_factors V, delta, U, lambda, alpha
 
 core: CoreModule
 
