@@ -22,6 +22,7 @@ import numpy as np
 from scipy.linalg import cho_factor, cho_solve, lapack
 
 from gp_reference import GPHyper, ICMTerm
+from gp_reference_kernels import _profile as _stationary_profile
 from gp_reference_kernels import kernel_gradient, kernel_matrix
 
 
@@ -78,15 +79,7 @@ def _profile(kernel: str, X1: np.ndarray, X2: np.ndarray) -> tuple[np.ndarray, n
     """(k, g) on inputs already divided by the length-scales; ∂k/∂θ_j = g Δ_j²/l_j² (stationary)."""
     if kernel == "linear":
         return X1 @ X2.T, None
-    r = np.sqrt(_squared_distance(X1, X2))
-    if kernel == "rbf":
-        k = np.exp(-0.5 * r**2)
-        return k, k
-    if kernel == "matern32":
-        e = np.exp(-np.sqrt(3.0) * r)
-        return (1.0 + np.sqrt(3.0) * r) * e, 3.0 * e
-    e = np.exp(-np.sqrt(5.0) * r)
-    return (1.0 + np.sqrt(5.0) * r + 5.0 * r**2 / 3.0) * e, (5.0 / 3.0) * (1.0 + np.sqrt(5.0) * r) * e
+    return _stationary_profile(kernel, np.sqrt(_squared_distance(X1, X2)))
 
 
 class VectorisedCovariance:

@@ -89,12 +89,15 @@ class KroneckerPosterior:
     alpha: np.ndarray  # (n, T) K^{-1} vec(Y - m) as a matrix
     n_threads: int
 
+    def _input_kernel_terms(self) -> dict:
+        """The one term's input kernel as the core's arguments: a single task with B = 1."""
+        return {"kernels": [self.params.spec.terms[0].kernel], "L": [np.zeros((1, 0))], "log_kappa": [np.zeros(1)],
+                "theta": [self.params.theta[0]]}
+
     def _input_kernel(self, X1: np.ndarray, X2: np.ndarray) -> np.ndarray:
-        """k(X1, X2) of the one term: its covariance with a single task and B = 1."""
-        term = self.params.spec.terms[0]
+        """k(X1, X2) of the one term."""
         return core.gp_covariance(X1=X1, tasks1=np.zeros(X1.shape[0], dtype=np.int64), X2=X2,
-                                  tasks2=np.zeros(X2.shape[0], dtype=np.int64), kernels=[term.kernel],
-                                  L=[np.zeros((1, 0))], log_kappa=[np.zeros(1)], theta=[self.params.theta[0]],
+                                  tasks2=np.zeros(X2.shape[0], dtype=np.int64), **self._input_kernel_terms(),
                                   n_threads=self.n_threads)
 
     def predict_all_tasks(self, X: np.ndarray, *, variance: bool, covariance: bool,
@@ -124,10 +127,9 @@ class KroneckerPosterior:
         return out
 
     def _prior_diagonal(self, X: np.ndarray) -> np.ndarray:
-        term = self.params.spec.terms[0]
-        return core.gp_covariance_diagonal(X=X, tasks=np.zeros(X.shape[0], dtype=np.int64), kernels=[term.kernel],
-                                           L=[np.zeros((1, 0))], log_kappa=[np.zeros(1)],
-                                           theta=[self.params.theta[0]])
+        """k(x, x) of the one term at every row of X."""
+        return core.gp_covariance_diagonal(X=X, tasks=np.zeros(X.shape[0], dtype=np.int64),
+                                           **self._input_kernel_terms())
 
     def predict(self, X: np.ndarray, tasks: np.ndarray, *, variance: bool, covariance: bool,
                 include_noise: bool) -> Prediction:
