@@ -12,7 +12,10 @@ from numbers import Real
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import KernelCoupledLinearModel
+from ._dask_support import partitionwise, uses_dask
 from ._fit_result import atomic_fit, core_function, solver_tol
+from ._gram_fit import check_partial_fit_input, chunk_statistics, set_dask_feature_names
+from ._gram_statistics import GramStatistics
 from ._input import check_design, common_float_dtype, paired_targets, to_task_blocks
 from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD, DESCRIPTIONS, FEATURE_BCD, GRAM_GRADIENT, TASK_BCD
 from ._sparse_input import core_blocks, is_sparse
@@ -279,6 +282,11 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         self : KernelCoupledRegressor
             The fitted estimator.
         """
+        if uses_dask(X, y, tasks):
+            self._check_statistics_fit("fit on Dask collections")
+            set_dask_feature_names(self, X, reset=True)
+            return self._fit_statistics(chunk_statistics(X, y, tasks))
+        self.__dict__.pop("statistics_", None)
         self._validate_feature_names(X, tasks)
         blocks = to_task_blocks(X, y, tasks, accept_sparse=True)
         self.n_features_in_ = blocks.X[0].shape[1]
@@ -296,22 +304,27 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         return self
 
     def _solve(self, blocks: Any, targets: list, coupling: np.ndarray, sample_weight: np.ndarray, *,
-               alpha: float, solver: str, tol: float, max_iter: int, warm_coef: Any, warm_intercept: Any) -> dict:
+               alpha: float, solver: str, tol: float, max_iter: int, warm_coef: Any, warm_intercept: Any,
+               fit_intercept: bool | None = None) -> dict:
         """One call of the core: the kernel-coupled fit of ``targets`` with coupling ``alpha * coupling``.
 
         On Gram statistics or on the data, by :meth:`_fits_on_data`; the
         estimators that learn the coupling call it once per outer iteration.
+        ``fit_intercept`` overrides the parameter (the square-root data of
+        :class:`GramStatistics` are centred already).
         """
+        fit_intercept = bool(self.fit_intercept) if fit_intercept is None else fit_intercept
         if self._fits_on_data(blocks):
             return self._fit_on_data(blocks, targets, coupling, sample_weight, alpha=alpha, solver=solver, tol=tol,
-                                     max_iter=max_iter, warm_coef=warm_coef, warm_intercept=warm_intercept)
+                                     max_iter=max_iter, warm_coef=warm_coef, warm_intercept=warm_intercept,
+                                     fit_intercept=fit_intercept)
         return core_function("fit_least_squares", blocks.X[0].dtype)(
             X=blocks.X,
             y=targets,
             sample_weight=sample_weight,
             coupling=coupling,
             alpha=alpha,
-            fit_intercept=bool(self.fit_intercept),
+            fit_intercept=fit_intercept,
             shared_design=blocks.form in ("shared", "single"),
             solver=solver,
             tol=tol,
@@ -331,7 +344,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
 
     def _fit_on_data(self, blocks: Any, targets: list, coupling: np.ndarray, sample_weight: np.ndarray, *,
                      alpha: float, solver: str, tol: float, max_iter: int, warm_coef: Any,
-                     warm_intercept: Any) -> dict:
+                     warm_intercept: Any, fit_intercept: bool) -> dict:
         """The solvers that work on the data: the Huber loss, sparse X, a structure penalty, or a data solver."""
         if solver in GRAM_SOLVERS:
             if self.loss != "squared":
@@ -360,7 +373,7 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             sample_weight=sample_weight,
             coupling=coupling,
             alpha=alpha,
-            fit_intercept=bool(self.fit_intercept),
+            fit_intercept=fit_intercept,
             loss=self.loss,
             loss_parameter=float(self.epsilon),
             l1=float(self.l1),
@@ -374,6 +387,80 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             warm_intercept=warm_intercept,
         )
 
+    @atomic_fit
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X: Any, y: Any = None, tasks: Any = None) -> "KernelCoupledRegressor":
+        """Add a chunk of rows to the fit: exact, out of core, in any chunking.
+
+        Each call adds the chunk's per-task Gram statistics (counts, means,
+        centred :math:`X_t^\top X_t`, :math:`X_t^\top y_t`, :math:`y_t^\top y_t`:
+        O(T d²) numbers, however many rows) to ``statistics_`` and solves
+        from them, so after any sequence of chunks the model is the one
+        ``fit`` gives on all their rows together (to round-off). Needs the
+        squared loss and dense chunks; every penalty and solver is available.
+        A task may first appear in any chunk; a coupling given as a matrix
+        must then match the number of tasks seen so far (a named coupling is
+        rebuilt for it).
+
+        Parameters
+        ----------
+        X : list of array-like (n_t, d), or array-like of shape (n_samples, d)
+            A chunk in one of the three input forms (the same form at every
+            call), or Dask collections.
+        y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T)
+            The chunk's targets in the form matching ``X``.
+        tasks : array-like of shape (n_samples,), default=None
+            Task label of every row of the chunk (long format).
+
+        Returns
+        -------
+        self : KernelCoupledRegressor
+            The estimator fitted on every chunk so far.
+        """
+        self._check_statistics_fit("partial_fit")
+        first = not hasattr(self, "coef_")
+        if not first and not hasattr(self, "statistics_"):
+            raise ValueError(
+                "this model was fitted by fit on in-memory data, which keeps no statistics to add a chunk to: "
+                "fit it with partial_fit from its first chunk (or with fit on Dask collections)"
+            )
+        if first and uses_dask(X, tasks):
+            set_dask_feature_names(self, X, reset=True)
+        elif first:
+            self._validate_feature_names(X, tasks)
+        else:
+            check_partial_fit_input(self, X, tasks)
+        chunk = chunk_statistics(X, y, tasks)
+        return self._fit_statistics(chunk if first else self.statistics_ + chunk)
+
+    def _check_statistics_fit(self, what: str) -> None:
+        """ValueError unless the objective is a function of Gram statistics (the squared loss)."""
+        if self.loss != "squared":
+            raise ValueError(
+                f"{what} works on Gram statistics, which determine the squared loss only; loss={self.loss!r} "
+                "needs the data: fit it in memory, or use loss='squared'"
+            )
+
+    def _fit_statistics(self, statistics: GramStatistics) -> "KernelCoupledRegressor":
+        """Fit from per-task Gram statistics (see :mod:`multitask._gram_statistics`); sets ``statistics_``."""
+        if statistics.n_tasks == 0 or statistics.n_samples == 0:
+            raise ValueError("the data hold no rows: every partition of X is empty")
+        self.n_features_in_ = statistics.n_features
+        coupling = resolve_coupling(self.coupling, statistics.n_tasks)
+        sample_weight = per_sample_weights(self.task_weights, statistics.counts)
+        blocks = statistics.square_root_blocks(bool(self.fit_intercept))
+        warm_coef = self._warm_start_coef(blocks, np.float64)
+        solver = self._resolved_solver(self._fits_on_data(blocks))
+        tol = solver_tol(self.tol, np.float64)
+        result = self._solve(blocks, blocks.y, coupling, sample_weight, alpha=float(self.alpha), solver=solver,
+                             tol=tol, max_iter=int(self.max_iter), warm_coef=warm_coef, warm_intercept=None,
+                             fit_intercept=False)
+        result["intercept"] = statistics.intercepts(result["coef"], bool(self.fit_intercept))
+        self._store_result(result, blocks, coupling, tol)
+        self.statistics_ = statistics
+        return self
+
+    @partitionwise
     def predict(self, X: Any, tasks: Any = None) -> Any:
         """Predict with each task's model.
 
