@@ -242,7 +242,13 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         ----------
         X : list of array-like or sparse (n_t, d), or array-like or sparse of shape (n_samples, d)
             Per-task matrices, stacked rows (with ``tasks``), or one design
-            shared by every task (with a 2-D ``y``).
+            shared by every task (with a 2-D ``y``). A Dask array or DataFrame
+            (with ``y`` and ``tasks`` Dask collections partitioned alike) is
+            fitted without collecting its rows by Newton's method: one pass
+            over the partitions finds the tasks and classes, then every
+            iteration is one pass returning per-task loss, gradient and
+            Hessian sums, and the Newton system is solved here (no structure
+            penalty; ``solver_`` is "newton").
         y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T)
             Labels: the same two classes in every task (any dtype).
         tasks : array-like of shape (n_samples,), default=None
@@ -373,7 +379,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         Returns
         -------
         list of ndarray (n_t,), or ndarray of shape (n_samples,) or (n_samples, T)
-            Labels from ``classes_``, in the form of the input.
+            Labels from ``classes_``, in the form of the input (for Dask
+            input a lazy Dask collection, computed partition by partition).
         """
         scores = self.decision_function(X, tasks)
         if isinstance(scores, list):
