@@ -10,6 +10,7 @@ from sklearn.metrics import r2_score
 from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 
 from ._base import KernelCoupledLinearModel
 from ._dask_support import partitionwise, uses_dask
@@ -397,6 +398,12 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             warm_intercept=warm_intercept,
         )
 
+    def _fits_from_statistics(self) -> bool:
+        """Whether this estimator's fit is a function of Gram statistics: this class, not the subclasses that
+        learn the coupling or search alpha (they do not offer ``partial_fit``)."""
+        return type(self) is KernelCoupledRegressor
+
+    @available_if(_fits_from_statistics)
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any = None, tasks: Any = None) -> "KernelCoupledRegressor":
