@@ -54,14 +54,14 @@ def _assert_same_model(dask_model, memory_model, tol=1e-8):
     assert dask_model.objective_ == pytest.approx(memory_model.objective_, rel=1e-12, abs=1e-12)
 
 
-@pytest.mark.parametrize("seed, params", enumerate([
+@pytest.mark.parametrize("seed, params", list(enumerate([
     {},
     {"loss": "squared_hinge"},
     {"loss": "squared_hinge", "alpha": 1e-3},
     {"fit_intercept": False},
     {"coupling": "chain", "alpha": 0.05, "task_weights": "balanced"},
     {"coupling": "identity", "alpha": 0.01, "task_weights": [1.0, 2.0, 0.5, 1.0, 3.0]},
-]))
+])))
 def test_dask_fit_equals_in_memory_fit(dask_client, params, seed):
     X, y, tasks = _problem(seed)
     rng = np.random.default_rng(seed + 10)
