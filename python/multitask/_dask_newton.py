@@ -32,6 +32,7 @@ iteration's sums, so an accepted full step costs one pass.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -45,6 +46,7 @@ from ._input import TaskBlocks, to_task_blocks
 
 __all__ = ["LabelSummary", "NewtonSums", "dask_newton_fit", "label_summary"]
 
+LOGGER = logging.getLogger("multitask")
 ARMIJO = 1e-4
 """Sufficient decrease of the backtracking line search: F(x + t p) <= F(x) + ARMIJO t <grad F, p>."""
 MIN_STEP = 2.0**-30
@@ -268,6 +270,8 @@ def dask_newton_fit(X: Any, y: Any, tasks: Any, *, labels: np.ndarray, classes: 
         state, n_iter = trial, n_iter + 1
         history.append(state.objective)
         residual = float(np.linalg.norm(state.gradient)) / scale
+        LOGGER.info("Dask Newton iteration %d: objective %.12g, relative KKT residual %.3g, step %g", n_iter,
+                    state.objective, residual, step)
     return {
         "coef": state.coef,
         "intercept": state.intercept,
