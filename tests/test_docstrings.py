@@ -152,6 +152,7 @@ FITS = {
         ({}, "regression"),
         ({"alpha": 0.1, "l21": 0.01}, "regression"),
         ({"alpha": 0.1}, "regression_frame"),
+        ({"alpha": 0.1}, "regression+partial_fit"),  # statistics_
     ],
     "KernelCoupledClassifier": [
         ({"alpha": 0.1}, "classification"),
@@ -214,7 +215,7 @@ FITS = {
 
 
 def _data(kind, rng):
-    if kind == "regression":
+    if kind == "regression" or kind == "regression+partial_fit":
         return _regression_lists(rng)
     if kind == "classification":
         return _classification_lists(rng)
@@ -241,7 +242,8 @@ def test_fitted_attributes_are_documented(name):
     rng = np.random.default_rng(0)
     set_anywhere: set[str] = set()
     for params, kind in FITS[name]:
-        estimator = cls(**params).fit(*_data(kind, rng))
+        fit = "partial_fit" if kind.endswith("+partial_fit") else "fit"
+        estimator = getattr(cls(**params), fit)(*_data(kind, rng))
         attributes = _set_attributes(estimator)
         missing = attributes - set(documented)
         assert not missing, f"{name}({params}) sets attributes its docstring does not list: {sorted(missing)}"

@@ -24,6 +24,7 @@ from ._input import (
     reject_empty_task_list,
     reject_malformed_task_list,
 )
+from ._dask_support import uses_dask
 from ._sparse_input import is_sparse
 from .coupling import BUILDER_NAMES, _as_real_array
 
@@ -51,6 +52,11 @@ class MultiTaskInputMixin:
         of tasks, or cross-validating the long format without passing the task
         labels on to scoring (see :mod:`multitask._cv_guard`).
         """
+        if uses_dask(X, tasks):
+            raise ValueError(
+                f"{type(self).__name__} fits in-memory data only: Dask collections are fitted by "
+                "KernelCoupledRegressor and KernelCoupledClassifier (compute the collections to fit this one)"
+            )
         X = as_task_list(X)
         reject_empty_task_list(X)
         if tasks is not None:

@@ -13,7 +13,10 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import KernelCoupledLinearModel
+from ._dask_newton import dask_newton_fit, label_summary
+from ._dask_support import partitionwise, uses_dask
 from ._fit_result import atomic_fit, core_function, solver_tol
+from ._gram_fit import set_dask_feature_names
 from ._input import TaskBlocks, check_design, common_float_dtype, paired_targets, to_task_blocks
 from ._solver_names import BLOCK_NEWTON, DEPRECATED_BCD
 from ._sparse_input import core_blocks
@@ -25,6 +28,8 @@ __all__ = ["KernelCoupledClassifier"]
 
 SOLVERS = ("auto", BLOCK_NEWTON, "newton", "gradient")
 LOSSES = ("logistic", "squared_hinge")
+NEWTON_SYSTEM_TOL = 1e-12
+"""Relative residual to which an iterative solver of the core solves each Newton system of the Dask fit."""
 
 
 def _task_name(blocks: TaskBlocks, t: int) -> str:
@@ -237,7 +242,13 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         ----------
         X : list of array-like or sparse (n_t, d), or array-like or sparse of shape (n_samples, d)
             Per-task matrices, stacked rows (with ``tasks``), or one design
-            shared by every task (with a 2-D ``y``).
+            shared by every task (with a 2-D ``y``). A Dask array or DataFrame
+            (with ``y`` and ``tasks`` Dask collections partitioned alike) is
+            fitted without collecting its rows by Newton's method: one pass
+            over the partitions finds the tasks and classes, then every
+            iteration is one pass returning per-task loss, gradient and
+            Hessian sums, and the Newton system is solved here (no structure
+            penalty; ``solver_`` is "newton").
         y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T)
             Labels: the same two classes in every task (any dtype).
         tasks : array-like of shape (n_samples,), default=None
@@ -248,6 +259,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         self : KernelCoupledClassifier
             The fitted estimator.
         """
+        if uses_dask(X, y, tasks):
+            return self._fit_dask(X, y, tasks)
         self._validate_feature_names(X, tasks)
         blocks = to_task_blocks(X, y, tasks, accept_sparse=True, labels=True)
         self.n_features_in_ = blocks.X[0].shape[1]
@@ -263,6 +276,42 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
                              tol=tol, max_iter=int(self.max_iter), warm_coef=warm_coef,
                              warm_intercept=warm_intercept)
         self._store_result(result, blocks, coupling, tol, classes_=classes)
+        return self
+
+    def _fit_dask(self, X: Any, y: Any, tasks: Any) -> "KernelCoupledClassifier":
+        """Newton's method on Dask collections, one pass over the data per iteration (see
+        :mod:`multitask._dask_newton`); a first pass finds the tasks and classes."""
+        if self._uses_sparsity_penalty():
+            raise ValueError(
+                "fit on Dask collections runs Newton's method, which takes no structure penalty (l1, l21, "
+                "trace_norm); fit such a model in memory"
+            )
+        if self.solver not in ("auto", "newton"):
+            raise ValueError(
+                f"fit on Dask collections runs Newton's method with one pass over the data per iteration: use "
+                f"solver='auto' or 'newton', not {self.solver!r}"
+            )
+        set_dask_feature_names(self, X, reset=True)
+        form, labels, counts, classes = label_summary(X, y, tasks)
+        coupling = resolve_coupling(self.coupling, labels.size)
+        alpha, tol = float(self.alpha), solver_tol(self.tol, np.float64)
+        # The Newton system, a kernel-coupled least-squares problem on square-root data, solved by the regressor's core call.
+        from ._regressor import KernelCoupledRegressor
+
+        system = KernelCoupledRegressor(coupling, alpha=alpha, fit_intercept=False, n_jobs=self.n_jobs)
+        unit_weights = np.ones(labels.size)
+
+        def solve(blocks: TaskBlocks) -> np.ndarray:
+            return system._solve(blocks, blocks.y, coupling, unit_weights, alpha=alpha, solver="auto",
+                                 tol=NEWTON_SYSTEM_TOL, max_iter=100_000, warm_coef=None, warm_intercept=None,
+                                 fit_intercept=False)["coef"]
+
+        result = dask_newton_fit(X, y, tasks, labels=labels, classes=classes, loss=self.loss,
+                                 weight=per_sample_weights(self.task_weights, counts), coupling=coupling, alpha=alpha,
+                                 fit_intercept=bool(self.fit_intercept), tol=tol, max_iter=int(self.max_iter),
+                                 solve=solve)
+        self.n_features_in_ = int(X.shape[1])
+        self._store_result(result, TaskBlocks([], form=form, labels=labels), coupling, tol, classes_=classes)
         return self
 
     def _solve(self, blocks: Any, targets: list, coupling: np.ndarray, sample_weight: np.ndarray, *,
@@ -292,6 +341,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
     def _check_design(self, X: Any, name: str) -> Any:
         return check_design(X, name, common_float_dtype([X]), accept_sparse=True)
 
+    @partitionwise
     def decision_function(self, X: Any, tasks: Any = None) -> Any:
         """Decision values <w_t, x> + b_t; positive means ``classes_[1]``.
 
@@ -313,6 +363,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         """
         return self._linear_predictions(X, tasks)
 
+    @partitionwise
     def predict(self, X: Any, tasks: Any = None) -> Any:
         """Predict class labels with each task's model.
 
@@ -328,7 +379,8 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         Returns
         -------
         list of ndarray (n_t,), or ndarray of shape (n_samples,) or (n_samples, T)
-            Labels from ``classes_``, in the form of the input.
+            Labels from ``classes_``, in the form of the input (for Dask
+            input a lazy Dask collection, computed partition by partition).
         """
         scores = self.decision_function(X, tasks)
         if isinstance(scores, list):
@@ -344,6 +396,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         return True
 
     @available_if(_has_probabilities)
+    @partitionwise
     def predict_proba(self, X: Any, tasks: Any = None) -> Any:
         """Class probabilities sigma(f) of the logistic model.
 
@@ -368,6 +421,7 @@ class KernelCoupledClassifier(ClassifierMixin, KernelCoupledLinearModel):
         return self._probabilities(self.decision_function(X, tasks), log=False)
 
     @available_if(_has_probabilities)
+    @partitionwise
     def predict_log_proba(self, X: Any, tasks: Any = None) -> Any:
         """Logarithm of :meth:`predict_proba`, computed stably.
 

@@ -7,6 +7,7 @@ kernel-coupled problem from them on the caller's machine.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from sklearn.utils.validation import validate_data
 from ._dask_support import _as_numpy, map_step, tree_reduce, uses_dask
 from ._gram_statistics import GramStatistics
 from ._input import is_list_form, to_task_blocks
+
+LOGGER = logging.getLogger("multitask")
 
 __all__ = ["chunk_statistics", "dask_statistics", "partition_statistics", "set_dask_feature_names"]
 
@@ -41,7 +44,10 @@ def dask_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
     """The statistics of Dask collections: the map step on every partition, merged by a tree reduction."""
     if isinstance(X, (list, tuple)):
         raise ValueError("a list of per-task Dask arrays is not supported: give the long format (X, y, tasks)")
-    return tree_reduce(map_step(partition_statistics, X, y, tasks))
+    statistics = tree_reduce(map_step(partition_statistics, X, y, tasks))
+    LOGGER.info("Dask statistics: %d rows, %d tasks, %d features", statistics.n_samples, statistics.n_tasks,
+                statistics.n_features)
+    return statistics
 
 
 def chunk_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:

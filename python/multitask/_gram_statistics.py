@@ -42,7 +42,7 @@ import numpy as np
 
 from ._input import TaskBlocks
 
-__all__ = ["GramStatistics"]
+__all__ = ["GramStatistics", "scatter_rows", "square_root"]
 
 
 @dataclass(frozen=True)
@@ -160,17 +160,9 @@ class GramStatistics:
         """The same statistics over ``labels`` (a sorted superset of ``self.labels``), zeros for absent tasks."""
         if np.array_equal(labels, self.labels):
             return self
-        position = np.searchsorted(labels, self.labels)
-        k, d = labels.size, self.n_features
-
-        def spread(values: np.ndarray, shape: tuple) -> np.ndarray:
-            out = np.zeros(shape, dtype=values.dtype)
-            out[position] = values
-            return out
-
-        return GramStatistics(self.form, labels, spread(self.counts, (k,)), spread(self.x_mean, (k, d)),
-                              spread(self.y_mean, (k,)), spread(self.xx, (k, d, d)), spread(self.xy, (k, d)),
-                              spread(self.yy, (k,)))
+        position, k = np.searchsorted(labels, self.labels), labels.size
+        return GramStatistics(self.form, labels, *(scatter_rows(values, position, k) for values in (
+            self.counts, self.x_mean, self.y_mean, self.xx, self.xy, self.yy)))
 
     def square_root_blocks(self, fit_intercept: bool) -> TaskBlocks:
         """Square-root data with the same quadratic loss per task (see the module docstring).
@@ -187,14 +179,14 @@ class GramStatistics:
             xy = xy + (n * self.y_mean)[:, None] * self.x_mean
             yy = yy + n * self.y_mean**2
         if self.shared:
-            root, Z, extra = _square_root(xx[0], xy.T, yy)
+            root, Z, extra = square_root(xx[0], xy.T, yy)
             X = np.vstack((root, np.zeros((1, root.shape[1]))))
             Y = np.vstack((Z, extra[None, :]))
             return TaskBlocks([X] * self.n_tasks, [np.ascontiguousarray(Y[:, t]) for t in range(self.n_tasks)],
                               self.form, self.labels)
         X_blocks, y_blocks = [], []
         for t in range(self.n_tasks):
-            root, z, extra = _square_root(xx[t], xy[t][:, None], yy[t : t + 1])
+            root, z, extra = square_root(xx[t], xy[t][:, None], yy[t : t + 1])
             X_blocks.append(np.vstack((root, np.zeros((1, root.shape[1])))))
             y_blocks.append(np.append(z[:, 0], extra))
         return TaskBlocks(X_blocks, y_blocks, self.form, self.labels)
@@ -230,7 +222,14 @@ def _merge_aligned(a: GramStatistics, b: GramStatistics, labels: np.ndarray) -> 
     return GramStatistics(a.form, labels, a.counts + b.counts, x_mean, y_mean, xx, xy, yy)
 
 
-def _square_root(S: np.ndarray, C: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def scatter_rows(values: np.ndarray, position: np.ndarray, size: int) -> np.ndarray:
+    """``values`` placed at rows ``position`` of a zero array with ``size`` rows."""
+    out = np.zeros((size, *values.shape[1:]), dtype=values.dtype)
+    out[position] = values
+    return out
+
+
+def square_root(S: np.ndarray, C: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     r"""R (r, d), Z (r, m) and extra (m,) with RᵀR = S, RᵀZ = C and ‖Z_j‖² + extra_j² = q_j.
 
     Only the eigenvalues of S above d ε λ_max count (the others are round-off

@@ -10,6 +10,7 @@ from sklearn.metrics import r2_score
 from numbers import Real
 
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 
 from ._base import KernelCoupledLinearModel
 from ._dask_support import partitionwise, uses_dask
@@ -186,6 +187,11 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         Names of the features seen in ``fit``; set only when X has string
         column names: a pandas DataFrame (long format, shared design) or a
         list of DataFrames with the same columns.
+    statistics_ : GramStatistics
+        Set by :meth:`partial_fit` and by ``fit`` on Dask collections (not by
+        ``fit`` in memory): the per-task counts, means and centred Gram
+        statistics of every row seen, in float64, which the model was solved
+        from and to which the next ``partial_fit`` chunk is added.
 
     Notes
     -----
@@ -269,7 +275,12 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         ----------
         X : list of array-like (n_t, d), or array-like of shape (n_samples, d)
             Per-task matrices (lists form), stacked rows (with ``tasks``), or
-            one design shared by every task (with a 2-D ``y``).
+            one design shared by every task (with a 2-D ``y``). A Dask array
+            or DataFrame (with ``y`` and ``tasks`` Dask collections partitioned
+            alike) is fitted without collecting its rows: each partition's
+            per-task Gram statistics are computed where it lives, merged by a
+            tree reduction, and the model is solved from them here (squared
+            loss; every penalty and solver; see ``statistics_``).
         y : list of array-like (n_t,), or array-like of shape (n_samples,) or (n_samples, T)
             Targets in the form matching ``X``.
         tasks : array-like of shape (n_samples,), default=None
@@ -387,6 +398,12 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
             warm_intercept=warm_intercept,
         )
 
+    def _fits_from_statistics(self) -> bool:
+        """Whether this estimator's fit is a function of Gram statistics: this class, not the subclasses that
+        learn the coupling or search alpha (they do not offer ``partial_fit``)."""
+        return type(self) is KernelCoupledRegressor
+
+    @available_if(_fits_from_statistics)
     @atomic_fit
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X: Any, y: Any = None, tasks: Any = None) -> "KernelCoupledRegressor":
@@ -478,6 +495,8 @@ class KernelCoupledRegressor(RegressorMixin, KernelCoupledLinearModel):
         list of ndarray (n_t,), or ndarray of shape (n_samples,) or (n_samples, T)
             A list for list input; (n_samples,) with ``tasks`` or for a model
             fitted on a single 1-D target; otherwise every task's prediction.
+            For a Dask X (and ``tasks``), the same computed lazily partition by
+            partition: a Dask array, or a Dask Series/DataFrame with X's index.
         """
         return self._linear_predictions(X, tasks)
 
