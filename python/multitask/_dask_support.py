@@ -65,7 +65,9 @@ def _partitions(value: Any, name: str, row_chunks: tuple | None) -> list:
         value = value.rechunk({1: -1})
     if row_chunks is not None and value.chunks[0] != row_chunks and not any(np.isnan(row_chunks)):
         value = value.rechunk({0: row_chunks})
-    return list(value.to_delayed().ravel())
+    # Unoptimised: X, y and tasks built from one delayed call per partition share that call's key; optimising
+    # each array's graph alone would fuse the call into each of them, and a pass would run it three times.
+    return list(value.to_delayed(optimize_graph=False).ravel())
 
 
 def partition_triples(X: Any, y: Any, tasks: Any) -> tuple[list, list, list]:
