@@ -471,9 +471,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", help="write every step's figures here")
     args = parser.parse_args(argv)
     if args.quick:
-        args.n_rows, args.compare_rows, args.partition_rows = 200_000, 100_000, 25_000
+        args.n_rows, args.compare_rows, args.partition_rows = 100_000, 40_000, 20_000
         args.n_tasks, args.n_features, args.test_rows = 20, 5, 5_000
-        args.repeats, args.per_task, args.daskml_max_iter = 1, 2, 20
+        args.repeats, args.per_task, args.daskml_max_iter = 1, 1, 10
     for name in ("n_rows", "compare_rows", "partition_rows", "n_tasks", "n_features", "workers", "repeats",
                  "full_repeats", "test_rows", "daskml_max_iter"):
         if getattr(args, name) < 1:
@@ -487,8 +487,14 @@ def main(argv: list[str] | None = None) -> int:
                     args.per_task, args.daskml_max_iter, args.test_rows, args.sample_interval, kinds,
                     args.skip_full, args.skip_daskml)
 
+    import logging
+
     import dask
     import distributed
+
+    # The fits' own progress (statistics merged, each Newton iteration) on stdout.
+    logging.basicConfig(format="    %(asctime)s %(name)s: %(message)s", datefmt="%H:%M:%S", stream=sys.stdout)
+    logging.getLogger("multitask").setLevel(logging.INFO)
 
     record: dict = {"config": asdict(config), "argv": sys.argv, "started": time.strftime("%Y-%m-%d %H:%M:%S UTC",
                     time.gmtime()), "python": platform.python_version(), "numpy": np.__version__,
