@@ -37,7 +37,7 @@ def partition_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
         form = "long" if tasks is not None else ("shared" if y.ndim == 2 else "single")
         labels = np.arange(y.shape[1] if y.ndim == 2 else 1) if form != "long" else None
         return GramStatistics.empty(form, X.shape[1], labels)
-    return GramStatistics.from_blocks(to_task_blocks(X, y, tasks))
+    return _in_memory_statistics(X, y, tasks)
 
 
 def dask_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
@@ -54,6 +54,13 @@ def chunk_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
     """The statistics of one chunk in any input form, in memory or as Dask collections."""
     if uses_dask(X, y, tasks):
         return dask_statistics(X, y, tasks)
+    return _in_memory_statistics(X, y, tasks)
+
+
+def _in_memory_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
+    """The long format by the core's per-task sums; lists and a shared design block by block."""
+    if tasks is not None and not is_list_form(X):
+        return GramStatistics.from_rows(X, y, tasks)
     return GramStatistics.from_blocks(to_task_blocks(X, y, tasks))
 
 
