@@ -51,17 +51,21 @@ def dask_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
 
 
 def chunk_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
-    """The statistics of one chunk in any input form, in memory or as Dask collections."""
+    """The statistics of one chunk in any input form, in memory or as Dask collections (dense only: ValueError)."""
     if uses_dask(X, y, tasks):
         return dask_statistics(X, y, tasks)
     return _in_memory_statistics(X, y, tasks)
 
 
 def _in_memory_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
-    """The long format by the core's per-task sums; lists and a shared design block by block."""
+    """The long format by the core's per-task sums; lists and a shared design block by block.
+
+    Sparse blocks pass validation so that :meth:`GramStatistics.from_blocks`
+    refuses them with its ValueError (the statistics are dense).
+    """
     if tasks is not None and not is_list_form(X):
         return GramStatistics.from_rows(X, y, tasks)
-    return GramStatistics.from_blocks(to_task_blocks(X, y, tasks))
+    return GramStatistics.from_blocks(to_task_blocks(X, y, tasks, accept_sparse=True))
 
 
 def set_dask_feature_names(estimator: Any, X: Any, reset: bool) -> None:

@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ._input import TaskBlocks, check_design, check_labels, check_target, check_tasks, common_float_dtype
+from ._input import TaskBlocks, check_design, check_labels, check_target, check_tasks, common_float_dtype, label_kinds
 from ._sparse_input import is_sparse
 
 __all__ = ["GramStatistics", "dense_long_chunk", "scatter_rows", "square_root"]
@@ -179,10 +179,14 @@ class GramStatistics:
             return other
         if other.n_tasks == 0:
             return self
-        try:
-            labels = np.union1d(self.labels, other.labels)
-        except TypeError as error:
-            raise ValueError(f"task labels of different types cannot be merged: {error}") from None
+        # numpy would merge 0 and "0" as the same task (union1d casts numbers to strings): refuse instead.
+        before, here = label_kinds(self.labels), label_kinds(other.labels)
+        if before != here:
+            raise ValueError(
+                f"task labels of different types cannot be merged: this chunk's tasks are {', '.join(sorted(here))}, "
+                f"those before {', '.join(sorted(before))}; use one type for every label"
+            )
+        labels = np.union1d(self.labels, other.labels)
         return _merge_aligned(self._aligned(labels), other._aligned(labels), labels)
 
     def _aligned(self, labels: np.ndarray) -> "GramStatistics":
