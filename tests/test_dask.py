@@ -30,22 +30,26 @@ import multitask as mt  # noqa: E402
 
 N_TASKS, N_FEATURES = 4, 3
 PENALTIES = {"none": {}, "l1": {"l1": 0.02}, "l21": {"l21": 0.02}, "trace_norm": {"trace_norm": 0.02}}
-ALLOWED_FAILURES = 1  # a task may lose one worker; a second loss fails it (KilledWorker)
+ALLOWED_FAILURES = 1  # for the test whose partition kills every worker: fail at its second loss
 
 
-@pytest.fixture(scope="module")
-def client():
-    """Two single-threaded worker processes under nannies (which restart a killed worker)."""
-    # Read by the scheduler when it starts (it runs in this process).
-    with dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES}):
-        # No dashboard; the scheduler's plain HTTP server (health, metrics) on a free port, not on 8787,
-        # which another cluster on the machine may hold (distributed would warn, an error under pytest).
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None, scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
-    client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
+@pytest.fixture
+def client(dask_client):
+    """The session's two-process cluster (tests/conftest.py); a killed worker's nanny restarts it."""
+    return dask_client
+
+
+@pytest.fixture
+def few_allowed_failures(client):
+    """The scheduler gives a task up (KilledWorker) after ALLOWED_FAILURES + 1 lost workers, not the default 4."""
+
+    def set_allowed(value, dask_scheduler=None):
+        previous, dask_scheduler.allowed_failures = dask_scheduler.allowed_failures, value
+        return previous
+
+    default = client.run_on_scheduler(set_allowed, ALLOWED_FAILURES)
+    yield
+    client.run_on_scheduler(set_allowed, default)
 
 
 def regressor(**params):
@@ -389,7 +393,7 @@ def test_a_worker_killed_mid_fit_costs_a_recomputation_only(client):
     assert pids[victim] not in client.run(os.getpid).values()  # the nanny restarted the killed one
 
 
-def test_a_partition_that_always_kills_its_worker_fails_the_fit(client):
+def test_a_partition_that_always_kills_its_worker_fails_the_fit(client, few_allowed_failures):
     """KilledWorker after ALLOWED_FAILURES + 1 losses; the estimator keeps its previous fit and statistics."""
     data, _ = slow_dataset(n_blocks=3, delay=0.0)
     # meta given: else Dask calls the function here, on an empty array, to infer it

@@ -423,15 +423,25 @@ def test_huber_loss_is_refused(chunked):
         mt.KernelCoupledRegressor(loss="huber").partial_fit(X, y, tasks)
 
 
+@pytest.mark.parametrize("form", ["long", "lists", "shared"])
 @pytest.mark.parametrize("later", [False, True])
-def test_sparse_chunks_are_refused(chunked, later):
+def test_sparse_chunks_are_refused(chunked, later, form):
     X, y, tasks, (a, b, _) = chunked
+
+    def chunk(rows, sparse):
+        X_rows = sp.csr_array(X[rows]) if sparse else X[rows]
+        if form == "long":
+            return X_rows, y[rows], tasks[rows]
+        if form == "lists":
+            return [X_rows, X[rows]], [y[rows], y[rows]], None
+        return X_rows, np.column_stack([y[rows], -y[rows]]), None
+
     model = mt.KernelCoupledRegressor()
     if later:
-        model.partial_fit(X[a], y[a], tasks[a])
+        model.partial_fit(*chunk(a, False))
     before = state(model)
     with pytest.raises(ValueError, match="dense"):
-        model.partial_fit(sp.csr_array(X[b]), y[b], tasks[b])
+        model.partial_fit(*chunk(b, True))
     assert_state_unchanged(model, before)
 
 
@@ -532,3 +542,11 @@ def test_coupling_matrix_must_match_the_tasks_seen(chunked):
     with pytest.raises(ValueError):
         model.partial_fit(X[tasks < 2], y[tasks < 2], tasks[tasks < 2])
     assert not hasattr(model, "coef_") and not hasattr(model, "statistics_")
+
+
+@pytest.mark.parametrize("estimator", [mt.TaskRelationRegressor(), mt.KernelCoupledRegressorCV(alphas=3)])
+def test_estimators_that_learn_the_coupling_or_alpha_have_no_partial_fit(estimator):
+    """Their inherited partial_fit would fit the plain objective for the parameters as given (no relations
+    learned, no search): they must not offer it."""
+    assert not hasattr(estimator, "partial_fit")
+    assert hasattr(mt.KernelCoupledRegressor(), "partial_fit")
