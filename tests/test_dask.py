@@ -320,6 +320,19 @@ def test_dask_mixed_with_numpy_is_refused(client, rows):
         regressor().fit(X, da.from_array(y, chunks=10), da.from_array(tasks, chunks=10))
 
 
+def test_a_list_of_per_task_dask_arrays_is_refused(client, rows):
+    """Not computed into memory behind the user's back: a ValueError saying which forms Dask input takes."""
+    X, y, tasks = rows
+    Xs = [da.from_array(X[tasks == t], chunks=10) for t in np.unique(tasks)]
+    ys = [da.from_array(y[tasks == t], chunks=10) for t in np.unique(tasks)]
+    with pytest.raises(ValueError, match="list of per-task Dask arrays is not supported"):
+        regressor().fit(Xs, ys)
+    with pytest.raises(ValueError, match="list of per-task Dask arrays is not supported"):
+        mt.KernelCoupledClassifier().fit(Xs, [(target > 0).astype(int) for target in ys])
+    with pytest.raises(ValueError, match="list of per-task Dask arrays is not supported"):
+        regressor().partial_fit(Xs, ys)
+
+
 def test_huber_loss_on_dask_is_refused(client, rows):
     X, y, tasks = rows
     with pytest.raises(ValueError, match="huber"):

@@ -30,7 +30,12 @@ def is_dask_collection(value: Any) -> bool:
 
 
 def uses_dask(*values: Any) -> bool:
-    return any(is_dask_collection(value) for value in values)
+    """Whether any value is a Dask collection, or a list/tuple holding one (refused later with a clear error)."""
+    return any(
+        is_dask_collection(value)
+        or (isinstance(value, (list, tuple)) and any(is_dask_collection(item) for item in value))
+        for value in values
+    )
 
 
 def _require_dask() -> Any:

@@ -42,8 +42,6 @@ def partition_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
 
 def dask_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
     """The statistics of Dask collections: the map step on every partition, merged by a tree reduction."""
-    if isinstance(X, (list, tuple)):
-        raise ValueError("a list of per-task Dask arrays is not supported: give the long format (X, y, tasks)")
     statistics = tree_reduce(map_step(partition_statistics, X, y, tasks))
     LOGGER.info("Dask statistics: %d rows, %d tasks, %d features", statistics.n_samples, statistics.n_tasks,
                 statistics.n_features)
@@ -73,6 +71,11 @@ def set_dask_feature_names(estimator: Any, X: Any, reset: bool) -> None:
 
     Reads only the metadata (shape, columns), never the data.
     """
+    if isinstance(X, (list, tuple)) or not hasattr(X, "shape"):
+        raise ValueError(
+            "with Dask collections give the long format (X, y, tasks) or a shared design (X, Y), each one Dask "
+            "array or DataFrame; a list of per-task Dask arrays is not supported"
+        )
     if len(X.shape) != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got a Dask collection with {len(X.shape)} dimensions")
     # A Dask DataFrame's _meta is an empty pandas DataFrame with its columns.
