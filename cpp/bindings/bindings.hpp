@@ -18,5 +18,6 @@ void bind_svc(pybind11::module_& m);
 void bind_kernel_ridge_path(pybind11::module_& m);
 void bind_shared_subspace(pybind11::module_& m);
 void bind_gp(pybind11::module_& m);
+void bind_task_sums(pybind11::module_& m);
 
 }  // namespace multitask::bindings

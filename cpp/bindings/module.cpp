@@ -18,4 +18,5 @@ PYBIND11_MODULE(MULTITASK_MODULE_NAME, m) {
   multitask::bindings::bind_kernel_ridge_path(m);
   multitask::bindings::bind_shared_subspace(m);
   multitask::bindings::bind_gp(m);
+  multitask::bindings::bind_task_sums(m);
 }

@@ -169,6 +169,15 @@ class CoreModule(Protocol):
         log_kappa: list[NDArray[np.float64]], theta: list[NDArray[np.float64]], log_noise: NDArray[np.float64],
         mean: NDArray[np.float64], profile_mean: bool, eval_gradient: bool, keep_factors: bool, n_threads: int,
     ) -> dict[str, Any]: ...  # value, gradient, mean; with keep_factors V, delta, U, lambda, alpha
+    def centred_task_statistics(
+        self, X: NDArray[np.floating], y: NDArray[np.floating], task: NDArray[np.int64], *, n_tasks: int,
+        n_threads: int = 1,
+    ) -> dict[str, NDArray[np.float64]]: ...  # counts, x_mean, y_mean, xx, xy, yy
+    def task_newton_sums(
+        self, X: NDArray[np.floating], y: NDArray[np.floating], task: NDArray[np.int64], *,
+        coef: NDArray[np.float64], intercept: NDArray[np.float64], loss: str, fit_intercept: bool,
+        n_threads: int = 1,
+    ) -> dict[str, NDArray[np.float64]]: ...  # loss, gradient, hessian
 
 core: CoreModule
 

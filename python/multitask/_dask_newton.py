@@ -37,12 +37,11 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
-from scipy.special import expit
 from sklearn.utils.multiclass import check_classification_targets
 
 from ._dask_support import _as_numpy, map_step, tree_reduce
-from ._gram_statistics import scatter_rows, square_root
-from ._input import TaskBlocks, to_task_blocks
+from ._gram_statistics import dense_long_chunk, scatter_rows, square_root
+from ._input import TaskBlocks, is_list_form, to_task_blocks
 
 __all__ = ["LabelSummary", "NewtonSums", "dask_newton_fit", "label_summary"]
 
@@ -84,15 +83,32 @@ def _partition_blocks(X: Any, y: Any, tasks: Any) -> TaskBlocks | None:
 
 
 def partition_labels(X: Any, y: Any, tasks: Any) -> LabelSummary:
-    """The map step of the first pass: which tasks, how many rows, which classes."""
-    blocks = _partition_blocks(X, y, tasks)
-    if blocks is None:
+    """The map step of the first pass: which tasks, how many rows, which classes (X validated, not copied)."""
+    X, y = _as_numpy(X), _as_numpy(y)
+    tasks = None if tasks is None else _as_numpy(tasks)
+    if X.shape[0] == 0:
         return LabelSummary("", {}, {})
+    if tasks is not None and not is_list_form(X):
+        X, y, tasks = dense_long_chunk(X, y, tasks, labels=True)
+        check_classification_targets(y)
+        task_labels, task_index = np.unique(tasks, return_inverse=True)
+        classes, class_index = np.unique(y, return_inverse=True)
+        pairs = np.unique(task_index.reshape(-1) * classes.size + class_index.reshape(-1))
+        counts = np.bincount(task_index.reshape(-1), minlength=task_labels.size)
+        found: dict = {_plain(label): set() for label in task_labels}
+        for pair in pairs.tolist():
+            found[_plain(task_labels[pair // classes.size])].add(_plain(classes[pair % classes.size]))
+        return LabelSummary("long", {_plain(label): int(count) for label, count in zip(task_labels, counts)}, found)
+    blocks = _partition_blocks(X, y, tasks)
     check_classification_targets(np.concatenate([np.asarray(labels) for labels in blocks.y]))
-    counts = {label.item() if hasattr(label, "item") else label: int(block.shape[0])
-              for label, block in zip(blocks.labels, blocks.X)}
+    counts = {_plain(label): int(block.shape[0]) for label, block in zip(blocks.labels, blocks.X)}
     classes = {task: set(np.unique(labels).tolist()) for task, labels in zip(counts, blocks.y)}
     return LabelSummary(blocks.form, counts, classes)
+
+
+def _plain(label: Any) -> Any:
+    """A NumPy scalar label as the Python value (hashable, comparable with the others)."""
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def label_summary(X: Any, y: Any, tasks: Any) -> tuple[str, np.ndarray, np.ndarray, np.ndarray]:
@@ -148,46 +164,39 @@ class NewtonSums:
                           scatter_rows(self.hessian, position, index.size))
 
 
-def _logistic(margin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """log(1 + e^-m), its derivative in m and its second derivative."""
-    return np.logaddexp(0.0, -margin), -expit(-margin), expit(margin) * expit(-margin)
-
-
-def _squared_hinge(margin: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """max(0, 1 - m)², its derivative in m and its (generalised) second derivative."""
-    gap = np.maximum(0.0, 1.0 - margin)
-    return gap**2, -2.0 * gap, np.where(margin < 1.0, 2.0, 0.0)
-
-
-LOSSES: dict[str, Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]] = {
-    "logistic": _logistic,
-    "squared_hinge": _squared_hinge,
-}
-
-
 def partition_newton_sums(X: Any, y: Any, tasks: Any, labels: np.ndarray, positive: Any, coef: np.ndarray,
                           intercept: np.ndarray, loss: str, fit_intercept: bool) -> NewtonSums:
-    """The map step of a Newton iteration: the sums of one partition at the models (coef, intercept)."""
-    blocks = _partition_blocks(X, y, tasks)
+    """The map step of a Newton iteration: the sums of one partition at the models (coef, intercept).
+
+    Summed by the core (the losses of the in-memory solvers), per task over
+    the rows the partition holds of it.
+    """
+    from ._core import core
+
+    X, y = _as_numpy(X), _as_numpy(y)
+    tasks = None if tasks is None else _as_numpy(tasks)
     d = coef.shape[1]
-    if blocks is None:
+    if X.shape[0] == 0:
         return NewtonSums(np.empty(0, dtype=np.int64), np.empty(0), np.empty((0, d + 1)), np.empty((0, d + 1, d + 1)))
+
+    def sums(design: np.ndarray, classes: np.ndarray, task: np.ndarray, rows: np.ndarray) -> dict:
+        signs = np.where(np.asarray(classes) == positive, 1.0, -1.0).astype(design.dtype)
+        return core.task_newton_sums(design, signs, task, coef=np.ascontiguousarray(coef[rows]),
+                                     intercept=np.ascontiguousarray(intercept[rows]), loss=loss,
+                                     fit_intercept=fit_intercept)
+
+    if tasks is not None and not is_list_form(X):  # long format: every task of the partition in one call
+        X, y, tasks = dense_long_chunk(X, y, tasks, labels=True)
+        index = np.searchsorted(labels, tasks)
+        present, local = np.unique(index, return_inverse=True)
+        result = sums(X, y, local.astype(np.int64).reshape(-1), present)
+        return NewtonSums(present, result["loss"], result["gradient"], result["hessian"])
+    blocks = _partition_blocks(X, y, tasks)  # a shared design: one call per task (its own weights per row)
     index = np.searchsorted(labels, blocks.labels)
-    k = index.size
-    total, gradient, hessian = np.empty(k), np.empty((k, d + 1)), np.empty((k, d + 1, d + 1))
-    for j, (t, block, classes) in enumerate(zip(index, blocks.X, blocks.y)):
-        sign = np.where(np.asarray(classes) == positive, 1.0, -1.0)
-        margin = sign * (block @ coef[t] + intercept[t])
-        value, first, second = LOSSES[loss](margin)
-        first = first * sign  # d loss / d f = sign * d loss / d m; the second derivative has sign^2 = 1
-        total[j] = value.sum()
-        gradient[j, :d] = block.T @ first
-        gradient[j, d] = first.sum() if fit_intercept else 0.0
-        weighted = block * second[:, None]
-        hessian[j, :d, :d] = block.T @ weighted
-        hessian[j, :d, d] = hessian[j, d, :d] = weighted.sum(axis=0) if fit_intercept else 0.0
-        hessian[j, d, d] = second.sum() if fit_intercept else 0.0
-    return NewtonSums(index, total, gradient, hessian)
+    parts = [sums(block, classes, np.zeros(block.shape[0], dtype=np.int64), index[j : j + 1])
+             for j, (block, classes) in enumerate(zip(blocks.X, blocks.y))]
+    return NewtonSums(index, *(np.concatenate([part[key] for part in parts]) for key in ("loss", "gradient",
+                                                                                         "hessian")))
 
 
 @dataclass

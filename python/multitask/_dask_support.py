@@ -30,7 +30,12 @@ def is_dask_collection(value: Any) -> bool:
 
 
 def uses_dask(*values: Any) -> bool:
-    return any(is_dask_collection(value) for value in values)
+    """Whether any value is a Dask collection, or a list/tuple holding one (refused later with a clear error)."""
+    return any(
+        is_dask_collection(value)
+        or (isinstance(value, (list, tuple)) and any(is_dask_collection(item) for item in value))
+        for value in values
+    )
 
 
 def _require_dask() -> Any:
@@ -63,11 +68,25 @@ def _partitions(value: Any, name: str, row_chunks: tuple | None) -> list:
         return list(value.to_delayed())
     if value.ndim == 2:
         value = value.rechunk({1: -1})
+    _check_same_rows(row_chunks, value, name)
     if row_chunks is not None and value.chunks[0] != row_chunks and not any(np.isnan(row_chunks)):
         value = value.rechunk({0: row_chunks})
     # Unoptimised: X, y and tasks built from one delayed call per partition share that call's key; optimising
     # each array's graph alone would fuse the call into each of them, and a pass would run it three times.
     return list(value.to_delayed(optimize_graph=False).ravel())
+
+
+def _check_same_rows(row_chunks: tuple | None, value: Any, name: str) -> None:
+    """ValueError when X's row count and that of the Dask array ``value`` are both known and differ.
+
+    (Rechunking ``value`` to X's rows would otherwise fail with Dask's "Chunks
+    do not add up to shape", which names neither.)
+    """
+    if row_chunks is None or any(np.isnan(row_chunks)) or any(np.isnan(value.chunks[0])):
+        return
+    n_rows, n_value = int(sum(row_chunks)), int(value.shape[0])
+    if n_rows != n_value:
+        raise ValueError(f"X has {n_rows} rows but {name} has {n_value}: they must hold one entry per row of X")
 
 
 def partition_triples(X: Any, y: Any, tasks: Any) -> tuple[list, list, list]:
@@ -79,6 +98,10 @@ def partition_triples(X: Any, y: Any, tasks: Any) -> tuple[list, list, list]:
     same number of rows.
     """
     _require_dask()
+    if not is_dask_collection(X):
+        raise ValueError(
+            f"y or tasks is a Dask collection, so X must be one too, with the same partitions (got {type(X).__name__})"
+        )
     _n_columns(X)
     row_chunks = None if _is_frame(X) else X.chunks[0]
     X_parts = _partitions(X, "X", row_chunks)
@@ -175,6 +198,7 @@ def map_partitionwise(method: Callable[..., Any], X: Any, tasks: Any, sample_out
                                                                                   dtype=sample_output.dtype))
     if tasks.ndim != 1:
         raise ValueError(f"tasks must be 1-D with one label per row, got a Dask array with {tasks.ndim} dimensions")
+    _check_same_rows(X.chunks[0], tasks, "tasks")
     if not any(np.isnan(X.chunks[0])):
         tasks = tasks.rechunk({0: X.chunks[0]})
     return da.map_blocks(lambda X_block, task_block: _predict_partition(X_block, method, task_block[:, 0], False, empty),

@@ -37,13 +37,11 @@ def partition_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
         form = "long" if tasks is not None else ("shared" if y.ndim == 2 else "single")
         labels = np.arange(y.shape[1] if y.ndim == 2 else 1) if form != "long" else None
         return GramStatistics.empty(form, X.shape[1], labels)
-    return GramStatistics.from_blocks(to_task_blocks(X, y, tasks))
+    return _in_memory_statistics(X, y, tasks)
 
 
 def dask_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
     """The statistics of Dask collections: the map step on every partition, merged by a tree reduction."""
-    if isinstance(X, (list, tuple)):
-        raise ValueError("a list of per-task Dask arrays is not supported: give the long format (X, y, tasks)")
     statistics = tree_reduce(map_step(partition_statistics, X, y, tasks))
     LOGGER.info("Dask statistics: %d rows, %d tasks, %d features", statistics.n_samples, statistics.n_tasks,
                 statistics.n_features)
@@ -51,10 +49,21 @@ def dask_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
 
 
 def chunk_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
-    """The statistics of one chunk in any input form, in memory or as Dask collections."""
+    """The statistics of one chunk in any input form, in memory or as Dask collections (dense only: ValueError)."""
     if uses_dask(X, y, tasks):
         return dask_statistics(X, y, tasks)
-    return GramStatistics.from_blocks(to_task_blocks(X, y, tasks))
+    return _in_memory_statistics(X, y, tasks)
+
+
+def _in_memory_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
+    """The long format by the core's per-task sums; lists and a shared design block by block.
+
+    Sparse blocks pass validation so that :meth:`GramStatistics.from_blocks`
+    refuses them with its ValueError (the statistics are dense).
+    """
+    if tasks is not None and not is_list_form(X):
+        return GramStatistics.from_rows(X, y, tasks)
+    return GramStatistics.from_blocks(to_task_blocks(X, y, tasks, accept_sparse=True))
 
 
 def set_dask_feature_names(estimator: Any, X: Any, reset: bool) -> None:
@@ -62,6 +71,11 @@ def set_dask_feature_names(estimator: Any, X: Any, reset: bool) -> None:
 
     Reads only the metadata (shape, columns), never the data.
     """
+    if isinstance(X, (list, tuple)) or not hasattr(X, "shape"):
+        raise ValueError(
+            "with Dask collections give the long format (X, y, tasks) or a shared design (X, Y), each one Dask "
+            "array or DataFrame; a list of per-task Dask arrays is not supported"
+        )
     if len(X.shape) != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got a Dask collection with {len(X.shape)} dimensions")
     # A Dask DataFrame's _meta is an empty pandas DataFrame with its columns.

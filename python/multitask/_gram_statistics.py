@@ -40,9 +40,28 @@ from typing import Any
 
 import numpy as np
 
-from ._input import TaskBlocks
+from ._input import TaskBlocks, check_design, check_labels, check_target, check_tasks, common_float_dtype, label_kinds
+from ._sparse_input import is_sparse
 
-__all__ = ["GramStatistics", "scatter_rows", "square_root"]
+__all__ = ["GramStatistics", "dense_long_chunk", "scatter_rows", "square_root"]
+
+SPARSE_REFUSAL = (
+    "X must be dense here: the statistics hold dense (d, d) Gram matrices; convert sparse chunks with "
+    ".toarray(), or fit in memory"
+)
+
+
+def dense_long_chunk(X: Any, y: Any, tasks: Any, *, labels: bool = False) -> tuple[np.ndarray, np.ndarray,
+                                                                                   np.ndarray]:
+    """A long-format chunk validated as ``fit`` validates it: dense finite X, y (floats, or class labels
+    with ``labels``) and task labels, one per row (ValueError naming the argument otherwise)."""
+    X = check_design(X, "X", common_float_dtype([X]), accept_sparse=True)
+    if is_sparse(X):
+        raise ValueError(SPARSE_REFUSAL)
+    y = check_labels(y, "y") if labels else check_target(y, "y", X.dtype)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(f"X has {X.shape[0]} rows but y has {y.shape[0]} values")
+    return X, y, check_tasks(tasks, X.shape[0])
 
 
 @dataclass(frozen=True)
@@ -109,13 +128,23 @@ class GramStatistics:
                    np.zeros((n_x, d, d)), np.zeros((k, d)), np.zeros(k))
 
     @classmethod
+    def from_rows(cls, X: Any, y: Any, tasks: Any, n_threads: int = 1) -> "GramStatistics":
+        """The statistics of a long-format chunk (rows labelled by ``tasks``), summed by the core per task
+        without copying the rows into per-task blocks."""
+        from ._core import core
+
+        X, y, tasks = dense_long_chunk(X, y, tasks)
+        labels, index = np.unique(tasks, return_inverse=True)
+        sums = core.centred_task_statistics(X, y, index.astype(np.int64).reshape(-1), n_tasks=labels.size,
+                                            n_threads=n_threads)
+        return cls("long", labels, sums["counts"].astype(np.int64), sums["x_mean"], sums["y_mean"], sums["xx"],
+                   sums["xy"], sums["yy"])
+
+    @classmethod
     def from_blocks(cls, blocks: TaskBlocks) -> "GramStatistics":
         """The statistics of validated per-task blocks (see :func:`multitask._input.to_task_blocks`)."""
         if any(not isinstance(block, np.ndarray) for block in blocks.X):
-            raise ValueError(
-                "X must be dense here: the statistics hold dense (d, d) Gram matrices; convert sparse chunks "
-                "with .toarray(), or fit in memory"
-            )
+            raise ValueError(SPARSE_REFUSAL)
         shared = blocks.form in ("shared", "single")
         designs = blocks.X[:1] if shared else blocks.X
         x_mean = np.stack([block.mean(axis=0, dtype=np.float64) for block in designs])
@@ -150,10 +179,14 @@ class GramStatistics:
             return other
         if other.n_tasks == 0:
             return self
-        try:
-            labels = np.union1d(self.labels, other.labels)
-        except TypeError as error:
-            raise ValueError(f"task labels of different types cannot be merged: {error}") from None
+        # numpy would merge 0 and "0" as the same task (union1d casts numbers to strings): refuse instead.
+        before, here = label_kinds(self.labels), label_kinds(other.labels)
+        if before != here:
+            raise ValueError(
+                f"task labels of different types cannot be merged: this chunk's tasks are {', '.join(sorted(here))}, "
+                f"those before {', '.join(sorted(before))}; use one type for every label"
+            )
+        labels = np.union1d(self.labels, other.labels)
         return _merge_aligned(self._aligned(labels), other._aligned(labels), labels)
 
     def _aligned(self, labels: np.ndarray) -> "GramStatistics":

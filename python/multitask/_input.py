@@ -302,10 +302,15 @@ def check_tasks(tasks: Any, n_samples: int) -> np.ndarray:
     return tasks
 
 
+def label_kinds(labels: np.ndarray) -> set[str]:
+    """The kinds of the labels: "number" for ints and floats (not bools), else the type's name ("str"...)."""
+    return {"number" if isinstance(label, (int, float, np.number)) and not isinstance(label, (bool, np.bool_)) else
+            type(label).__name__ for label in labels.astype(object).flat}
+
+
 def _check_comparable_labels(labels: np.ndarray, name: str) -> None:
     """Object labels must be of one sortable kind (all numbers or all strings): ValueError otherwise."""
-    kinds = {"number" if isinstance(label, (int, float, np.number)) and not isinstance(label, bool) else
-             type(label).__name__ for label in labels.flat}
+    kinds = label_kinds(labels)
     if len(kinds) > 1:
         raise ValueError(
             f"{name} mixes labels of different types ({', '.join(sorted(kinds))}); use one type for every "
