@@ -39,7 +39,7 @@ from typing import Any, Callable
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 
-from ._dask_support import _as_numpy, map_step, tree_reduce
+from ._dask_support import map_step, partition_pieces, tree_reduce
 from ._gram_statistics import dense_long_chunk, scatter_rows, square_root
 from ._input import TaskBlocks, is_list_form, to_task_blocks
 
@@ -69,14 +69,7 @@ class LabelSummary:
 
 def _partition_blocks(X: Any, y: Any, tasks: Any) -> TaskBlocks | None:
     """A partition's validated per-task blocks with their class labels; None when it has no rows."""
-    X, y = _as_numpy(X), _as_numpy(y)
-    tasks = None if tasks is None else _as_numpy(tasks)
-    for name, piece in (("y", y), ("tasks", tasks)):
-        if piece is not None and piece.shape[0] != X.shape[0]:
-            raise ValueError(
-                f"a partition of X has {X.shape[0]} rows but the matching partition of {name} has {piece.shape[0]}: "
-                "X, y and tasks must be partitioned alike"
-            )
+    X, y, tasks = partition_pieces(X, y, tasks)
     if X.shape[0] == 0:
         return None
     return to_task_blocks(X, y, tasks, labels=True)
@@ -84,8 +77,7 @@ def _partition_blocks(X: Any, y: Any, tasks: Any) -> TaskBlocks | None:
 
 def partition_labels(X: Any, y: Any, tasks: Any) -> LabelSummary:
     """The map step of the first pass: which tasks, how many rows, which classes (X validated, not copied)."""
-    X, y = _as_numpy(X), _as_numpy(y)
-    tasks = None if tasks is None else _as_numpy(tasks)
+    X, y, tasks = partition_pieces(X, y, tasks)
     if X.shape[0] == 0:
         return LabelSummary("", {}, {})
     if tasks is not None and not is_list_form(X):
@@ -173,8 +165,7 @@ def partition_newton_sums(X: Any, y: Any, tasks: Any, labels: np.ndarray, positi
     """
     from ._core import core
 
-    X, y = _as_numpy(X), _as_numpy(y)
-    tasks = None if tasks is None else _as_numpy(tasks)
+    X, y, tasks = partition_pieces(X, y, tasks)
     d = coef.shape[1]
     if X.shape[0] == 0:
         return NewtonSums(np.empty(0, dtype=np.int64), np.empty(0), np.empty((0, d + 1)), np.empty((0, d + 1, d + 1)))

@@ -13,7 +13,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["is_dask_collection", "map_partitionwise", "map_step", "partition_triples", "partitionwise", "tree_reduce",
+__all__ = ["is_dask_collection", "map_partitionwise", "map_step", "partition_pieces", "partition_triples", "partitionwise",
+           "tree_reduce",
            "uses_dask"]
 
 SPLIT_EVERY = 8
@@ -140,6 +141,19 @@ def map_step(function: Callable[..., Any], X: Any, y: Any, tasks: Any, *args: An
 
 def _as_numpy(part: Any) -> Any:
     return part.to_numpy() if hasattr(part, "to_numpy") else part
+
+
+def partition_pieces(X: Any, y: Any, tasks: Any) -> tuple[Any, Any, Any]:
+    """One partition's X, y and tasks as NumPy (pandas pieces converted); ValueError unless their rows match."""
+    X, y = _as_numpy(X), _as_numpy(y)
+    tasks = None if tasks is None else _as_numpy(tasks)
+    for name, piece in (("y", y), ("tasks", tasks)):
+        if piece is not None and piece.shape[0] != X.shape[0]:
+            raise ValueError(
+                f"a partition of X has {X.shape[0]} rows but the matching partition of {name} has {piece.shape[0]}: "
+                "X, y and tasks must be partitioned alike"
+            )
+    return X, y, tasks
 
 
 def _predict_partition(X: Any, method: Callable[..., Any], tasks: Any, keep_index: bool, empty: np.ndarray) -> Any:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ._dask_support import _as_numpy, map_step, tree_reduce, uses_dask
+from ._dask_support import map_step, partition_pieces, tree_reduce, uses_dask
 from ._gram_statistics import GramStatistics
 from ._input import is_list_form, to_task_blocks
 
@@ -24,16 +24,8 @@ __all__ = ["chunk_statistics", "dask_statistics", "partition_statistics", "set_d
 
 def partition_statistics(X: Any, y: Any, tasks: Any) -> GramStatistics:
     """The map step: the statistics of one partition (NumPy or pandas pieces), validated like ``fit``'s input."""
-    X, y = _as_numpy(X), _as_numpy(y)
-    tasks = None if tasks is None else _as_numpy(tasks)
-    n_rows = X.shape[0]
-    for name, piece in (("y", y), ("tasks", tasks)):
-        if piece is not None and piece.shape[0] != n_rows:
-            raise ValueError(
-                f"a partition of X has {n_rows} rows but the matching partition of {name} has {piece.shape[0]}: "
-                "X, y and tasks must be partitioned alike"
-            )
-    if n_rows == 0:
+    X, y, tasks = partition_pieces(X, y, tasks)
+    if X.shape[0] == 0:
         form = "long" if tasks is not None else ("shared" if y.ndim == 2 else "single")
         labels = np.arange(y.shape[1] if y.ndim == 2 else 1) if form != "long" else None
         return GramStatistics.empty(form, X.shape[1], labels)
